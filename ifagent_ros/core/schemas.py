@@ -1,0 +1,78 @@
+"""Versioned JSON schemas for payloads carried in ``std_msgs/String``.
+
+Every structured message that no standard ROS type carries is one of these models, serialized with
+``model.model_dump_json()`` and read back with ``Model.model_validate_json(text)``. Unknown keys are
+rejected so that a typo in a producer fails loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]  # x, y, z, w
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectPose(_Strict):
+    """One simulated object, as the simulator knows it (evaluation only)."""
+
+    id: str
+    label: str  # block, bowl, plate, mug, ...
+    color: str  # colour name, e.g. "red"
+    position: Vec3  # metres, base_link
+    orientation: Quat  # x, y, z, w, base_link
+    size: Vec3  # bounding-box extent, metres
+
+
+class GroundTruth(_Strict):
+    """``/sim/ground_truth``: object poses and the end-effector pose straight from the simulator."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float  # seconds (sim time)
+    frame_id: str = "base_link"
+    objects: list[ObjectPose]
+    ee_position: Vec3 | None = None
+
+
+ExecutorMode = Literal["idle", "moving", "braking", "holding", "estop"]
+
+
+class ExecutorLimits(_Strict):
+    velocity: list[float]
+    acceleration: list[float]
+    jerk: list[float]
+    position_lower: list[float]
+    position_upper: list[float]
+    position_margin: float
+    workspace_min: Vec3
+    workspace_max: Vec3
+    watchdog_timeout_s: float
+    max_linear_speed: float
+    max_angular_speed: float
+
+
+class ExecutorStatus(_Strict):
+    """``/ifagent/executor/status``: what the only hardware-commanding node is doing and why."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    mode: ExecutorMode
+    backend: str
+    deadman_held: bool
+    estop_latched: bool
+    watchdog_tripped: bool
+    command_source: str | None  # "twist", "joint_velocity" or None
+    last_rejection: str | None
+    rejections: int
+    interventions: dict[str, int] = Field(default_factory=dict)  # limit name -> steps it clipped
+    ee_position: Vec3 | None = None
+    joint_velocity: list[float] = Field(default_factory=list)
+    limits: ExecutorLimits

@@ -1,0 +1,200 @@
+"""scripted_gamepad_node: a scripted operator that drives the teleop baseline through ``/joy``.
+
+It publishes Xbox-layout ``sensor_msgs/Joy`` at ``rate_hz`` and steers the gripper TCP to
+``hover_height`` above the top of block ``target_id``, seen on ``/sim/ground_truth``. All decisions
+live in :class:`ifagent_ros.core.control.scripted_operator.ScriptedOperator`; this node only moves
+messages. Progress goes to ``/ifagent/scripted_gamepad/status`` (JSON: phase, distance, done,
+reached, ...) so a demo can wait for ``done``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rclpy
+from pydantic import ValidationError
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.context import Context
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import Joy
+from std_msgs.msg import String
+
+from ifagent_ros.core.control.scripted_operator import (
+    ScriptedOperator,
+    ScriptedOperatorConfig,
+    Vec3,
+    hover_goal,
+)
+from ifagent_ros.core.schemas import GroundTruth
+
+# ROS parameter name -> ScriptedOperatorConfig field.
+CONFIG_PARAMETERS: dict[str, str] = {
+    "tolerance": "tolerance",
+    "gain": "gain",
+    "timeout_s": "timeout_s",
+    "settle_s": "settle_s",
+    "deadband": "deadband",
+    "deadman_button": "deadman_button",
+    "mode_button": "mode_button",
+    "axes.left_x": "axis_left_x",
+    "axes.left_y": "axis_left_y",
+    "signs.left_x": "sign_left_x",
+    "signs.left_y": "sign_left_y",
+    "trigger_axes": "trigger_axes",
+    "num_axes": "num_axes",
+    "num_buttons": "num_buttons",
+}
+
+OTHER_DEFAULTS: dict[str, Any] = {
+    "target_id": "red_block",
+    "hover_height": 0.01,  # m above the block's top face
+    "rate_hz": 50.0,
+    "status_rate_hz": 5.0,
+    "ground_truth_stale_s": 1.0,  # older than this: centre the stick, as if the view froze
+    "use_teleop_status": True,  # correct the believed teleop mode from /ifagent/teleop/status
+    "joy_frame_id": "joy",
+    "joy_topic": "/joy",
+    "ground_truth_topic": "/sim/ground_truth",
+    "teleop_status_topic": "/ifagent/teleop/status",
+    "status_topic": "/ifagent/scripted_gamepad/status",
+}
+
+STATUS_VERSION = 1
+_FLOAT = ParameterDescriptor(dynamic_typing=True)  # YAML "1" for 1.0 should not be an error
+
+
+class ScriptedGamepadNode(Node):
+    def __init__(self, *, context: Context | None = None,
+                 parameter_overrides: list[Parameter] | None = None,
+                 node_name: str = "scripted_gamepad_node") -> None:
+        super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
+        self._operator = ScriptedOperator(self._read_config())
+        p: dict[str, Any] = {}
+        for name, default in OTHER_DEFAULTS.items():
+            if isinstance(default, float):
+                p[name] = float(self.declare_parameter(name, default, _FLOAT).value)
+            else:
+                p[name] = self.declare_parameter(name, default).value
+        self._target_id = str(p["target_id"])
+        self._hover_height = p["hover_height"]
+        self._stale_s = p["ground_truth_stale_s"]
+        self._joy_frame_id = str(p["joy_frame_id"])
+
+        self._ee: Vec3 | None = None
+        self._goal: Vec3 | None = None
+        self._gt_received_ns: int | None = None
+        self._last_phase: str | None = None
+
+        self._joy_pub = self.create_publisher(Joy, p["joy_topic"], 10)
+        self._status_pub = self.create_publisher(String, p["status_topic"], 10)
+        self.create_subscription(String, p["ground_truth_topic"], self._on_ground_truth, 10)
+        if p["use_teleop_status"]:
+            self.create_subscription(String, p["teleop_status_topic"], self._on_teleop_status, 10)
+        self._timer = self.create_timer(1.0 / max(p["rate_hz"], 1e-3), self._tick)
+        if p["status_rate_hz"] > 0.0:
+            self.create_timer(1.0 / p["status_rate_hz"], self._publish_status)
+        self.get_logger().info(f"scripted operator: target '{self._target_id}'")
+
+    def _read_config(self) -> ScriptedOperatorConfig:
+        defaults = ScriptedOperatorConfig()
+        values: dict[str, Any] = {}
+        for param, field_name in CONFIG_PARAMETERS.items():
+            default = getattr(defaults, field_name)
+            if isinstance(default, tuple):
+                values[field_name] = tuple(
+                    int(v) for v in self.declare_parameter(param, list(default)).value)
+            elif isinstance(default, float):
+                values[field_name] = float(self.declare_parameter(param, default, _FLOAT).value)
+            else:
+                values[field_name] = self.declare_parameter(param, default).value
+        return ScriptedOperatorConfig(**values)
+
+    @property
+    def operator(self) -> ScriptedOperator:
+        return self._operator
+
+    def _now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_ground_truth(self, msg: String) -> None:
+        try:
+            gt = GroundTruth.model_validate_json(msg.data)
+        except ValidationError as exc:
+            self.get_logger().warning(f"bad ground truth: {exc.errors()[:1]}",
+                                      throttle_duration_sec=1.0)
+            return
+        target = next((o for o in gt.objects if o.id == self._target_id), None)
+        if target is None:
+            self.get_logger().warning(
+                f"target '{self._target_id}' not in ground truth "
+                f"({[o.id for o in gt.objects]})", throttle_duration_sec=1.0)
+            self._goal = None
+        else:
+            self._goal = hover_goal(target.position, target.size, self._hover_height)
+        self._ee = gt.ee_position
+        self._gt_received_ns = self.get_clock().now().nanoseconds
+
+    def _on_teleop_status(self, msg: String) -> None:
+        try:
+            mode = json.loads(msg.data).get("mode")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(mode, str):
+            self._operator.observe_teleop_mode(mode, self._now_s())
+
+    def _tick(self) -> None:
+        now = self.get_clock().now()
+        ee, goal = self._ee, self._goal
+        seen_ns = self._gt_received_ns
+        if seen_ns is None or (now.nanoseconds - seen_ns) * 1e-9 > self._stale_s:
+            ee = None  # nothing fresh to look at: the operator centres the stick
+        axes, buttons, _ = self._operator.step(ee, goal, now.nanoseconds * 1e-9)
+        msg = Joy()
+        msg.header.stamp = now.to_msg()
+        msg.header.frame_id = self._joy_frame_id
+        msg.axes = [float(a) for a in axes]
+        msg.buttons = [int(b) for b in buttons]
+        self._joy_pub.publish(msg)
+        if self._operator.phase != self._last_phase:
+            self._last_phase = self._operator.phase
+            self.get_logger().info(f"scripted operator phase: {self._operator.phase}")
+            self._publish_status()
+
+    def status(self) -> dict[str, Any]:
+        s = self._operator.status()
+        s.update({
+            "version": STATUS_VERSION,
+            "stamp": self._now_s(),
+            "target_id": self._target_id,
+            "goal": list(self._goal) if self._goal is not None else None,
+        })
+        return s
+
+    def _publish_status(self) -> None:
+        self._status_pub.publish(String(data=json.dumps(self.status())))
+
+    def close(self) -> None:
+        """Nothing outside ROS to release; kept for the common node shape (idempotent)."""
+
+
+NODE_CLASS = ScriptedGamepadNode
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = ScriptedGamepadNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
