@@ -83,8 +83,15 @@ class ExecutorCore:
         self.rejections += 1
         return reason
 
-    def on_twist(self, twist: np.ndarray, frame_id: str, stamp: float, now: float) -> str | None:
-        """Accept an end-effector twist [vx, vy, vz, wx, wy, wz]; returns a rejection reason or None."""
+    def on_twist(
+        self, twist: np.ndarray, frame_id: str, stamp: float, now: float, stamp_now: float | None = None
+    ) -> str | None:
+        """Accept an end-effector twist [vx, vy, vz, wx, wy, wz]; returns a rejection reason or None.
+
+        ``now`` is the executor's (steady) clock used by the watchdog; ``stamp_now`` is the current time
+        on the clock the stamps use (ROS time, possibly simulated), defaulting to ``now``.
+        """
+        stamp_now = now if stamp_now is None else stamp_now
         twist = np.array(twist, dtype=float)  # a copy: clipped in place below
         if twist.shape != (6,) or not np.all(np.isfinite(twist)):
             return self._reject(f"twist rejected: non-finite or malformed values {twist.tolist()}")
@@ -92,16 +99,17 @@ class ExecutorCore:
             return self._reject(f"twist rejected: frame {frame_id!r} is not {self.config.frame_id!r}")
         if not np.isfinite(stamp):
             return self._reject("twist rejected: non-finite stamp")
-        if stamp > now + self.config.future_tolerance_s:
-            return self._reject(f"twist rejected: stamped {stamp - now:.3f} s in the future")
-        if stamp > 0 and now - stamp > self.config.watchdog_timeout_s:
-            return self._reject(f"twist rejected: {now - stamp:.3f} s old (limit {self.config.watchdog_timeout_s} s)")
+        if stamp > stamp_now + self.config.future_tolerance_s:
+            return self._reject(f"twist rejected: stamped {stamp - stamp_now:.3f} s in the future")
+        if stamp > 0 and stamp_now - stamp > self.config.watchdog_timeout_s:
+            age = stamp_now - stamp
+            return self._reject(f"twist rejected: {age:.3f} s old (limit {self.config.watchdog_timeout_s} s)")
         lin, ang = twist[:3], twist[3:]
         for part, vmax in ((lin, self.config.max_linear_speed), (ang, self.config.max_angular_speed)):
             norm = float(np.linalg.norm(part))
             if norm > vmax:
                 part *= vmax / norm
-        self.command = _Command("twist", twist, stamp if stamp > 0 else now, now)
+        self.command = _Command("twist", twist, stamp if stamp > 0 else stamp_now, now)
         return None
 
     def on_joint_velocity(self, qd: np.ndarray, now: float) -> str | None:
