@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-import os
-import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-import rclpy
 from builtin_interfaces.msg import Duration
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -28,14 +26,6 @@ from ifagent_ros.sim.tabletop import HOME_Q
 
 ARM = [f"panda_joint{i}" for i in range(1, 8)]
 TRAJ = "/panda_arm_controller/joint_trajectory"
-
-
-@pytest.fixture(scope="module")
-def ctx() -> Iterator[Context]:
-    context = Context()
-    rclpy.init(context=context, domain_id=40 + random.Random(os.getpid()).randint(0, 120))
-    yield context
-    rclpy.shutdown(context=context)
 
 
 class Harness:
@@ -88,8 +78,10 @@ class Harness:
 
 
 @pytest.fixture
-def harness(ctx: Context, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    h = Harness(ctx, **getattr(request, "param", {}))
+def harness(ros_context: Context, request: pytest.FixtureRequest) -> Iterator[Harness]:
+    # ros_context (test/nodes/conftest.py): a private rclpy Context on a random DDS domain,
+    # shut down after the test.
+    h = Harness(ros_context, **getattr(request, "param", {}))
     yield h
     h.close()
 
@@ -104,17 +96,20 @@ def test_node_shape() -> None:
     assert NODE_CLASS is SimNode
 
 
+@pytest.mark.parametrize("harness", [{"realtime": True}, {"realtime": False}], indirect=True,
+                         ids=["realtime_render_process", "fast_render_in_process"])
 def test_publishes_clock_joint_states_camera_and_ground_truth(harness: Harness) -> None:
     m = harness.msgs
-    ok = harness.spin_until(lambda: all(len(v) >= 2 for v in m.values()), timeout=10.0)
+    assert (harness.sim._renderer is not None) == harness.sim._realtime
+    ok = harness.spin_until(lambda: all(len(v) >= 2 for v in m.values()), timeout=15.0)
     assert ok, {k: len(v) for k, v in m.items()}
 
     clocks = [c.clock.sec + c.clock.nanosec * 1e-9 for c in m["/clock"]]
-    assert all(b > a for a, b in zip(clocks, clocks[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(clocks))
     assert clocks[-1] < 20.0  # sim time starts at zero, not wall-clock epoch
 
     js = m["/joint_states"][-1]
-    assert list(js.name) == ARM + ["panda_finger_joint1", "panda_finger_joint2"]
+    assert list(js.name) == [*ARM, "panda_finger_joint1", "panda_finger_joint2"]
     assert len(js.position) == len(js.velocity) == len(js.effort) == 9
     np.testing.assert_allclose(js.position[:7], HOME_Q, atol=2e-2)
     assert js.header.stamp.sec + js.header.stamp.nanosec * 1e-9 <= clocks[-1] + 1.0
@@ -164,8 +159,8 @@ def test_bad_commands_do_not_move_arm_or_crash(harness: Harness) -> None:
     before = h.arm_q()
     far = list(np.array(HOME_Q) + 0.5)
     bad_msgs = [
-        _traj(ARM[:6] + ["panda_joint9"], far),  # unknown joint name
-        _traj(ARM, [math.nan] + far[1:]),  # NaN
+        _traj([*ARM[:6], "panda_joint9"], far),  # unknown joint name
+        _traj(ARM, [math.nan, *far[1:]]),  # NaN
         _traj(ARM, far[:6]),  # wrong length
         _traj(ARM, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0]),  # joint4 above its limit
         _traj(ARM, far, qd=[0.1] * 3),  # velocities of the wrong length
@@ -200,3 +195,15 @@ def test_gripper_command_and_nan(harness: Harness) -> None:
                         each=lambda: h.pub_grip.publish(Float64(data=0.02)))
     h.spin_for(0.3, each=lambda: h.pub_grip.publish(Float64(data=math.nan)))
     assert abs(width() - 0.02) < 2e-3
+
+
+def test_camera_survives_render_worker_crash(harness: Harness) -> None:
+    h = harness
+    images = h.msgs["/camera/color/image_raw"]
+    assert h.spin_until(lambda: len(images) >= 1, 15.0)
+    worker = h.sim._renderer
+    assert worker is not None
+    worker._proc.kill()
+    n = len(images)
+    assert h.spin_until(lambda: h.sim._renderer is None and len(images) >= n + 2, 10.0)
+    assert not worker.alive
