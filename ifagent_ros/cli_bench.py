@@ -9,13 +9,19 @@ import json
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="bench", required=True, metavar="WHAT")
     control = sub.add_parser("control", help="teleop -> executor -> arm command latency over DDS")
-    control.add_argument("--duration", type=float, default=30.0, help="seconds of streaming per run")
+    control.add_argument(
+        "--duration", type=float, default=30.0, help="seconds of streaming per run"
+    )
     control.add_argument("--rate", type=float, default=500.0, help="/joy rate in Hz")
     control.add_argument(
-        "--processes", action="store_true", help="also run with one process per node (after one process)"
+        "--processes",
+        action="store_true",
+        help="also run with one process per node (after one process)",
     )
     control.add_argument("--domain-id", type=int, default=None)
-    control.add_argument("--json", action="store_true", help="print one JSON object of the figures last")
+    control.add_argument(
+        "--json", action="store_true", help="print one JSON object of the figures last"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,8 +37,13 @@ def _control(args: argparse.Namespace) -> int:
     rows = []
     for processes in modes:
         label = "one process per node" if processes else "one process"
-        print(f"bench control: {label}, /joy at {args.rate:.0f} Hz for {args.duration:.0f} s ...", flush=True)
-        result = run_control_bench(args.duration, args.rate, processes=processes, domain_id=args.domain_id)
+        print(
+            f"bench control: {label}, /joy at {args.rate:.0f} Hz for {args.duration:.0f} s ...",
+            flush=True,
+        )
+        result = run_control_bench(
+            args.duration, args.rate, processes=processes, domain_id=args.domain_id
+        )
         rows.append(result.figures())
     print(format_table(rows))
     summary = summarize(rows)

@@ -19,13 +19,21 @@ DEMO_NODES = ["sim_node", "executor_node", "teleop_node", "scripted_gamepad_node
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--params", default="config/sim.yaml", help="ROS 2 params file of the graph")
-    parser.add_argument("--target", default="red_block", help="id of the block to put the gripper on")
+    parser.add_argument(
+        "--params", default="config/sim.yaml", help="ROS 2 params file of the graph"
+    )
+    parser.add_argument(
+        "--target", default="red_block", help="id of the block to put the gripper on"
+    )
     parser.add_argument("--out", default="runs/demo", help="output folder (replaced)")
-    parser.add_argument("--timeout", type=float, default=90.0, help="give up after this many seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=90.0, help="give up after this many seconds"
+    )
     parser.add_argument("--seed", type=int, default=0, help="scene randomization seed")
     parser.add_argument("--domain-id", type=int, default=None)
-    parser.add_argument("--json", action="store_true", help="print one JSON object of the figures last")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object of the figures last"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
                 last_print = time.monotonic()
                 dist = status.get("distance")
                 dist_txt = f"{dist:.3f} m" if isinstance(dist, float) else "unknown"
-                print(f"  t={time.monotonic() - t0:5.1f} s  phase={status.get('phase')}  distance={dist_txt}", flush=True)
+                print(
+                    f"  t={time.monotonic() - t0:5.1f} s  phase={status.get('phase')}  distance={dist_txt}",
+                    flush=True,
+                )
             time.sleep(0.1)
         time.sleep(1.0)  # let the last ground truth and status land in the bag
         vlimits = [float(x) for x in executor.core.filter.vmax]
@@ -95,8 +106,10 @@ def _print_summary(s: dict[str, Any]) -> None:
     print(f"time to reach     : {s.get('time_to_reach_s')} s")
     print(f"EE path length    : {s.get('ee_path_length_m')} m")
     ratio = s.get("peak_joint_speed_ratio")
-    print(f"peak joint speed  : {max(s.get('peak_joint_speed_rad_s') or [0]):.3f} rad/s "
-          f"({ratio if ratio is not None else '?'} x the executor's limit)")
+    print(
+        f"peak joint speed  : {max(s.get('peak_joint_speed_rad_s') or [0]):.3f} rad/s "
+        f"({ratio if ratio is not None else '?'} x the executor's limit)"
+    )
     print(f"limit interventions: {s.get('limit_interventions')}")
     print(f"wall time         : {s['wall_time_s']} s")
     print(f"bag               : {s['bag']}  ({sum(s['messages'].values())} messages read back)")
@@ -119,8 +132,13 @@ def _plot_path(episode: Any, target_id: str, path: Path) -> None:
             top.add_patch(Rectangle((y - sy / 2, x - sx / 2), sy, sx, color=colour, alpha=0.6))
         except ValueError:
             top.add_patch(Rectangle((y - sy / 2, x - sx / 2), sy, sx, color="gray", alpha=0.6))
-        top.annotate(obj["id"], (y, x), fontsize=7, ha="center",
-                     weight="bold" if obj["id"] == target_id else "normal")
+        top.annotate(
+            obj["id"],
+            (y, x),
+            fontsize=7,
+            ha="center",
+            weight="bold" if obj["id"] == target_id else "normal",
+        )
     if episode.ee_path:
         p = np.asarray(episode.ee_path)
         t = np.asarray(episode.times) - episode.times[0]
@@ -152,6 +170,8 @@ def _save_snapshot(episode: Any, path: Path) -> bool:
     import cv2
     import numpy as np
 
-    rgb = np.frombuffer(bytes(img.data), dtype=np.uint8).reshape(img.height, img.step)[:, : img.width * 3]
+    rgb = np.frombuffer(bytes(img.data), dtype=np.uint8).reshape(img.height, img.step)[
+        :, : img.width * 3
+    ]
     rgb = rgb.reshape(img.height, img.width, 3)
     return bool(cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))

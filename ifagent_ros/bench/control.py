@@ -50,12 +50,19 @@ class BenchResult:
             "joy_sent": self.joy_sent,
             "commands_received": self.commands_received,
             "commands_traced": len(self.latencies_s),
-            "delivered_ratio": round(len(self.latencies_s) / self.joy_sent, 4) if self.joy_sent else 0.0,
+            "delivered_ratio": round(len(self.latencies_s) / self.joy_sent, 4)
+            if self.joy_sent
+            else 0.0,
             "missed_periods": missed_periods(self.arrivals_s, 1.0 / self.rate_hz),
         }
         out.update({k: _r(v) for k, v in percentiles_ms(self.latencies_s, "latency_").items()})
         out.update({k: _r(v) for k, v in percentiles_ms(self.step_times_s, "step_").items()})
-        out.update({k: _r(v) for k, v in percentiles_ms(self.publish_lateness_s, "joy_publish_lateness_").items()})
+        out.update(
+            {
+                k: _r(v)
+                for k, v in percentiles_ms(self.publish_lateness_s, "joy_publish_lateness_").items()
+            }
+        )
         return out
 
 
@@ -187,7 +194,9 @@ def _driver_main(domain_id: int, rate_hz: float, duration_s: float, queue: Any) 
         driver = _Driver(domain_id, rate_hz, result)
         try:
             if not driver.wait_for_commands(timeout=90.0):
-                queue.put(("error", "the executor never sent an arm command (graph did not come up)"))
+                queue.put(
+                    ("error", "the executor never sent an arm command (graph did not come up)")
+                )
                 return
             time.sleep(0.5)
             queue.put(("streaming", None))
@@ -225,7 +234,10 @@ def run_control_bench(
             with open(path, "w") as fh:
                 yaml.safe_dump({k: {"ros__parameters": v} for k, v in params.items()}, fh)
             proc_thread = threading.Thread(
-                target=run_processes, args=(path,), kwargs={"domain_id": domain, "stop_event": stop}, daemon=True
+                target=run_processes,
+                args=(path,),
+                kwargs={"domain_id": domain, "stop_event": stop},
+                daemon=True,
             )
             proc_thread.start()
         else:
@@ -259,8 +271,16 @@ def run_control_bench(
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     keys = [
-        "mode", "joy_sent", "delivered_ratio", "missed_periods", "latency_p50_ms", "latency_p99_ms",
-        "latency_max_ms", "step_p50_ms", "step_p99_ms", "joy_publish_lateness_p99_ms",
+        "mode",
+        "joy_sent",
+        "delivered_ratio",
+        "missed_periods",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "latency_max_ms",
+        "step_p50_ms",
+        "step_p99_ms",
+        "joy_publish_lateness_p99_ms",
     ]
     widths = [max(len(k), *(len(str(r.get(k))) for r in rows)) for k in keys]
     lines = ["  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
@@ -279,7 +299,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "meets_goal": bool(one["latency_p99_ms"] is not None and one["latency_p99_ms"] <= 2.0),
         "moveit_servo_period_ms": 10.0,
         "runs": rows,
-        "step_time_mean_ms": _r(float(np.mean([r["step_p50_ms"] for r in rows if r.get("step_p50_ms")])))
+        "step_time_mean_ms": _r(
+            float(np.mean([r["step_p50_ms"] for r in rows if r.get("step_p50_ms")]))
+        )
         if any(r.get("step_p50_ms") for r in rows)
         else None,
     }

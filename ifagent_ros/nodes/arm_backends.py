@@ -43,7 +43,9 @@ class ArmBackend(ABC):
                 f"arm.command_interface must be 'trajectory' or 'velocity', got {config.command_interface!r}"
             )
         if config.header_stamp not in ("source", "zero"):
-            raise ValueError(f"arm.header_stamp must be 'source' or 'zero', got {config.header_stamp!r}")
+            raise ValueError(
+                f"arm.header_stamp must be 'source' or 'zero', got {config.header_stamp!r}"
+            )
         self.config = config
         self._node: Node | None = None
 
@@ -51,7 +53,9 @@ class ArmBackend(ABC):
     def connect(self, node: Node) -> None: ...
 
     @abstractmethod
-    def send(self, q: np.ndarray, v: np.ndarray, source_stamp_ns: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def send(
+        self, q: np.ndarray, v: np.ndarray, source_stamp_ns: int
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def disconnect(self) -> None:
         self._node = None
@@ -71,7 +75,9 @@ class TopicArmBackend(ArmBackend):
         sec = int(self.config.period_s)
         self._tfs = Duration(sec=sec, nanosec=int(round((self.config.period_s - sec) * 1e9)))
 
-    def send(self, q: np.ndarray, v: np.ndarray, source_stamp_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    def send(
+        self, q: np.ndarray, v: np.ndarray, source_stamp_ns: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if self._node is None:
             raise RuntimeError("backend not connected")
         if self.config.command_interface == "velocity":
@@ -79,7 +85,9 @@ class TopicArmBackend(ArmBackend):
             return q, v
         msg = JointTrajectory()
         if self.config.header_stamp == "source" and source_stamp_ns > 0:
-            msg.header.stamp = Time(sec=source_stamp_ns // 1_000_000_000, nanosec=source_stamp_ns % 1_000_000_000)
+            msg.header.stamp = Time(
+                sec=source_stamp_ns // 1_000_000_000, nanosec=source_stamp_ns % 1_000_000_000
+            )
         msg.joint_names = list(self.config.joint_names)
         msg.points = [
             JointTrajectoryPoint(

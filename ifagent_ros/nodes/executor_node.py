@@ -31,7 +31,9 @@ from ifagent_ros.core.control.safety_filter import SafetyLimits
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 from ifagent_ros.nodes.arm_backends import ArmBackendConfig, make_arm_backend
 
-ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+ESTOP_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
 
 _DEFAULTS: dict[str, object] = {
     "backend": "pybullet",
@@ -92,7 +94,9 @@ class ExecutorNode(Node):
     ) -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         self._closed = False
-        p = {name: self.declare_parameter(name, default).value for name, default in _DEFAULTS.items()}
+        p = {
+            name: self.declare_parameter(name, default).value for name, default in _DEFAULTS.items()
+        }
         limits = SafetyLimits(
             position_lower=_floats(p["limits.position_lower"]),
             position_upper=_floats(p["limits.position_upper"]),
@@ -133,7 +137,9 @@ class ExecutorNode(Node):
         self.core = ExecutorCore(self.config, kin)
         self.joint_names = list(p["arm.joint_names"])  # type: ignore[call-overload]
         if len(self.joint_names) != self.core.n:
-            raise ValueError(f"arm.joint_names has {len(self.joint_names)} names, the model {self.core.n} joints")
+            raise ValueError(
+                f"arm.joint_names has {len(self.joint_names)} names, the model {self.core.n} joints"
+            )
         self.backend_name = str(p["backend"])
         self.backend = make_arm_backend(
             self.backend_name,
@@ -169,14 +175,20 @@ class ExecutorNode(Node):
         self.step_times: list[float] = []  # seconds spent in kinematics + filter, for benchmarks
         self.record_step_times = False
         self.create_subscription(TwistStamped, str(p["topics.twist"]), self._on_twist, 100)
-        self.create_subscription(Float64MultiArray, str(p["topics.joint_velocity"]), self._on_joint_velocity, 100)
+        self.create_subscription(
+            Float64MultiArray, str(p["topics.joint_velocity"]), self._on_joint_velocity, 100
+        )
         self.create_subscription(Joy, str(p["topics.joy"]), self._on_joy, 100)
-        self.create_subscription(JointState, str(p["topics.joint_states"]), self._on_joint_state, 10)
+        self.create_subscription(
+            JointState, str(p["topics.joint_states"]), self._on_joint_state, 10
+        )
         self.create_subscription(Bool, str(p["topics.estop"]), self._on_estop, ESTOP_QOS)
         self._status_pub = self.create_publisher(String, str(p["topics.status"]), 10)
         self.create_service(Trigger, "/ifagent/executor/reset_estop", self._on_reset_estop)
         self._timer = self.create_timer(dt, self._on_timer)
-        self._status_timer = self.create_timer(1.0 / float(p["status_rate_hz"]), self._publish_status)
+        self._status_timer = self.create_timer(
+            1.0 / float(p["status_rate_hz"]), self._publish_status
+        )
         self.get_logger().info(
             f"executor up: backend={self.backend_name}, {self.config.control_rate_hz:.0f} Hz, "
             f"watchdog {self.config.watchdog_timeout_s * 1e3:.0f} ms, deadman button {self.config.deadman_button}"
@@ -197,7 +209,11 @@ class ExecutorNode(Node):
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         now = time.monotonic()
         reason = self.core.on_twist(
-            np.array([t.x, t.y, t.z, a.x, a.y, a.z]), msg.header.frame_id, stamp, now, self._ros_now()
+            np.array([t.x, t.y, t.z, a.x, a.y, a.z]),
+            msg.header.frame_id,
+            stamp,
+            now,
+            self._ros_now(),
         )
         if reason is not None:
             self._warn(reason)
@@ -240,10 +256,14 @@ class ExecutorNode(Node):
         was = self.core.estop_latched
         self.core.on_estop(bool(msg.data))
         if self.core.estop_latched and not was:
-            self.get_logger().error("E-STOP latched: braking; call /ifagent/executor/reset_estop to clear")
+            self.get_logger().error(
+                "E-STOP latched: braking; call /ifagent/executor/reset_estop to clear"
+            )
             self._try_step(time.monotonic(), force=True)
 
-    def _on_reset_estop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+    def _on_reset_estop(
+        self, request: Trigger.Request, response: Trigger.Response
+    ) -> Trigger.Response:
         response.success, response.message = self.core.reset_estop()
         self.get_logger().info(f"reset_estop: {response.message}")
         return response
@@ -277,7 +297,11 @@ class ExecutorNode(Node):
         if self._closed:
             return
         core = self.core
-        ee = tuple(float(x) for x in core.kin.ee_position(core.filter.q)) if core.filter.initialized else None
+        ee = (
+            tuple(float(x) for x in core.kin.ee_position(core.filter.q))
+            if core.filter.initialized
+            else None
+        )
         status = ExecutorStatus(
             stamp=self._ros_now(),
             mode=core.last_mode,  # type: ignore[arg-type]

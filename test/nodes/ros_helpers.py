@@ -16,9 +16,7 @@ def private_domain_id() -> int:
     return 1 + (base + random.randrange(100)) % 101
 
 
-def spin_until(
-    executor: Executor, condition: Callable[[], bool], timeout: float = 5.0
-) -> bool:
+def spin_until(executor: Executor, condition: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.01)

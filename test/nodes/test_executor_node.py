@@ -10,6 +10,7 @@ from geometry_msgs.msg import TwistStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from ros_helpers import spin_for, spin_until
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -17,8 +18,6 @@ from trajectory_msgs.msg import JointTrajectory
 
 from ifagent_ros.core.control.kinematics import ArmKinematics
 from ifagent_ros.nodes.executor_node import ESTOP_QOS, ExecutorNode
-
-from ros_helpers import spin_for, spin_until
 
 HOME = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
 NAMES = [f"panda_joint{i}" for i in range(1, 8)]
@@ -34,7 +33,9 @@ class FakeArm(Node):
         self.commands: list[JointTrajectory] = []
         self.status: dict | None = None
         self.pub = self.create_publisher(JointState, "/joint_states", 10)
-        self.create_subscription(JointTrajectory, "/panda_arm_controller/joint_trajectory", self._on_cmd, 100)
+        self.create_subscription(
+            JointTrajectory, "/panda_arm_controller/joint_trajectory", self._on_cmd, 100
+        )
         self.create_subscription(String, "/ifagent/executor/status", self._on_status, 10)
         self.create_timer(0.004, self._publish)
         self.joy = self.create_publisher(Joy, "/joy", 10)
@@ -77,7 +78,9 @@ class FakeArm(Node):
 @pytest.fixture
 def graph(ros_context):
     ex = SingleThreadedExecutor(context=ros_context)
-    node = ExecutorNode(context=ros_context, parameter_overrides=[Parameter("control_rate_hz", value=250.0)])
+    node = ExecutorNode(
+        context=ros_context, parameter_overrides=[Parameter("control_rate_hz", value=250.0)]
+    )
     arm = FakeArm(ros_context)
     ex.add_node(node)
     ex.add_node(arm)

@@ -9,9 +9,9 @@ import pytest
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from ros_helpers import spin_for, spin_until
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Bool, String
-from ros_helpers import spin_for, spin_until
 
 from ifagent_ros.nodes.executor_node import ESTOP_QOS, ExecutorNode
 from ifagent_ros.nodes.sim_node import SimNode
@@ -51,15 +51,22 @@ class Operator(Node):
 def spine(ros_context):
     sim = SimNode(
         context=ros_context,
-        parameter_overrides=[Parameter("camera.enabled", value=False), Parameter("ground_truth_rate_hz", value=50.0)],
+        parameter_overrides=[
+            Parameter("camera.enabled", value=False),
+            Parameter("ground_truth_rate_hz", value=50.0),
+        ],
     )
-    executor_node = ExecutorNode(context=ros_context, parameter_overrides=[Parameter("control_rate_hz", value=250.0)])
+    executor_node = ExecutorNode(
+        context=ros_context, parameter_overrides=[Parameter("control_rate_hz", value=250.0)]
+    )
     teleop = TeleopNode(context=ros_context)
     op = Operator(ros_context)
     ex = SingleThreadedExecutor(context=ros_context)
     for n in (sim, executor_node, teleop, op):
         ex.add_node(n)
-    assert spin_until(ex, lambda: op.ee is not None and executor_node.core.filter.initialized, timeout=15.0)
+    assert spin_until(
+        ex, lambda: op.ee is not None and executor_node.core.filter.initialized, timeout=15.0
+    )
     yield ex, op, executor_node
     ex.shutdown()
     for n in (sim, executor_node, teleop):

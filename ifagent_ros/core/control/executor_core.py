@@ -84,7 +84,12 @@ class ExecutorCore:
         return reason
 
     def on_twist(
-        self, twist: np.ndarray, frame_id: str, stamp: float, now: float, stamp_now: float | None = None
+        self,
+        twist: np.ndarray,
+        frame_id: str,
+        stamp: float,
+        now: float,
+        stamp_now: float | None = None,
     ) -> str | None:
         """Accept an end-effector twist [vx, vy, vz, wx, wy, wz]; returns a rejection reason or None.
 
@@ -96,16 +101,23 @@ class ExecutorCore:
         if twist.shape != (6,) or not np.all(np.isfinite(twist)):
             return self._reject(f"twist rejected: non-finite or malformed values {twist.tolist()}")
         if frame_id != self.config.frame_id:
-            return self._reject(f"twist rejected: frame {frame_id!r} is not {self.config.frame_id!r}")
+            return self._reject(
+                f"twist rejected: frame {frame_id!r} is not {self.config.frame_id!r}"
+            )
         if not np.isfinite(stamp):
             return self._reject("twist rejected: non-finite stamp")
         if stamp > stamp_now + self.config.future_tolerance_s:
             return self._reject(f"twist rejected: stamped {stamp - stamp_now:.3f} s in the future")
         if stamp > 0 and stamp_now - stamp > self.config.watchdog_timeout_s:
             age = stamp_now - stamp
-            return self._reject(f"twist rejected: {age:.3f} s old (limit {self.config.watchdog_timeout_s} s)")
+            return self._reject(
+                f"twist rejected: {age:.3f} s old (limit {self.config.watchdog_timeout_s} s)"
+            )
         lin, ang = twist[:3], twist[3:]
-        for part, vmax in ((lin, self.config.max_linear_speed), (ang, self.config.max_angular_speed)):
+        for part, vmax in (
+            (lin, self.config.max_linear_speed),
+            (ang, self.config.max_angular_speed),
+        ):
             norm = float(np.linalg.norm(part))
             if norm > vmax:
                 part *= vmax / norm
@@ -115,7 +127,9 @@ class ExecutorCore:
     def on_joint_velocity(self, qd: np.ndarray, now: float) -> str | None:
         qd = np.asarray(qd, dtype=float)
         if qd.shape != (self.n,) or not np.all(np.isfinite(qd)):
-            return self._reject(f"joint velocity rejected: need {self.n} finite values, got {qd.tolist()}")
+            return self._reject(
+                f"joint velocity rejected: need {self.n} finite values, got {qd.tolist()}"
+            )
         self.command = _Command("joint_velocity", qd, now, now)
         return None
 
@@ -133,7 +147,9 @@ class ExecutorCore:
         self.deadman = bool(buttons[cfg.deadman_button] == 1)
         self.last_joy = now
         if was and not self.deadman:
-            self.command = None  # a release forgets the last command: the next press starts from zero
+            self.command = (
+                None  # a release forgets the last command: the next press starts from zero
+            )
         return None
 
     def on_joint_state(self, q: np.ndarray, now: float) -> str | None:
@@ -195,7 +211,9 @@ class ExecutorCore:
         if reason is None:
             assert self.command is not None
             if self.command.source == "twist":
-                qd, self.last_damping = self.kin.twist_to_joint_velocity(self.filter.q, self.command.value)
+                qd, self.last_damping = self.kin.twist_to_joint_velocity(
+                    self.filter.q, self.command.value
+                )
             else:
                 qd = self.command.value
             # Scale uniformly into the velocity limits so the direction (the operator's intent) holds.

@@ -35,7 +35,15 @@ class FrankaLimits:
     Position limits match the URDF; velocity, acceleration and jerk are the published per-joint maxima.
     """
 
-    position_lower: tuple[float, ...] = (-2.8973, -1.7628, -2.8973, -3.0718, -2.8973, -0.0175, -2.8973)
+    position_lower: tuple[float, ...] = (
+        -2.8973,
+        -1.7628,
+        -2.8973,
+        -3.0718,
+        -2.8973,
+        -0.0175,
+        -2.8973,
+    )
     position_upper: tuple[float, ...] = (2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.7525, 2.8973)
     velocity: tuple[float, ...] = (2.1750, 2.1750, 2.1750, 2.1750, 2.6100, 2.6100, 2.6100)
     acceleration: tuple[float, ...] = (15.0, 7.5, 10.0, 12.5, 15.0, 20.0, 20.0)

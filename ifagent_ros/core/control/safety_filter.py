@@ -56,7 +56,9 @@ class SafetyLimits:
         for name in ("position_lower", "position_upper", "velocity", "acceleration", "jerk"):
             values = np.asarray(getattr(self, name), dtype=float)
             if values.shape != (n,) or not np.all(np.isfinite(values)):
-                raise ValueError(f"limit {name!r} must be {n} finite numbers, got {values.tolist()}")
+                raise ValueError(
+                    f"limit {name!r} must be {n} finite numbers, got {values.tolist()}"
+                )
         if np.any(np.asarray(self.position_lower) >= np.asarray(self.position_upper)):
             raise ValueError("position_lower must be below position_upper for every joint")
         for name in ("velocity", "acceleration", "jerk"):
@@ -183,7 +185,9 @@ class SafetyFilter:
         dist = mx(dt * (m * speed - c * m * (m + 1.0) * 0.5), 0.0)
         q_end = q + np.sign(v) * dist
         return _Rollout(
-            q_min=mn(q_min, q_end), q_max=mx(q_max, q_end), v_peak=v_peak,
+            q_min=mn(q_min, q_end),
+            q_max=mx(q_max, q_end),
+            v_peak=v_peak,
             path_l1=path + float(dist.sum()),
         )
 
@@ -212,24 +216,30 @@ class SafetyFilter:
         if not self.initialized:
             raise RuntimeError("SafetyFilter.step() before reset()")
         dt = self.dt
-        q, v, a = self.q, self.v, self.a
+        v, a = self.v, self.a
         a_brk = self._brake_accel(v, a)
         vd = np.asarray(v_desired, dtype=float)
         if brake or vd.shape != (self.n,) or not np.all(np.isfinite(vd)):
-            return self._commit(self._evaluate(a_brk), 0.0, ["brake"] if brake else ["invalid_input"])
+            return self._commit(
+                self._evaluate(a_brk), 0.0, ["brake"] if brake else ["invalid_input"]
+            )
 
         interventions: list[str] = []
         vd_clipped = np.clip(vd, -self.vmax, self.vmax)
         if np.any(vd_clipped != vd):
             interventions.append("velocity")
         a_want = (vd_clipped - v) / dt
-        a_cand = np.clip(a_want, np.maximum(a - self.jdt, -self.amax), np.minimum(a + self.jdt, self.amax))
+        a_cand = np.clip(
+            a_want, np.maximum(a - self.jdt, -self.amax), np.minimum(a + self.jdt, self.amax)
+        )
         if np.any(np.abs(a_cand - a_want) > 1e-9):
             interventions.append("acceleration" if np.any(np.abs(a_want) > self.amax) else "jerk")
         # Velocity bound of the next state itself; the jerk/acceleration box wins any conflict (the
         # rollout check below rejects a candidate whose velocity would then overshoot).
         a_cand = np.clip(a_cand, (-self.vmax - v) / dt, (self.vmax - v) / dt)
-        a_cand = np.clip(a_cand, np.maximum(a - self.jdt, -self.amax), np.minimum(a + self.jdt, self.amax))
+        a_cand = np.clip(
+            a_cand, np.maximum(a - self.jdt, -self.amax), np.minimum(a + self.jdt, self.amax)
+        )
 
         # Fast path: the (jerk/acceleration-clipped) desired command is already safe.
         ev = self._evaluate(a_cand)
@@ -295,4 +305,6 @@ class SafetyFilter:
         if np.all(np.abs(vn) < 1e-12) and np.all(np.abs(an) < 1e-9):
             vn, an = np.zeros(self.n), np.zeros(self.n)
         self.q, self.v, self.a = qn, vn, an
-        return FilterResult(q=qn.copy(), v=vn.copy(), a=an.copy(), scale=scale, interventions=interventions)
+        return FilterResult(
+            q=qn.copy(), v=vn.copy(), a=an.copy(), scale=scale, interventions=interventions
+        )

@@ -35,7 +35,12 @@ def load_episode(bag: str | Path, arm_joints: list[str]) -> TeleopEpisode:
     ep = TeleopEpisode(joint_names=list(arm_joints))
     for topic, _type, t_ns, msg in read_messages(
         bag,
-        topics=["/sim/ground_truth", "/joint_states", "/ifagent/executor/status", "/camera/color/image_raw"],
+        topics=[
+            "/sim/ground_truth",
+            "/joint_states",
+            "/ifagent/executor/status",
+            "/camera/color/image_raw",
+        ],
         on_unknown="skip",
     ):
         ep.counts[topic] = ep.counts.get(topic, 0) + 1
@@ -84,7 +89,9 @@ def summarize(
     else:
         out.update(final_distance_m=None, reached=False, time_to_reach_s=None)
     if len(ep.ee_path) > 1:
-        out["ee_path_length_m"] = round(float(np.sum(np.linalg.norm(np.diff(np.asarray(ep.ee_path), axis=0), axis=1))), 4)
+        out["ee_path_length_m"] = round(
+            float(np.sum(np.linalg.norm(np.diff(np.asarray(ep.ee_path), axis=0), axis=1))), 4
+        )
     if ep.joint_velocities:
         peak = np.max(np.abs(np.asarray(ep.joint_velocities)), axis=0)
         limits = np.asarray(velocity_limits, dtype=float)

@@ -30,7 +30,9 @@ class Harness:
             self.t += self.core.config.dt
             self.core.on_joy(AXES, joy, self.t)
             if twist is not None:
-                self.core.on_twist(np.asarray(twist, float), "base_link", self.t + stamp_offset, self.t)
+                self.core.on_twist(
+                    np.asarray(twist, float), "base_link", self.t + stamp_offset, self.t
+                )
             self.core.on_joint_state(self.q, self.t)
             out = self.core.step(self.t)
             if out is not None:

@@ -16,8 +16,14 @@ KIN = ArmKinematics()
 def bullet():
     cid = pb.connect(pb.DIRECT)
     robot = pb.loadURDF(str(panda_urdf_path()), useFixedBase=True, physicsClientId=cid)
-    names = {pb.getJointInfo(robot, j, physicsClientId=cid)[1].decode(): j for j in range(pb.getNumJoints(robot, physicsClientId=cid))}
-    links = {pb.getJointInfo(robot, j, physicsClientId=cid)[12].decode(): j for j in range(pb.getNumJoints(robot, physicsClientId=cid))}
+    names = {
+        pb.getJointInfo(robot, j, physicsClientId=cid)[1].decode(): j
+        for j in range(pb.getNumJoints(robot, physicsClientId=cid))
+    }
+    links = {
+        pb.getJointInfo(robot, j, physicsClientId=cid)[12].decode(): j
+        for j in range(pb.getNumJoints(robot, physicsClientId=cid))
+    }
     yield cid, robot, [names[n] for n in PANDA_ARM_JOINTS], links[EE_FRAME]
     pb.disconnect(cid)
 
