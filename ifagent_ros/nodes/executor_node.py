@@ -13,10 +13,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -30,6 +28,7 @@ from ifagent_ros.core.control.robot_model import EE_FRAME, FRANKA_LIMITS, PANDA_
 from ifagent_ros.core.control.safety_filter import SafetyLimits
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 from ifagent_ros.nodes.arm_backends import ArmBackendConfig, make_arm_backend
+from ifagent_ros.nodes.node_main import run_node
 
 ESTOP_QOS = QoSProfile(
     depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
@@ -330,16 +329,7 @@ NODE_CLASS = ExecutorNode
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = ExecutorNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(ExecutorNode, args)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,10 @@ from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import (
@@ -42,6 +40,7 @@ from rosbags.interfaces import (
 )
 
 from ifagent_ros.core.recording import BagError, BagWriter
+from ifagent_ros.nodes.node_main import run_node
 
 # Deep enough to absorb bursts (camera frames) while the writer holds its lock.
 SUBSCRIPTION_DEPTH = 1000
@@ -241,13 +240,8 @@ NODE_CLASS = RecorderNode
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = RecorderNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(RecorderNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import rclpy
 from pydantic import ValidationError
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Joy
@@ -29,6 +27,7 @@ from ifagent_ros.core.control.scripted_operator import (
     hover_goal,
 )
 from ifagent_ros.core.schemas import GroundTruth
+from ifagent_ros.nodes.node_main import run_node
 
 # ROS parameter name -> ScriptedOperatorConfig field.
 CONFIG_PARAMETERS: dict[str, str] = {
@@ -184,16 +183,7 @@ NODE_CLASS = ScriptedGamepadNode
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = ScriptedGamepadNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(ScriptedGamepadNode, args)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock as ClockMsg
@@ -34,6 +32,7 @@ from std_msgs.msg import Float64, Float64MultiArray, Header, String
 from trajectory_msgs.msg import JointTrajectory
 
 from ifagent_ros.core.schemas import GroundTruth, ObjectPose
+from ifagent_ros.nodes.node_main import run_node
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame
 from ifagent_ros.sim.render_worker import RenderWorker
 from ifagent_ros.sim.tabletop import ARM_JOINT_NAMES, HOME_Q, TabletopConfig, TabletopSim
@@ -343,16 +342,7 @@ NODE_CLASS = SimNode
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = SimNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(SimNode, args)
 
 
 if __name__ == "__main__":

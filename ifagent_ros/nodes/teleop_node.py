@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Float64, String
 
 from ifagent_ros.core.control.teleop import TeleopConfig, TeleopMapper, TeleopMode
+from ifagent_ros.nodes.node_main import run_node
 
 # ROS parameter name -> TeleopConfig field. Every config field is a parameter.
 CONFIG_PARAMETERS: dict[str, str] = {
@@ -156,16 +155,7 @@ NODE_CLASS = TeleopNode
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = TeleopNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(TeleopNode, args)
 
 
 if __name__ == "__main__":

@@ -134,4 +134,9 @@ class RenderWorker:
 
 
 if __name__ == "__main__":
+    import signal
+
+    # The parent node owns shutdown: a terminal Ctrl-C reaches the whole process group, and the
+    # worker must not die with a traceback before the parent closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _serve(Connection(int(sys.argv[1])))

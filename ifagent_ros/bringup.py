@@ -1,0 +1,536 @@
+"""Run a node graph from a ROS 2 params file, without a ROS install (`ifagent up`).
+
+Two modes read the same params file as `ros2 launch`:
+- in one process: every node gets `parameter_overrides` from its section, all share a private
+  `Context`; each node spins in its own thread and executor (`GraphHandle`, `run_graph`);
+- one child process per node: `python -m <module> --ros-args --params-file FILE -r __node:=NAME`
+  (`run_processes`), each in its own process group, stopped with SIGINT -> SIGTERM -> SIGKILL.
+
+Params parsing (`read_params_file`, `load_params_file`) lives in `params_file.py`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import importlib
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ifagent_ros.params_file import (
+    WILDCARD,
+    ParamsFileError,
+    flatten_params,
+    load_params_file,
+    read_params_file,
+)
+
+__all__ = [
+    "NODE_REGISTRY",
+    "BringupError",
+    "GraphHandle",
+    "ParamsFileError",
+    "load_params_file",
+    "read_params_file",
+    "run_graph",
+    "run_processes",
+    "select_nodes",
+    "start_graph",
+]
+
+log = logging.getLogger("ifagent.bringup")
+
+# Section name in a params file -> module holding NODE_CLASS and main() (docs/spine_contract.md).
+NODE_REGISTRY: dict[str, str] = {
+    "sim_node": "ifagent_ros.nodes.sim_node",
+    "executor_node": "ifagent_ros.nodes.executor_node",
+    "teleop_node": "ifagent_ros.nodes.teleop_node",
+    "scripted_gamepad_node": "ifagent_ros.nodes.scripted_gamepad_node",
+    "recorder_node": "ifagent_ros.nodes.recorder_node",
+}
+
+ParamsSource = str | os.PathLike | Mapping[str, Mapping[str, Any]]
+
+
+class BringupError(RuntimeError):
+    """The graph cannot be started as asked (unknown node, missing module, node constructor)."""
+
+
+def select_nodes(
+    sections: Iterable[str],
+    registry: Mapping[str, str],
+    nodes: Sequence[str] | None = None,
+) -> list[str]:
+    """Names of the nodes to start, in params-file order (or the order of `nodes`).
+
+    Without `nodes`, every section must name a registered node. With `nodes`, each must be
+    registered; it starts even without a section (defaults + `/**`), other sections are ignored.
+    """
+    sections = list(sections)
+    known = ", ".join(sorted(registry)) or "(none)"
+    if nodes is None:
+        unknown = [s for s in sections if s not in registry]
+        if unknown:
+            raise BringupError(
+                f"params file has section(s) {', '.join(unknown)} that name no known node; "
+                f"known nodes: {known} (or choose nodes with --nodes)"
+            )
+        return sections
+    unknown = [n for n in nodes if n not in registry]
+    if unknown:
+        raise BringupError(f"unknown node(s) {', '.join(unknown)}; known nodes: {known}")
+    for name in nodes:
+        if name not in sections:
+            log.info("%s has no section in the params file; starting it with its defaults", name)
+    return list(dict.fromkeys(nodes))
+
+
+def _resolve_params(
+    source: ParamsSource,
+    overrides: Mapping[str, Mapping[str, Any]] | None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """(sections, wildcard) from a params file path or an in-memory {node: {param: value}}."""
+    if isinstance(source, str | os.PathLike):
+        sections, wildcard = read_params_file(source)
+    else:
+        sections, wildcard = {}, {}
+        for node, params in source.items():
+            flat = flatten_params(params, where=f"params for {node!r}")
+            if node == WILDCARD:
+                wildcard = flat
+            else:
+                sections[node] = flat
+    for node, params in (overrides or {}).items():
+        sections.setdefault(node, {}).update(flatten_params(params, where=f"overrides for {node}"))
+    return sections, wildcard
+
+
+def _import_node_class(name: str, module_name: str) -> type:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BringupError(f"{name}: cannot import {module_name}: {exc}") from exc
+    node_class = getattr(module, "NODE_CLASS", None)
+    if node_class is None:
+        raise BringupError(f"{name}: {module_name} defines no NODE_CLASS")
+    return node_class
+
+
+EXECUTOR_MODES = ("per_node", "events", "multi")
+
+
+class GraphHandle:
+    """A node graph spinning in background threads of this process.
+
+    Each node spins in its own thread, as its own main() would spin it, with
+    `executor="events"` (default): rclpy's EventsExecutor (C++, rclpy.experimental), or
+    `executor="per_node"`: a SingleThreadedExecutor. `executor="multi"`: one
+    MultiThreadedExecutor for all nodes, whose single Python wait set over every node's entities
+    made teleop commands arrive late under load (README, "Measured").
+
+    >>> with start_graph("config/sim.yaml", nodes=["sim_node"], domain_id=42) as graph:
+    ...     sim = graph.nodes["sim_node"]
+    ...     graph.wait(timeout=5.0)   # True once spinning stopped (a callback raised)
+    """
+
+    def __init__(
+        self,
+        params: ParamsSource,
+        *,
+        nodes: Sequence[str] | None = None,
+        domain_id: int | None = None,
+        registry: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Mapping[str, Any]] | None = None,
+        executor: str = "events",
+        num_threads: int | None = None,
+    ) -> None:
+        if executor not in EXECUTOR_MODES:
+            raise BringupError(f"executor must be one of {EXECUTOR_MODES}, not {executor!r}")
+        self.registry = dict(NODE_REGISTRY if registry is None else registry)
+        self.sections, self.wildcard = _resolve_params(params, overrides)
+        self.node_names = select_nodes(self.sections, self.registry, nodes)
+        self.domain_id = domain_id
+        self.executor_mode = executor
+        self.num_threads = num_threads
+        self.nodes: dict[str, Any] = {}  # name -> rclpy Node, filled by start()
+        self.context: Any = None
+        self.executors: list[Any] = []  # rclpy executors, one per spin thread
+        self.error: BaseException | None = None  # what stopped spinning, if anything did
+        self._threads: list[threading.Thread] = []
+        self._stopped = threading.Event()
+        self._stop_spinning = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def executor(self) -> Any:
+        """The executor of the "multi" mode (the first node's in the other modes)."""
+        return self.executors[0] if self.executors else None
+
+    def params_for(self, name: str) -> dict[str, Any]:
+        return {**self.wildcard, **self.sections.get(name, {})}
+
+    def start(self) -> GraphHandle:
+        """Build every node in a private Context and spin them in background threads."""
+        from rclpy.context import Context
+        from rclpy.parameter import Parameter
+
+        if self.context is not None:
+            raise BringupError("graph already started")
+        classes = {n: _import_node_class(n, self.registry[n]) for n in self.node_names}
+        self.context = Context()
+        self.context.init(["ifagent"], domain_id=self.domain_id)
+        try:
+            for name, node_class in classes.items():
+                overrides = [Parameter(k, value=v) for k, v in self.params_for(name).items()]
+                try:
+                    self.nodes[name] = node_class(
+                        context=self.context, parameter_overrides=overrides, node_name=name
+                    )
+                except Exception as exc:
+                    raise BringupError(f"{name}: {type(exc).__name__}: {exc}") from exc
+                log.info("started %s (%s)", name, self.registry[name])
+            if self.executor_mode == "multi":
+                groups = [list(self.nodes.values())]
+            else:
+                groups = [[node] for node in self.nodes.values()]
+            self.executors = [self._new_executor(len(group)) for group in groups]
+            for executor, group in zip(self.executors, groups, strict=True):
+                for node in group:
+                    executor.add_node(node)
+        except BaseException:
+            self.stop()
+            raise
+        for executor, name in zip(
+            self.executors, self.nodes if len(self.executors) > 1 else ["graph"], strict=True
+        ):
+            thread = threading.Thread(
+                target=self._spin, args=(executor,), name=f"ifagent-{name}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        return self
+
+    def _new_executor(self, n_nodes: int) -> Any:
+        from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+
+        if self.executor_mode == "events":
+            from rclpy.experimental import EventsExecutor
+
+            return EventsExecutor(context=self.context)
+        if self.executor_mode == "multi":
+            threads = self.num_threads or max(4, 2 * n_nodes)
+            return MultiThreadedExecutor(threads, context=self.context)
+        return SingleThreadedExecutor(context=self.context)
+
+    def add_node(self, node: Any, name: str | None = None) -> Any:
+        """Spin one more node (built by the caller with `context=graph.context`, e.g. a test or
+        benchmark probe) in its own thread and executor; stop() destroys it with the others."""
+        if not self.running:
+            raise BringupError("add_node() needs a running graph")
+        name = name or node.get_name()
+        if name in self.nodes:
+            raise BringupError(f"the graph has a node {name!r} already")
+        executor = self._new_executor(1)
+        executor.add_node(node)
+        self.nodes[name] = node
+        self.executors.append(executor)
+        thread = threading.Thread(
+            target=self._spin, args=(executor,), name=f"ifagent-{name}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+        return node
+
+    def _spin(self, executor: Any) -> None:
+        from rclpy.executors import ExternalShutdownException
+
+        try:
+            # Our own loop instead of executor.spin(): stop() must end spinning without
+            # executor.shutdown(), which would destroy the guard condition that callbacks
+            # still running in the pool trigger when they finish.
+            while not self._stop_spinning.is_set() and self.context.ok():
+                executor.spin_once(timeout_sec=0.1)
+        except ExternalShutdownException:
+            pass
+        except BaseException as exc:  # a node callback raised: report it, stop the graph
+            self.error = self.error or exc
+            log.error("node callback failed; stopping the graph", exc_info=exc)
+        finally:
+            self._stopped.set()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._threads) and not self._stopped.is_set() and not self._closed
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until spinning stops (a callback raised, or stop()); True if it did."""
+        return self._stopped.wait(timeout)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop spinning, then close() and destroy every node and shut the context down.
+
+        Idempotent; never raises for a node's failing close() (it is logged).
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop_spinning.set()
+        deadline = time.monotonic() + timeout
+        for executor in self.executors:
+            executor.wake()
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        for executor in self.executors:
+            # rclpy 7's MultiThreadedExecutor never waits for callbacks it handed to its thread
+            # pool: let them finish (bounded by `timeout`), so that neither executor.shutdown()
+            # nor close() races a callback. (Cancelling them instead leaves never-awaited
+            # coroutines behind.)
+            pool = getattr(executor, "_executor", None)
+            if isinstance(pool, concurrent.futures.ThreadPoolExecutor):
+                pool.shutdown(wait=False)
+                for worker in list(getattr(pool, "_threads", ())):
+                    worker.join(max(0.0, deadline - time.monotonic()))
+            executor.shutdown(timeout_sec=0)
+        for name, node in reversed(list(self.nodes.items())):
+            for step in ("close", "destroy_node"):
+                method = getattr(node, step, None)
+                if method is None:
+                    continue
+                try:
+                    method()
+                except Exception:
+                    log.exception("%s.%s() failed", name, step)
+        if self.context is not None:
+            self.context.try_shutdown()
+        self._stopped.set()
+        log.info("graph stopped")
+
+    def __enter__(self) -> GraphHandle:
+        return self if self.context is not None else self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_graph(params: ParamsSource, **kwargs: Any) -> GraphHandle:
+    """`GraphHandle(params, **kwargs).start()`: the Python API used by demo and bench."""
+    return GraphHandle(params, **kwargs).start()
+
+
+class _SignalStop:
+    """SIGINT/SIGTERM set `stop` instead of raising; repeated ones set `hurry` (main thread)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.hurry = threading.Event()
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        if self.stop.is_set():
+            self.hurry.set()
+            log.warning("%s again: not waiting for a clean stop", signal.Signals(signum).name)
+        else:
+            log.info("%s received, stopping", signal.Signals(signum).name)
+        self.stop.set()
+
+
+@contextlib.contextmanager
+def _signals_set(stop: threading.Event) -> Iterator[_SignalStop]:
+    handler = _SignalStop(stop)
+    if threading.current_thread() is not threading.main_thread():
+        yield handler
+        return
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield handler
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def run_graph(
+    params_file: ParamsSource,
+    *,
+    nodes: Sequence[str] | None = None,
+    domain_id: int | None = None,
+    processes: bool = False,
+    duration: float | None = None,
+    stop_event: threading.Event | None = None,
+    registry: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    executor: str = "events",
+    grace_s: float = 5.0,
+) -> int:
+    """Run the graph until Ctrl-C / SIGTERM / `stop_event` / `duration`; 0 if all went well."""
+    if processes:
+        if overrides:
+            raise BringupError("overrides need the in-process mode")
+        return run_processes(
+            params_file,
+            nodes=nodes,
+            domain_id=domain_id,
+            duration=duration,
+            stop_event=stop_event,
+            registry=registry,
+            grace_s=grace_s,
+        )
+    stop = stop_event or threading.Event()
+    deadline = None if duration is None else time.monotonic() + duration
+    graph = GraphHandle(
+        params_file,
+        nodes=nodes,
+        domain_id=domain_id,
+        registry=registry,
+        overrides=overrides,
+        executor=executor,
+    )
+    with _signals_set(stop):
+        try:
+            graph.start()
+            while not stop.wait(0.1) and not graph.wait(0):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            graph.stop(timeout=grace_s)
+    return 1 if graph.error is not None else 0
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parent.parent)
+
+
+def _child_env(domain_id: int | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if domain_id is not None:
+        env["ROS_DOMAIN_ID"] = str(domain_id)
+    # Children import this same ifagent_ros, installed or not.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _signal(child: subprocess.Popen, signum: int, *, group: bool = False) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if group:
+            os.killpg(child.pid, signum)
+        else:
+            child.send_signal(signum)
+
+
+def _stop_children(
+    children: Mapping[str, subprocess.Popen], grace_s: float, hurry: threading.Event
+) -> bool:
+    """SIGINT, then SIGTERM to each child (as `ros2 launch` does), then SIGKILL to its whole
+    process group; reap all, then kill whatever a child left behind in its group.
+
+    True if every child ended by itself or on SIGINT/SIGTERM (no SIGKILL needed).
+    """
+    clean = True
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        alive = {n: c for n, c in children.items() if c.poll() is None}
+        if not alive:
+            break
+        if signum == signal.SIGKILL:
+            clean = False
+            log.warning("killing %s", ", ".join(alive))
+        for child in alive.values():
+            _signal(child, signum, group=signum == signal.SIGKILL)
+        deadline = time.monotonic() + (grace_s if signum != signal.SIGKILL else 30.0)
+        while time.monotonic() < deadline and any(c.poll() is None for c in alive.values()):
+            if hurry.is_set() and signum != signal.SIGKILL:
+                hurry.clear()
+                break
+            time.sleep(0.05)
+    for name, child in children.items():
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=1.0)  # reap: no zombies left behind
+        try:
+            os.killpg(child.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            continue
+        log.warning("%s left processes behind in its group; killing them", name)
+        _signal(child, signal.SIGKILL, group=True)
+    return clean
+
+
+def run_processes(
+    params_file: str | os.PathLike,
+    *,
+    nodes: Sequence[str] | None = None,
+    domain_id: int | None = None,
+    duration: float | None = None,
+    stop_event: threading.Event | None = None,
+    registry: Mapping[str, str] | None = None,
+    grace_s: float = 5.0,
+    python: str = sys.executable,
+) -> int:
+    """One child process per node; returns nonzero if a child crashed or had to be killed."""
+    registry = dict(NODE_REGISTRY if registry is None else registry)
+    params_path = Path(params_file).resolve()
+    sections, _wildcard = read_params_file(params_path)
+    selected = select_nodes(sections, registry, nodes)
+    for name in selected:
+        try:
+            found = importlib.util.find_spec(registry[name]) is not None
+        except ImportError:
+            found = False
+        if not found:
+            raise BringupError(f"{name}: module {registry[name]} not found")
+    env = _child_env(domain_id)
+    stop = stop_event or threading.Event()
+    deadline = None if duration is None else time.monotonic() + duration
+    children: dict[str, subprocess.Popen] = {}
+    failed: list[str] = []
+    with _signals_set(stop) as signals:
+        try:
+            for name in selected:
+                if stop.is_set():
+                    break
+                cmd = [
+                    python,
+                    "-m",
+                    registry[name],
+                    "--ros-args",
+                    "--params-file",
+                    str(params_path),
+                    "-r",
+                    f"__node:={name}",
+                ]
+                children[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+                log.info("started %s (pid %d)", name, children[name].pid)
+            done: set[str] = set()
+            while not stop.wait(0.1):
+                for name, child in children.items():
+                    rc = child.poll()
+                    if rc is None or name in done:
+                        continue
+                    done.add(name)
+                    if rc != 0:
+                        log.error("%s exited with code %d; stopping the graph", name, rc)
+                        failed.append(name)
+                        stop.set()
+                    else:
+                        log.info("%s finished", name)
+                if len(done) == len(children):
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            clean = _stop_children(children, grace_s, signals.hurry)
+    for name, child in children.items():
+        rc = child.returncode
+        if name not in failed and rc not in (0, -signal.SIGINT, -signal.SIGTERM):
+            log.error("%s ended with code %s", name, rc)
+            failed.append(name)
+    log.info("all nodes stopped")
+    return 1 if failed or not clean else 0
