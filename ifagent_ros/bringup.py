@@ -125,7 +125,7 @@ def _import_node_class(name: str, module_name: str) -> type:
     return node_class
 
 
-EXECUTOR_MODES = ("per_node", "events", "multi")
+EXECUTOR_MODES = ("per_node", "events", "events_shared", "multi")
 
 
 class GraphHandle:
@@ -133,7 +133,9 @@ class GraphHandle:
 
     Each node spins in its own thread, as its own main() would spin it, with
     `executor="events"` (default): rclpy's EventsExecutor (C++, rclpy.experimental), or
-    `executor="per_node"`: a SingleThreadedExecutor. `executor="multi"`: one
+    `executor="per_node"`: a SingleThreadedExecutor. `executor="events_shared"`: one EventsExecutor
+    thread for all nodes (no GIL hand-offs between nodes: lowest latency for light nodes such as
+    teleop + executor; a heavy node such as the simulator would stall the others). `executor="multi"`: one
     MultiThreadedExecutor for all nodes, whose single Python wait set over every node's entities
     made teleop commands arrive late under load (README, "Measured").
 
@@ -199,7 +201,7 @@ class GraphHandle:
                 except Exception as exc:
                     raise BringupError(f"{name}: {type(exc).__name__}: {exc}") from exc
                 log.info("started %s (%s)", name, self.registry[name])
-            if self.executor_mode == "multi":
+            if self.executor_mode in ("multi", "events_shared"):
                 groups = [list(self.nodes.values())]
             else:
                 groups = [[node] for node in self.nodes.values()]
@@ -223,7 +225,7 @@ class GraphHandle:
     def _new_executor(self, n_nodes: int) -> Any:
         from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
 
-        if self.executor_mode == "events":
+        if self.executor_mode in ("events", "events_shared"):
             from rclpy.experimental import EventsExecutor
 
             return EventsExecutor(context=self.context)

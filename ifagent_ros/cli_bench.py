@@ -20,6 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     control.add_argument("--domain-id", type=int, default=None)
     control.add_argument(
+        "--executor",
+        default="events_shared",
+        choices=["events_shared", "events", "per_node", "multi"],
+        help="how the in-process graph spins (see ifagent_ros.bringup.GraphHandle)",
+    )
+    control.add_argument(
         "--json", action="store_true", help="print one JSON object of the figures last"
     )
 
@@ -42,7 +48,11 @@ def _control(args: argparse.Namespace) -> int:
             flush=True,
         )
         result = run_control_bench(
-            args.duration, args.rate, processes=processes, domain_id=args.domain_id
+            args.duration,
+            args.rate,
+            processes=processes,
+            domain_id=args.domain_id,
+            executor=args.executor,
         )
         rows.append(result.figures())
     print(format_table(rows))

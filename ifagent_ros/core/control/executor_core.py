@@ -98,7 +98,7 @@ class ExecutorCore:
         """
         stamp_now = now if stamp_now is None else stamp_now
         twist = np.array(twist, dtype=float)  # a copy: clipped in place below
-        if twist.shape != (6,) or not np.all(np.isfinite(twist)):
+        if twist.shape != (6,) or not np.isfinite(twist).all():
             return self._reject(f"twist rejected: non-finite or malformed values {twist.tolist()}")
         if frame_id != self.config.frame_id:
             return self._reject(
@@ -126,7 +126,7 @@ class ExecutorCore:
 
     def on_joint_velocity(self, qd: np.ndarray, now: float) -> str | None:
         qd = np.asarray(qd, dtype=float)
-        if qd.shape != (self.n,) or not np.all(np.isfinite(qd)):
+        if qd.shape != (self.n,) or not np.isfinite(qd).all():
             return self._reject(
                 f"joint velocity rejected: need {self.n} finite values, got {qd.tolist()}"
             )
@@ -154,7 +154,7 @@ class ExecutorCore:
 
     def on_joint_state(self, q: np.ndarray, now: float) -> str | None:
         q = np.asarray(q, dtype=float)
-        if q.shape != (self.n,) or not np.all(np.isfinite(q)):
+        if q.shape != (self.n,) or not np.isfinite(q).all():
             return self._reject(f"joint state rejected: need {self.n} finite positions")
         self.q_measured = q
         self.last_joint_state = now
@@ -203,7 +203,7 @@ class ExecutorCore:
         reason = self.brake_reason(now)
         self.watchdog_tripped = reason == "watchdog"
         if self.q_measured is not None and reason != "stale_joint_states":
-            err = float(np.max(np.abs(self.filter.q - self.q_measured)))
+            err = float(np.abs(self.filter.q - self.q_measured).max())
             if self.filter.at_rest and err > self.config.resync_tolerance:
                 self.filter.reset(self.q_measured)  # the arm was moved or sagged: hold where it is
             elif err > self.config.max_tracking_error:
@@ -217,7 +217,7 @@ class ExecutorCore:
             else:
                 qd = self.command.value
             # Scale uniformly into the velocity limits so the direction (the operator's intent) holds.
-            ratio = float(np.max(np.abs(qd) / self.filter.vmax))
+            ratio = float((np.abs(qd) / self.filter.vmax).max())
             if ratio > 1.0:
                 qd = qd / ratio
                 self._count("velocity_scaled")

@@ -90,11 +90,13 @@ class ArmKinematics:
         if twist.shape != (6,):
             raise ValueError(f"expected a 6-vector twist, got shape {twist.shape}")
         jac = self.jacobian(q)
-        sigma_min = float(np.linalg.svd(jac, compute_uv=False)[-1])
+        jjt = jac @ jac.T
+        # Smallest singular value of J from the 6x6 Gram matrix (cheaper than an SVD of J).
+        sigma_min = float(np.sqrt(max(np.linalg.eigvalsh(jjt)[0], 0.0)))
         eps = self.config.singular_threshold
         lam2 = 0.0
         if sigma_min < eps:
             lam2 = (1.0 - (sigma_min / eps) ** 2) * self.config.damping_max**2
-        jjt = jac @ jac.T + lam2 * np.eye(6)
+            jjt = jjt + lam2 * np.eye(6)
         qd = jac.T @ np.linalg.solve(jjt, twist)
         return qd, float(np.sqrt(lam2))
