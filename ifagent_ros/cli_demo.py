@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                 dist = status.get("distance")
                 dist_txt = f"{dist:.3f} m" if isinstance(dist, float) else "unknown"
                 print(
-                    f"  t={time.monotonic() - t0:5.1f} s  phase={status.get('phase')}  distance={dist_txt}",
+                    f"  t={time.monotonic() - t0:5.1f} s  phase={status.get('phase')}"
+                    f"  distance={dist_txt}",
                     flush=True,
                 )
             time.sleep(0.1)
@@ -131,7 +132,9 @@ def _plot_path(episode: Any, target_id: str, path: Path) -> None:
         colour = obj.get("color", "gray")
         try:
             top.add_patch(
-                Rectangle((y - sy / 2, x - sx / 2), sy, sx, facecolor=colour, edgecolor="k", alpha=0.6)
+                Rectangle(
+                    (y - sy / 2, x - sx / 2), sy, sx, facecolor=colour, edgecolor="k", alpha=0.6
+                )
             )
         except ValueError:
             top.add_patch(Rectangle((y - sy / 2, x - sx / 2), sy, sx, color="gray", alpha=0.6))

@@ -190,7 +190,8 @@ class ExecutorNode(Node):
         )
         self.get_logger().info(
             f"executor up: backend={self.backend_name}, {self.config.control_rate_hz:.0f} Hz, "
-            f"watchdog {self.config.watchdog_timeout_s * 1e3:.0f} ms, deadman button {self.config.deadman_button}"
+            f"watchdog {self.config.watchdog_timeout_s * 1e3:.0f} ms, "
+            f"deadman button {self.config.deadman_button}"
         )
 
     # ------------------------------------------------------------------------ callbacks

@@ -1,4 +1,7 @@
-"""executor_node over real DDS with an ideal fake arm: bad input is rejected, the arm holds or brakes."""
+"""executor_node over real DDS with an ideal fake arm.
+
+Bad input is rejected, and the arm holds or brakes.
+"""
 
 from __future__ import annotations
 
