@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 from geometry_msgs.msg import TwistStamped
+from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -184,9 +185,12 @@ class ExecutorNode(Node):
         self.create_subscription(Bool, str(p["topics.estop"]), self._on_estop, ESTOP_QOS)
         self._status_pub = self.create_publisher(String, str(p["topics.status"]), 10)
         self.create_service(Trigger, "/ifagent/executor/reset_estop", self._on_reset_estop)
-        self._timer = self.create_timer(dt, self._on_timer)
+        # Control and status run on the steady clock: with use_sim_time, a simulator that stops
+        # publishing /clock must not stop the watchdog from braking.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._timer = self.create_timer(dt, self._on_timer, clock=steady)
         self._status_timer = self.create_timer(
-            1.0 / float(p["status_rate_hz"]), self._publish_status
+            1.0 / float(p["status_rate_hz"]), self._publish_status, clock=steady
         )
         self.get_logger().info(
             f"executor up: backend={self.backend_name}, {self.config.control_rate_hz:.0f} Hz, "

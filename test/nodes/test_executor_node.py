@@ -204,3 +204,27 @@ def test_messages_after_close_are_ignored(graph) -> None:
     arm.stick = [0.1, 0.0, 0.0]
     spin_for(ex, 0.2)
     assert len(arm.commands) == n
+
+
+def test_control_loop_runs_on_sim_time_without_clock(ros_context) -> None:
+    """With use_sim_time and no /clock (simulator dead), the executor still steps and holds."""
+    ex = SingleThreadedExecutor(context=ros_context)
+    node = ExecutorNode(
+        context=ros_context,
+        parameter_overrides=[
+            Parameter("use_sim_time", value=True),
+            Parameter("control_rate_hz", value=250.0),
+        ],
+    )
+    arm = FakeArm(ros_context)
+    ex.add_node(node)
+    ex.add_node(arm)
+    try:
+        assert spin_until(ex, lambda: node.steps > 50, timeout=5.0)
+        assert node.get_clock().now().nanoseconds == 0  # no /clock has arrived
+        assert np.all(np.array(arm.commands[-1].points[0].velocities) == 0.0)
+    finally:
+        node.close()
+        ex.shutdown()
+        node.destroy_node()
+        arm.destroy_node()
