@@ -135,9 +135,9 @@ class GraphHandle:
     `executor="events"` (default): rclpy's EventsExecutor (C++, rclpy.experimental), or
     `executor="per_node"`: a SingleThreadedExecutor. `executor="events_shared"`: one EventsExecutor
     thread for all nodes (no GIL hand-offs between nodes: lowest latency for light nodes such as
-    teleop + executor; a heavy node such as the simulator would stall the others). `executor="multi"`: one
-    MultiThreadedExecutor for all nodes, whose single Python wait set over every node's entities
-    made teleop commands arrive late under load (README, "Measured").
+    teleop + executor; a heavy node such as the simulator would stall the others).
+    `executor="multi"`: one MultiThreadedExecutor for all nodes, whose single Python wait set over
+    every node's entities made teleop commands arrive late under load (README, "Measured").
 
     >>> with start_graph("config/sim.yaml", nodes=["sim_node"], domain_id=42) as graph:
     ...     sim = graph.nodes["sim_node"]

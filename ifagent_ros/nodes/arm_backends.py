@@ -1,10 +1,11 @@
 """Arm backends: where the executor's filtered reference goes.
 
 One small interface (lerobot's ``Robot`` shape: connect / send / disconnect) with one implementation
-per target, chosen by name with the ``backend`` parameter. Both targets speak franka_ros2's topics —
-a streamed single-point ``JointTrajectory`` for a joint trajectory controller, or joint velocities as
-``Float64MultiArray`` for a forward velocity controller — so the executor code is identical for the
-PyBullet simulator and the real arm; they differ in joint names, topic names and stamping.
+per target, chosen by name with the ``backend`` parameter. Both targets speak franka_ros2's
+topics — a streamed single-point ``JointTrajectory`` for a joint trajectory controller, or joint
+velocities as ``Float64MultiArray`` for a forward velocity controller — so the executor code is
+identical for the PyBullet simulator and the real arm; they differ in joint names, topic names and
+stamping.
 ``send`` returns what was actually sent, so the caller reports exactly what the arm was told.
 """
 
@@ -40,7 +41,8 @@ class ArmBackend(ABC):
     def __init__(self, config: ArmBackendConfig) -> None:
         if config.command_interface not in ("trajectory", "velocity"):
             raise ValueError(
-                f"arm.command_interface must be 'trajectory' or 'velocity', got {config.command_interface!r}"
+                "arm.command_interface must be 'trajectory' or 'velocity', "
+                f"got {config.command_interface!r}"
             )
         if config.header_stamp not in ("source", "zero"):
             raise ValueError(
@@ -108,7 +110,8 @@ class PyBulletArmBackend(TopicArmBackend):
 
 
 class FrankaArmBackend(TopicArmBackend):
-    """A real Franka through franka_ros2 (``fr3_arm_controller`` or a forward velocity controller)."""
+    """A real Franka through franka_ros2 (``fr3_arm_controller`` or a forward velocity
+    controller)."""
 
     name = "franka"
     default_joint_names = FR3_ARM_JOINTS

@@ -53,7 +53,9 @@ def _string_list(node: Node, name: str) -> list[str]:
         return []
     items = list(value)
     if not all(isinstance(v, str) for v in items):
-        raise ValueError(f"parameter {name!r} must be a list of topic names (strings), got {value!r}")
+        raise ValueError(
+            f"parameter {name!r} must be a list of topic names (strings), got {value!r}"
+        )
     return items
 
 
@@ -105,7 +107,9 @@ def subscription_qos(publishers: list[TopicEndpointInfo]) -> QoSProfile:
     reader never matches a best-effort writer (typical for camera drivers).
     """
     all_reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
-    all_latched = all(p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers)
+    all_latched = all(
+        p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers
+    )
     return QoSProfile(
         history=HistoryPolicy.KEEP_LAST,
         depth=SUBSCRIPTION_DEPTH,
@@ -116,7 +120,8 @@ def subscription_qos(publishers: list[TopicEndpointInfo]) -> QoSProfile:
 
 
 class RecorderNode(Node):
-    """Subscribes (raw) to every matching topic, re-scanning the graph for topics that appear later."""
+    """Subscribes (raw) to every matching topic, re-scanning the graph for topics that appear
+    later."""
 
     def __init__(
         self,
@@ -135,7 +140,9 @@ class RecorderNode(Node):
             raise ValueError(f"discovery_period_s must be > 0, got {period}")
 
         # Same default name as `ros2 bag record`: rosbag2_YYYY_MM_DD-HH_MM_SS in the working dir.
-        path = Path(output) if output else Path(datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S"))
+        path = (
+            Path(output) if output else Path(datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S"))
+        )
         # BagError if the path exists: a recording is never overwritten (rosbag2 convention).
         self._writer = BagWriter(path, on_unknown="skip")
         self._subscriptions_by_topic: dict[str, Subscription] = {}
@@ -148,7 +155,9 @@ class RecorderNode(Node):
         self.get_logger().info(f"recording into {path} (mcap)")
         self._discover()
         # Steady clock: with use_sim_time and no /clock yet, a ROS-time timer would never fire.
-        self._timer = self.create_timer(period, self._discover, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._timer = self.create_timer(
+            period, self._discover, clock=Clock(clock_type=ClockType.STEADY_TIME)
+        )
 
     @property
     def bag_path(self) -> Path:
@@ -163,7 +172,8 @@ class RecorderNode(Node):
         return self._writer.counts()
 
     def close(self) -> None:
-        """Stop recording and finish the MCAP file (without this the bag is unreadable); idempotent."""
+        """Stop recording and finish the MCAP file (without this the bag is unreadable);
+        idempotent."""
         with self._graph_lock:
             if self._closed:
                 return
@@ -173,7 +183,9 @@ class RecorderNode(Node):
                 self.destroy_subscription(sub)
             self._writer.close()
         counts = self._writer.counts()
-        text = f"closed bag {self.bag_path}: {sum(counts.values())} messages on {len(counts)} topics"
+        text = (
+            f"closed bag {self.bag_path}: {sum(counts.values())} messages on {len(counts)} topics"
+        )
         # After Ctrl-C rclpy has shut the context down; the ROS logger would fail to reach /rosout.
         if self.context.ok():
             self.get_logger().info(text)
@@ -192,7 +204,11 @@ class RecorderNode(Node):
             if self._closed:
                 return
             for topic, types in self.get_topic_names_and_types():
-                if topic in self._subscriptions_by_topic or topic in self._ignored or not self._wanted(topic):
+                if (
+                    topic in self._subscriptions_by_topic
+                    or topic in self._ignored
+                    or not self._wanted(topic)
+                ):
                     continue
                 self._subscribe(topic, types)
 

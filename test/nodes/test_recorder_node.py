@@ -21,7 +21,9 @@ from std_msgs.msg import Bool, String
 from ifagent_ros.core.recording import BagError, bag_summary, read_messages
 from ifagent_ros.nodes.recorder_node import RecorderNode
 
-ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+ESTOP_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
 
 
 @pytest.fixture
@@ -33,7 +35,9 @@ def ctx() -> Iterator[Context]:
     rclpy.try_shutdown(context=context)
 
 
-def spin_until(executor: SingleThreadedExecutor, cond: Callable[[], bool], timeout_s: float = 10.0) -> None:
+def spin_until(
+    executor: SingleThreadedExecutor, cond: Callable[[], bool], timeout_s: float = 10.0
+) -> None:
     deadline = time.monotonic() + timeout_s
     while not cond():
         assert time.monotonic() < deadline, "condition not met before the deadline"
@@ -41,7 +45,9 @@ def spin_until(executor: SingleThreadedExecutor, cond: Callable[[], bool], timeo
 
 
 def _joint_state(i: int) -> JointState:
-    return JointState(name=["panda_joint1", "panda_joint2"], position=[0.1 * i, -0.2 * i], velocity=[], effort=[])
+    return JointState(
+        name=["panda_joint1", "panda_joint2"], position=[0.1 * i, -0.2 * i], velocity=[], effort=[]
+    )
 
 
 def test_records_discovered_topics(ctx: Context, tmp_path: Path) -> None:
@@ -65,13 +71,21 @@ def test_records_discovered_topics(ctx: Context, tmp_path: Path) -> None:
         )
         executor.add_node(pub_node)
         executor.add_node(recorder)
-        spin_until(executor, lambda: {"/joint_states", "/ifagent/estop"} <= recorder.recorded_topics().keys())
+        spin_until(
+            executor,
+            lambda: {"/joint_states", "/ifagent/estop"} <= recorder.recorded_topics().keys(),
+        )
         spin_until(executor, lambda: recorder.message_counts().get("/ifagent/estop", 0) == 1)
 
         # A publisher created after the recorder started is picked up by the periodic re-scan.
         status_pub = pub_node.create_publisher(String, "/ifagent/executor/status", 10)
         spin_until(executor, lambda: "/ifagent/executor/status" in recorder.recorded_topics())
-        spin_until(executor, lambda: js_pub.get_subscription_count() >= 1 and status_pub.get_subscription_count() >= 1)
+        spin_until(
+            executor,
+            lambda: (
+                js_pub.get_subscription_count() >= 1 and status_pub.get_subscription_count() >= 1
+            ),
+        )
 
         for i in range(5):
             js_pub.publish(_joint_state(i))
@@ -98,10 +112,13 @@ def test_records_discovered_topics(ctx: Context, tmp_path: Path) -> None:
     }
     msgs = list(read_messages(bag))
     stamps = [t for _, _, t, _ in msgs]
-    assert stamps == sorted(stamps) and stamps[0] > 1_600_000_000 * 10**9  # wall clock (no sim time)
+    # wall clock (no sim time)
+    assert stamps == sorted(stamps) and stamps[0] > 1_600_000_000 * 10**9
 
     joints = [m for topic, _, _, m in msgs if topic == "/joint_states"]
-    assert [list(m.position) for m in joints] == [pytest.approx([0.1 * i, -0.2 * i]) for i in range(5)]
+    assert [list(m.position) for m in joints] == [
+        pytest.approx([0.1 * i, -0.2 * i]) for i in range(5)
+    ]
     assert list(joints[0].name) == ["panda_joint1", "panda_joint2"]
     assert [m.data for topic, _, _, m in msgs if topic == "/ifagent/executor/status"] == [
         f'{{"seq": {i}}}' for i in range(5)
@@ -115,7 +132,9 @@ def test_records_discovered_topics(ctx: Context, tmp_path: Path) -> None:
         for t in meta["topics_with_message_count"]
     }
     assert [q["durability"] for q in qos["/ifagent/estop"]] == ["transient_local"]
-    assert [(q["durability"], q["reliability"]) for q in qos["/joint_states"]] == [("volatile", "reliable")]
+    assert [(q["durability"], q["reliability"]) for q in qos["/joint_states"]] == [
+        ("volatile", "reliable")
+    ]
 
 
 def test_topics_whitelist_and_existing_output(ctx: Context, tmp_path: Path) -> None:
@@ -150,4 +169,6 @@ def test_topics_whitelist_and_existing_output(ctx: Context, tmp_path: Path) -> N
         recorder.destroy_node()
         pub_node.destroy_node()
         executor.shutdown()
-    assert bag_summary(tmp_path / "bag") == {"/joint_states": {"type": "sensor_msgs/msg/JointState", "count": 0}}
+    assert bag_summary(tmp_path / "bag") == {
+        "/joint_states": {"type": "sensor_msgs/msg/JointState", "count": 0}
+    }

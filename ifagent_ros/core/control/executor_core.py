@@ -1,7 +1,7 @@
 """The executor's decision logic, free of ROS: which command may move the arm, and how far.
 
-Inputs arrive as plain values with a time ``now`` (seconds, any monotonic clock — the node passes its
-ROS clock, tests pass a fake one). Every control step ``step(now)`` decides the desired joint
+Inputs arrive as plain values with a time ``now`` (seconds, any monotonic clock — the node passes
+its ROS clock, tests pass a fake one). Every control step ``step(now)`` decides the desired joint
 velocity — the newest valid command, or a brake when the e-stop is latched, the deadman is released,
 the command is stale (watchdog), the joint states are stale, or the reference has drifted from the
 measured arm — and passes it through the one :class:`SafetyFilter`.
@@ -91,10 +91,11 @@ class ExecutorCore:
         now: float,
         stamp_now: float | None = None,
     ) -> str | None:
-        """Accept an end-effector twist [vx, vy, vz, wx, wy, wz]; returns a rejection reason or None.
+        """Accept an end-effector twist [vx, vy, vz, wx, wy, wz]; returns a rejection reason or
+        None.
 
-        ``now`` is the executor's (steady) clock used by the watchdog; ``stamp_now`` is the current time
-        on the clock the stamps use (ROS time, possibly simulated), defaulting to ``now``.
+        ``now`` is the executor's (steady) clock used by the watchdog; ``stamp_now`` is the current
+        time on the clock the stamps use (ROS time, possibly simulated), defaulting to ``now``.
         """
         stamp_now = now if stamp_now is None else stamp_now
         twist = np.array(twist, dtype=float)  # a copy: clipped in place below
@@ -138,7 +139,8 @@ class ExecutorCore:
         if len(axes) != cfg.joy_axes or len(buttons) != cfg.joy_buttons:
             self.deadman = False
             return self._reject(
-                f"joy rejected: {len(axes)} axes / {len(buttons)} buttons, expected {cfg.joy_axes} / {cfg.joy_buttons}"
+                f"joy rejected: {len(axes)} axes / {len(buttons)} buttons, "
+                f"expected {cfg.joy_axes} / {cfg.joy_buttons}"
             )
         if not all(np.isfinite(a) for a in axes):
             self.deadman = False
@@ -216,7 +218,8 @@ class ExecutorCore:
                 )
             else:
                 qd = self.command.value
-            # Scale uniformly into the velocity limits so the direction (the operator's intent) holds.
+            # Scale uniformly into the velocity limits so the direction (the operator's intent)
+            # holds.
             ratio = float((np.abs(qd) / self.filter.vmax).max())
             if ratio > 1.0:
                 qd = qd / ratio

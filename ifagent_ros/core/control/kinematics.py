@@ -34,7 +34,8 @@ class ArmKinematics:
         self.config = config or KinematicsConfig()
         urdf = Path(self.config.urdf_path) if self.config.urdf_path else panda_urdf_path()
         full = pin.buildModelFromUrdf(str(urdf))
-        # Lock every joint that is not an arm joint (the fingers) at zero: the arm model has nv == 7.
+        # Lock every joint that is not an arm joint (the fingers) at zero: the arm model has
+        # nv == 7.
         keep = set(self.config.arm_joints)
         missing = keep - set(full.names)
         if missing:
@@ -70,7 +71,8 @@ class ArmKinematics:
         return self.ee_pose(q)[0]
 
     def jacobian(self, q: np.ndarray) -> np.ndarray:
-        """6 x n Jacobian: [v; w] of the end-effector point in base_link axes, columns in arm order."""
+        """6 x n Jacobian: [v; w] of the end-effector point in base_link axes, columns in arm
+        order."""
         jac = pin.computeFrameJacobian(
             self.model, self.data, self._to_pin(q), self.ee_id, pin.LOCAL_WORLD_ALIGNED
         )
@@ -83,8 +85,8 @@ class ArmKinematics:
     def twist_to_joint_velocity(self, q: np.ndarray, twist: np.ndarray) -> tuple[np.ndarray, float]:
         """Damped least-squares inverse: qd = J^T (J J^T + lambda^2 I)^-1 twist.
 
-        Returns the joint velocities and the damping used (0 away from singularities), so callers can
-        report when the arm is near a singular configuration.
+        Returns the joint velocities and the damping used (0 away from singularities), so callers
+        can report when the arm is near a singular configuration.
         """
         twist = np.asarray(twist, dtype=float)
         if twist.shape != (6,):

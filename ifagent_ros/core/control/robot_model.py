@@ -20,7 +20,8 @@ def panda_urdf_path() -> Path:
     spec = importlib.util.find_spec("pybullet_data")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            "pybullet_data is not installed; it carries franka_panda/panda.urdf (pip install pybullet)"
+            "pybullet_data is not installed; it carries franka_panda/panda.urdf "
+            "(pip install pybullet)"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / "franka_panda" / "panda.urdf"
     if not path.is_file():
@@ -32,7 +33,8 @@ def panda_urdf_path() -> Path:
 class FrankaLimits:
     """Joint limits from Franka's datasheet ("Robot and interface specifications").
 
-    Position limits match the URDF; velocity, acceleration and jerk are the published per-joint maxima.
+    Position limits match the URDF; velocity, acceleration and jerk are the published per-joint
+    maxima.
     """
 
     position_lower: tuple[float, ...] = (

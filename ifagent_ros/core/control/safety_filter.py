@@ -12,8 +12,9 @@ How: the filter keeps the state ``s = (q, v, a)`` of its own output. A fixed *br
 when the braking rollout from it stays inside every limit. Each step the filter tries the desired
 acceleration, and if the next state would not be safe it backs off along the segment towards the
 braking action (bisection). Because the braking rollout from ``step(s, brake(s))`` is the tail of
-the rollout from ``s``, braking from a safe state always leads to a safe state: the filter can always
-fall back to braking, so the limits hold whatever the input (the hypothesis test checks exactly this).
+the rollout from ``s``, braking from a safe state always leads to a safe state: the filter can
+always fall back to braking, so the limits hold whatever the input (the hypothesis test checks
+exactly this).
 
 The braking rollout has a closed form after a few jerk-limited ramp steps, so a filter step costs a
 few tens of microseconds, not a simulation.
@@ -100,7 +101,8 @@ class _Evaluation:
 
 
 class SafetyFilter:
-    """Stateful joint-space filter. Call :meth:`reset` with the measured state, then :meth:`step`."""
+    """Stateful joint-space filter. Call :meth:`reset` with the measured state, then
+    :meth:`step`."""
 
     def __init__(
         self,
@@ -143,8 +145,9 @@ class SafetyFilter:
         if q.shape != (self.n,) or not np.isfinite(q).all():
             raise ValueError(f"reset needs {self.n} finite joint positions, got {q!r}")
         self.q, self.v, self.a = q.copy(), np.zeros(self.n), np.zeros(self.n)
-        # Effective bounds start at the margin limits, or at the current position if the arm already
-        # sits inside the margin (so it may move away from the limit); they ratchet back to the margin.
+        # Effective bounds start at the margin limits, or at the current position if the arm
+        # already sits inside the margin (so it may move away from the limit); they ratchet back
+        # to the margin.
         m = self.limits.position_margin
         self.u_eff = np.maximum(self.hi - m, q)
         self.l_eff = np.minimum(self.lo + m, q)
@@ -171,7 +174,9 @@ class SafetyFilter:
         q_max: list[float] = []
         v_peak: list[float] = []
         path = 0.0
-        for qi, vi, ai, abi, ji in zip(q.tolist(), v.tolist(), a.tolist(), ab_all, jdt_all, strict=True):
+        for qi, vi, ai, abi, ji in zip(
+            q.tolist(), v.tolist(), a.tolist(), ab_all, jdt_all, strict=True
+        ):
             lo = hi = qi
             peak = abs(vi)
             for _ in range(ramp):

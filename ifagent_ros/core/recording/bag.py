@@ -100,7 +100,8 @@ def jazzy_typestore() -> Typestore:
 
 
 def make_qos(*, reliable: bool = True, transient_local: bool = False, depth: int = 10) -> Qos:
-    """A QoS profile as recorded in a bag's `offered_qos_profiles` (keep-last, automatic liveliness).
+    """A QoS profile as recorded in a bag's `offered_qos_profiles` (keep-last, automatic
+    liveliness).
 
     `ros2 bag play` replays a topic transient-local only if every offered profile is, so the
     latched /ifagent/estop must be recorded with `transient_local=True`.
@@ -143,8 +144,12 @@ class BagWriter:
         self._unknown: set[str] = set()
         self._closed = False
         if self.path.exists():
-            raise BagError(f"bag output {self.path} exists already; rosbag2 never overwrites, pick a new path")
-        self._writer = Writer(self.path, version=ROSBAG2_VERSION_JAZZY, storage_plugin=StoragePlugin.MCAP)
+            raise BagError(
+                f"bag output {self.path} exists already; rosbag2 never overwrites, pick a new path"
+            )
+        self._writer = Writer(
+            self.path, version=ROSBAG2_VERSION_JAZZY, storage_plugin=StoragePlugin.MCAP
+        )
         try:
             self._writer.open()
         except WriterError as err:  # e.g. created by someone else in between
@@ -186,7 +191,8 @@ class BagWriter:
             return dict(self._counts)
 
     def close(self) -> None:
-        """Write the MCAP summary and metadata.yaml; idempotent. Without it the bag is unreadable."""
+        """Write the MCAP summary and metadata.yaml; idempotent. Without it the bag is
+        unreadable."""
         with self._lock:
             if self._closed:
                 return
@@ -205,7 +211,9 @@ class BagWriter:
         # Close even on error: what was recorded before the failure is still worth keeping.
         self.close()
 
-    def _connection(self, topic: str, msgtype: str, offered_qos: Sequence[Qos]) -> Connection | None:
+    def _connection(
+        self, topic: str, msgtype: str, offered_qos: Sequence[Qos]
+    ) -> Connection | None:
         """The connection for (topic, msgtype), registered on first use. Caller holds the lock."""
         if self._closed:
             raise BagError(f"bag {self.path} is closed")
@@ -215,12 +223,14 @@ class BagWriter:
         if not self.knows_type(msgtype):
             if self.on_unknown == "raise":
                 raise UnknownMessageTypeError(
-                    f"message type {msgtype!r} of topic {topic!r} is not in the ROS 2 Jazzy typestore; "
-                    "exclude the topic or create the writer with on_unknown='skip'"
+                    f"message type {msgtype!r} of topic {topic!r} is not in the ROS 2 Jazzy "
+                    "typestore; exclude the topic or create the writer with on_unknown='skip'"
                 )
             if msgtype not in self._unknown:
                 self._unknown.add(msgtype)
-                _LOG.warning("skipping topic %s: message type %s unknown to the typestore", topic, msgtype)
+                _LOG.warning(
+                    "skipping topic %s: message type %s unknown to the typestore", topic, msgtype
+                )
             return None
         connection = self._writer.add_connection(
             topic,
@@ -318,11 +328,16 @@ class BagReader:
                 readable.append(connection)
             elif self.on_unknown == "raise":
                 raise UnknownMessageTypeError(
-                    f"message type {connection.msgtype!r} of topic {connection.topic!r} is neither in the "
-                    "Jazzy typestore nor defined in the bag; pass topics=... or on_unknown='skip'"
+                    f"message type {connection.msgtype!r} of topic {connection.topic!r} "
+                    "is neither in the Jazzy typestore nor defined in the bag; "
+                    "pass topics=... or on_unknown='skip'"
                 )
             else:
-                _LOG.warning("skipping topic %s: message type %s unknown", connection.topic, connection.msgtype)
+                _LOG.warning(
+                    "skipping topic %s: message type %s unknown",
+                    connection.topic,
+                    connection.msgtype,
+                )
         if not readable:
             return
         for connection, timestamp, data in self._reader.messages(connections=readable):
@@ -342,7 +357,9 @@ class BagReader:
                     sep = "=" * 80 + "\n"
                     types = {}
                     # Multi-type IDL blobs are concatenated, each after a separator + "IDL: name".
-                    parts = msgdef.data.split(sep)[1:] if msgdef.data.startswith(sep) else [msgdef.data]
+                    parts = (
+                        msgdef.data.split(sep)[1:] if msgdef.data.startswith(sep) else [msgdef.data]
+                    )
                     for part in parts:
                         idl = part.split("\n", 1)[1] if part.startswith("IDL: ") else part
                         types.update(get_types_from_idl(idl))

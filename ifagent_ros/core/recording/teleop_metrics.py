@@ -1,8 +1,8 @@
 """Teleoperation metrics computed from a recorded bag — not from node internals.
 
 The same function reads a bag of the simulated demo or one recorded on the real robot with
-``ros2 bag record -s mcap`` on the same topic names (ground truth is then absent, and the figures that
-need it are None).
+``ros2 bag record -s mcap`` on the same topic names (ground truth is then absent, and the figures
+that need it are None).
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ segments = st.lists(
     dt=st.sampled_from([0.001, 0.002, 0.004]),
 )
 def test_no_output_ever_exceeds_a_limit(segs, start, dt) -> None:
-    # Narrow workspace box around the start pose and tight joint limits so that limits are hit often.
+    # Narrow workspace box around the start pose and tight joint limits so that limits are hit
+    # often.
     q0 = HOME + 0.2 * np.asarray(start)
     p0 = KIN.ee_position(q0)
     lower = tuple(np.maximum(np.array(SafetyLimits().position_lower), q0 - 0.4))

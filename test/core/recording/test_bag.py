@@ -56,12 +56,31 @@ def _image() -> Image:
 
 def _write_sample(path: Path) -> None:
     with BagWriter(path) as bag:
-        assert bag.add_topic("/ifagent/estop", "std_msgs/msg/Bool", [make_qos(transient_local=True, depth=1)])
+        assert bag.add_topic(
+            "/ifagent/estop", "std_msgs/msg/Bool", [make_qos(transient_local=True, depth=1)]
+        )
         for i in range(3):
-            bag.write("/joint_states", "sensor_msgs/msg/JointState", serialize_message(_joint_state(i)), 1000 + i)
-        bag.write("/ifagent/ee_twist_cmd", "geometry_msgs/msg/TwistStamped", serialize_message(_twist()), 1500)
-        bag.write("/ifagent/executor/status", "std_msgs/msg/String", serialize_message(String(data='{"ok": 1}')), 1600)
-        bag.write("/camera/color/image_raw", "sensor_msgs/msg/Image", serialize_message(_image()), 1700)
+            bag.write(
+                "/joint_states",
+                "sensor_msgs/msg/JointState",
+                serialize_message(_joint_state(i)),
+                1000 + i,
+            )
+        bag.write(
+            "/ifagent/ee_twist_cmd",
+            "geometry_msgs/msg/TwistStamped",
+            serialize_message(_twist()),
+            1500,
+        )
+        bag.write(
+            "/ifagent/executor/status",
+            "std_msgs/msg/String",
+            serialize_message(String(data='{"ok": 1}')),
+            1600,
+        )
+        bag.write(
+            "/camera/color/image_raw", "sensor_msgs/msg/Image", serialize_message(_image()), 1700
+        )
         bag.write("/ifagent/estop", "std_msgs/msg/Bool", serialize_message(Bool(data=True)), 1800)
 
 
@@ -86,7 +105,9 @@ def test_round_trip_field_values(tmp_path: Path) -> None:
 
     (twist,) = by_topic["/ifagent/ee_twist_cmd"]
     assert twist.header.frame_id == "base_link"
-    assert twist.twist.linear.x == pytest.approx(0.05) and twist.twist.angular.z == pytest.approx(-0.2)
+    assert twist.twist.linear.x == pytest.approx(0.05) and twist.twist.angular.z == pytest.approx(
+        -0.2
+    )
 
     (status,) = by_topic["/ifagent/executor/status"]
     assert status.data == '{"ok": 1}'
@@ -122,12 +143,18 @@ def test_metadata_is_jazzy_mcap_with_qos(tmp_path: Path) -> None:
     (mcap,) = meta["relative_file_paths"]
     assert mcap.endswith(".mcap") and (path / mcap).is_file()
     assert (path / mcap).read_bytes()[:8] == b"\x89MCAP0\r\n"  # MCAP magic
-    topics = {t["topic_metadata"]["name"]: t["topic_metadata"] for t in meta["topics_with_message_count"]}
+    topics = {
+        t["topic_metadata"]["name"]: t["topic_metadata"] for t in meta["topics_with_message_count"]
+    }
     assert all(t["serialization_format"] == "cdr" for t in topics.values())
     assert all(t["type_description_hash"].startswith("RIHS01_") for t in topics.values())
     # Version 9 stores offered QoS as a YAML list with enum names; play re-latches transient_local.
     (estop_qos,) = topics["/ifagent/estop"]["offered_qos_profiles"]
-    assert (estop_qos["durability"], estop_qos["reliability"], estop_qos["depth"]) == ("transient_local", "reliable", 1)
+    assert (estop_qos["durability"], estop_qos["reliability"], estop_qos["depth"]) == (
+        "transient_local",
+        "reliable",
+        1,
+    )
     assert topics["/joint_states"]["offered_qos_profiles"] == []
 
 
@@ -139,7 +166,10 @@ def test_existing_output_dir_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_type_raises_or_skips(tmp_path: Path) -> None:
-    with BagWriter(tmp_path / "a") as bag, pytest.raises(UnknownMessageTypeError, match="my_msgs/msg/Foo"):
+    with (
+        BagWriter(tmp_path / "a") as bag,
+        pytest.raises(UnknownMessageTypeError, match="my_msgs/msg/Foo"),
+    ):
         bag.write("/foo", "my_msgs/msg/Foo", b"\x00\x01\x00\x00", 1)
 
     with BagWriter(tmp_path / "b", on_unknown="skip") as bag:
@@ -190,12 +220,21 @@ def test_reader_needs_a_bag(tmp_path: Path) -> None:
 def test_reader_uses_embedded_definitions_of_unknown_types(tmp_path: Path) -> None:
     # Robot bags may carry types Jazzy's typestore lacks (e.g. franka_msgs); the bag embeds them.
     store = jazzy_typestore()
-    store.register(get_types_from_msg("float64 x\nstd_msgs/Header header\nstring label", "my_msgs/msg/Foo"))
+    store.register(
+        get_types_from_msg("float64 x\nstd_msgs/Header header\nstring label", "my_msgs/msg/Foo")
+    )
     foo = store.types["my_msgs/msg/Foo"]
-    header = store.types["std_msgs/msg/Header"](stamp=store.types["builtin_interfaces/msg/Time"](1, 2), frame_id="f")
+    header = store.types["std_msgs/msg/Header"](
+        stamp=store.types["builtin_interfaces/msg/Time"](1, 2), frame_id="f"
+    )
     path = tmp_path / "bag"
     with BagWriter(path, typestore=store) as bag:
-        bag.write("/foo", "my_msgs/msg/Foo", store.serialize_cdr(foo(1.5, header, "cup"), "my_msgs/msg/Foo"), 7)
+        bag.write(
+            "/foo",
+            "my_msgs/msg/Foo",
+            store.serialize_cdr(foo(1.5, header, "cup"), "my_msgs/msg/Foo"),
+            7,
+        )
 
     ((topic, msgtype, stamp, msg),) = list(read_messages(path))
     assert (topic, msgtype, stamp) == ("/foo", "my_msgs/msg/Foo", 7)
