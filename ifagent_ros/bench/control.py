@@ -58,10 +58,7 @@ class BenchResult:
         out.update({k: _r(v) for k, v in percentiles_ms(self.latencies_s, "latency_").items()})
         out.update({k: _r(v) for k, v in percentiles_ms(self.step_times_s, "step_").items()})
         out.update(
-            {
-                k: _r(v)
-                for k, v in percentiles_ms(self.publish_lateness_s, "joy_publish_lateness_").items()
-            }
+            {k: _r(v) for k, v in percentiles_ms(self.publish_lateness_s, "joy_jitter_").items()}
         )
         return out
 
@@ -89,7 +86,7 @@ class _Driver:
     def __init__(self, domain_id: int, rate_hz: float, result: BenchResult) -> None:
         import rclpy
         from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.experimental import EventsExecutor
         from rclpy.node import Node
         from sensor_msgs.msg import JointState, Joy
         from trajectory_msgs.msg import JointTrajectory
@@ -108,17 +105,21 @@ class _Driver:
         self.recording = False
         self.any_command = False
         self._seen_stamp = 0
-        self.executor = SingleThreadedExecutor(context=self.ctx)
+        # rclpy's C++ events executor: the Python SingleThreadedExecutor adds ~0.3 ms per message.
+        self.executor = EventsExecutor(context=self.ctx)
         self.executor.add_node(self.node)
+        self._closing = False
         self._spin_thread = threading.Thread(target=self._spin, daemon=True)
         self._spin_thread.start()
 
     def _spin(self) -> None:
         from rclpy.executors import ExternalShutdownException
 
+        # spin_once with a timeout, not spin(): rclpy 7's EventsExecutor.spin() keeps the GIL
+        # busy and starves the publishing thread.
         try:
-            while self.ctx.ok():
-                self.executor.spin_once(timeout_sec=0.05)
+            while self.ctx.ok() and not self._closing:
+                self.executor.spin_once(timeout_sec=0.1)
         except (ExternalShutdownException, Exception):
             pass
 
@@ -164,6 +165,7 @@ class _Driver:
         self.recording = True
         t0 = time.perf_counter()
         k = 0
+        last_sent = t0
         while True:
             target = t0 + k * period
             if target - t0 >= duration_s:
@@ -171,7 +173,10 @@ class _Driver:
             delay = target - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            self.result.publish_lateness_s.append(max(0.0, time.perf_counter() - target))
+            sent = time.perf_counter()
+            if k > 0:  # jitter of the Joy stream: distance of each interval from the period
+                self.result.publish_lateness_s.append(abs(sent - last_sent - period))
+            last_sent = sent
             # Stick sweeps forward and back (2 s period) so the arm stays in its workspace.
             stick = 0.6 * math.sin(2.0 * math.pi * (target - t0) / 2.0)
             self._send_joy(stick, deadman=True)
@@ -181,6 +186,8 @@ class _Driver:
         self.recording = False
 
     def close(self) -> None:
+        self._closing = True
+        self._spin_thread.join(2.0)
         self.executor.shutdown(timeout_sec=1.0)
         self.node.destroy_node()
         self.ctx.try_shutdown()
@@ -203,26 +210,73 @@ def _realtime_tuning() -> None:
     gc.freeze()
 
 
-def _driver_main(domain_id: int, rate_hz: float, duration_s: float, queue: Any) -> None:
-    """Entry of the driver process: the joystick and arm live outside the graph under test."""
+def _run_in_one_process(
+    duration_s: float, rate_hz: float, domain: int, executor: str
+) -> BenchResult:
+    """Teleop, executor and the driver node in one process (and, by default, one thread)."""
+    from ifagent_ros.bringup import NODE_REGISTRY, start_graph
+
+    params = bench_params(rate_hz)
+    params["bench_driver"] = {"rate_hz": float(rate_hz), "duration_s": float(duration_s)}
+    registry = {**NODE_REGISTRY, "bench_driver": "ifagent_ros.bench.driver_node"}
+    graph = start_graph(params, domain_id=domain, executor=executor, registry=registry)
+    try:
+        executor_node = graph.nodes["executor_node"]
+        driver = graph.nodes["bench_driver"]
+        executor_node.record_step_times = True
+        _realtime_tuning()
+        deadline = time.monotonic() + duration_s + 60.0
+        while not driver.recording and not driver.done and time.monotonic() < deadline:
+            time.sleep(0.01)
+        executor_node.step_times.clear()
+        while not driver.done and time.monotonic() < deadline:
+            if graph.error is not None:
+                raise RuntimeError(f"graph stopped: {graph.error}")
+            time.sleep(0.05)
+        if not driver.done:
+            raise RuntimeError("the benchmark did not finish in time")
+        time.sleep(0.05)
+        if not driver.latencies_s:
+            raise RuntimeError("the executor never sent an arm command")
+        return BenchResult(
+            mode=f"one_process ({executor} executor)",
+            rate_hz=rate_hz,
+            duration_s=duration_s,
+            joy_sent=driver.joy_sent,
+            commands_received=driver.commands_received,
+            latencies_s=list(driver.latencies_s),
+            arrivals_s=list(driver.arrivals_s),
+            step_times_s=list(executor_node.step_times),
+            publish_lateness_s=list(driver.tick_lateness_s),
+        )
+    finally:
+        graph.stop()
+
+
+def _driver_main(domain_id: int, rate_hz: float, duration_s: float, out_path: str) -> int:
+    """The driver process: the joystick and the arm live outside the graph under test.
+
+    It prints ``STREAMING`` when the measured part starts and writes its figures as JSON.
+    """
+    import json
+
     result = BenchResult(mode="", rate_hz=rate_hz, duration_s=duration_s)
     _realtime_tuning()
+    driver = _Driver(domain_id, rate_hz, result)
     try:
-        driver = _Driver(domain_id, rate_hz, result)
-        try:
-            if not driver.wait_for_commands(timeout=90.0):
-                queue.put(
-                    ("error", "the executor never sent an arm command (graph did not come up)")
-                )
-                return
-            time.sleep(0.5)
-            queue.put(("streaming", None))
-            driver.stream(duration_s)
-        finally:
-            driver.close()
-        queue.put(("done", result))
-    except Exception as exc:  # reported to the parent, which raises it
-        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+        if not driver.wait_for_commands(timeout=90.0):
+            print(
+                "ERROR the executor never sent an arm command (graph did not come up)", flush=True
+            )
+            return 1
+        time.sleep(0.5)
+        print("STREAMING", flush=True)
+        driver.stream(duration_s)
+    finally:
+        driver.close()
+    with open(out_path, "w") as fh:
+        json.dump(result.__dict__, fh)
+    return 0
 
 
 def run_control_bench(
@@ -230,21 +284,22 @@ def run_control_bench(
     rate_hz: float = 500.0,
     processes: bool = False,
     domain_id: int | None = None,
-    executor: str = "events",
+    executor: str = "events_shared",
 ) -> BenchResult:
-    import multiprocessing
+    import json
+    import subprocess
+    import sys
 
-    from ifagent_ros.bringup import run_processes, start_graph
+    from ifagent_ros.bringup import run_processes
 
     domain = domain_id if domain_id is not None else random.randrange(110, 200)
     params = bench_params(rate_hz)
     graph = None
     proc_thread = None
+    driver = None
     stop = threading.Event()
     tmpdir = tempfile.TemporaryDirectory(prefix="ifagent-bench-")
-    mp = multiprocessing.get_context("spawn")
-    queue = mp.Queue()
-    driver = mp.Process(target=_driver_main, args=(domain, rate_hz, duration_s, queue), daemon=True)
+    out_path = os.path.join(tmpdir.name, "driver.json")
     try:
         if processes:
             path = os.path.join(tmpdir.name, "bench.yaml")
@@ -258,31 +313,35 @@ def run_control_bench(
             )
             proc_thread.start()
         else:
-            graph = start_graph(params, domain_id=domain, executor=executor)
-            graph.nodes["executor_node"].record_step_times = True
-            _realtime_tuning()
-        driver.start()
-        kind, payload = queue.get(timeout=120.0)
-        if kind == "error":
-            raise RuntimeError(payload)
+            return _run_in_one_process(duration_s, rate_hz, domain, executor)
+        cmd = [
+            sys.executable, "-m", "ifagent_ros.bench.control",
+            str(domain), str(rate_hz), str(duration_s), out_path,
+        ]  # fmt: skip
+        driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert driver.stdout is not None
+        line = driver.stdout.readline().strip()
+        if line != "STREAMING":
+            raise RuntimeError(f"bench driver failed: {line or 'no output'}")
         if graph is not None:
             graph.nodes["executor_node"].step_times.clear()
-        kind, payload = queue.get(timeout=duration_s + 60.0)
-        if kind == "error":
-            raise RuntimeError(payload)
-        result: BenchResult = payload
+        rc = driver.wait(timeout=duration_s + 60.0)
+        if rc != 0 or not os.path.exists(out_path):
+            raise RuntimeError(f"bench driver exited with code {rc}")
+        with open(out_path) as fh:
+            result = BenchResult(**json.load(fh))
         result.mode = "processes" if processes else f"one_process ({executor} executor)"
         if graph is not None:
             result.step_times_s = list(graph.nodes["executor_node"].step_times)
     finally:
+        if driver is not None and driver.poll() is None:
+            driver.kill()
+            driver.wait()
         if graph is not None:
             graph.stop()
         stop.set()
         if proc_thread is not None:
             proc_thread.join(30.0)
-        driver.join(10.0)
-        if driver.is_alive():
-            driver.kill()
         tmpdir.cleanup()
     return result
 
@@ -298,7 +357,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         "latency_max_ms",
         "step_p50_ms",
         "step_p99_ms",
-        "joy_publish_lateness_p99_ms",
+        "joy_jitter_p99_ms",
     ]
     widths = [max(len(k), *(len(str(r.get(k))) for r in rows)) for k in keys]
     lines = ["  ".join(k.ljust(w) for k, w in zip(keys, widths, strict=True))]
@@ -323,3 +382,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if any(r.get("step_p50_ms") for r in rows)
         else None,
     }
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_driver_main(int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))
