@@ -103,6 +103,7 @@ class _Driver:
         self.node.create_timer(0.004, self._publish_joint_state)
         self.q = list(HOME)
         self.recording = False
+        self.record_from_ns = 0
         self.any_command = False
         self._seen_stamp = 0
         # rclpy's C++ events executor: the Python SingleThreadedExecutor adds ~0.3 ms per message.
@@ -128,7 +129,10 @@ class _Driver:
         self.q = list(msg.points[-1].positions)
         self.any_command = True
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        if not self.recording:
+        # Only Joy messages sent while recording count: a command still carrying an older stamp
+        # (e.g. the executor holding after the warm-up) is not that Joy's latency.
+        if not self.recording or stamp < self.record_from_ns:
+            self._seen_stamp = max(self._seen_stamp, stamp)
             return
         self.result.commands_received += 1
         self.result.arrivals_s.append(now_ns * 1e-9)
@@ -162,6 +166,7 @@ class _Driver:
     def stream(self, duration_s: float) -> None:
         """Publish Joy at the rate from this thread with absolute deadlines (no drift)."""
         period = 1.0 / self.rate_hz
+        self.record_from_ns = self.node.get_clock().now().nanoseconds
         self.recording = True
         t0 = time.perf_counter()
         k = 0

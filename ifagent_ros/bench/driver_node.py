@@ -48,6 +48,7 @@ class BenchDriverNode(Node):
         self.q = list(HOME)
         self.t_start: float | None = None
         self.recording = False
+        self.record_from_ns = 0
         self.done = False
         self.joy_sent = 0
         self.commands_received = 0
@@ -67,6 +68,7 @@ class BenchDriverNode(Node):
         recording = elapsed >= self.warmup_s
         if recording and not self.recording:
             self.recording = True
+            self.record_from_ns = self.get_clock().now().nanoseconds
         if elapsed >= self.warmup_s + self.duration_s:
             self.recording = False
             self.done = True
@@ -86,11 +88,13 @@ class BenchDriverNode(Node):
     def _on_command(self, msg: JointTrajectory) -> None:
         now_ns = time.time_ns()
         self.q = list(msg.points[-1].positions)
-        if not self.recording:
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        # Only Joy messages sent while recording count (not a command carrying a warm-up stamp).
+        if not self.recording or stamp < self.record_from_ns:
+            self._seen_stamp = max(self._seen_stamp, stamp)
             return
         self.commands_received += 1
         self.arrivals_s.append(now_ns * 1e-9)
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         if stamp > self._seen_stamp:
             self._seen_stamp = stamp
             self.latencies_s.append((now_ns - stamp) * 1e-9)
