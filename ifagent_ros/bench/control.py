@@ -1,16 +1,16 @@
 """`ifagent bench control`: latency of /joy -> teleop_node -> executor_node -> arm command over DDS.
 
-A driver participant (its own rclpy Context, a separate DDS participant on the same private domain)
-streams ``sensor_msgs/Joy`` at a fixed rate with the deadman held, plays an ideal arm (it echoes
-every streamed trajectory point back as ``/joint_states``), and timestamps each arm command on
-arrival. The executor stamps every trajectory it sends with the stamp of the command that caused it
+A driver node (``bench/driver_node.py``) streams ``sensor_msgs/Joy`` at a fixed rate with the
+deadman held, plays an ideal arm (it echoes every streamed trajectory point back as
+``/joint_states``), and timestamps each arm command on arrival. In one-process mode it is a node of
+the graph under test; with ``--processes`` every node and the driver run in processes of their
+own. The executor stamps every trajectory it sends with the stamp of the command that caused it
 (``arm.header_stamp: source``), which teleop copies from the Joy, so ``arrival - header.stamp`` is
 the end-to-end latency of that Joy message through both nodes.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import tempfile
@@ -22,10 +22,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ifagent_ros.core.control.robot_model import PANDA_ARM_JOINTS
 from ifagent_ros.core.stats import missed_periods, percentiles_ms
 
-HOME = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
 TRAJECTORY_TOPIC = "/panda_arm_controller/joint_trajectory"
 
 
@@ -39,7 +37,6 @@ class BenchResult:
     latencies_s: list[float] = field(default_factory=list)
     arrivals_s: list[float] = field(default_factory=list)
     step_times_s: list[float] = field(default_factory=list)
-    twist_to_qd_s: list[float] = field(default_factory=list)
     publish_lateness_s: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:
@@ -80,125 +77,6 @@ def bench_params(rate_hz: float) -> dict[str, dict[str, Any]]:
     }
 
 
-class _Driver:
-    """The benchmark's own DDS participant: joystick, ideal arm, and stopwatch."""
-
-    def __init__(self, domain_id: int, rate_hz: float, result: BenchResult) -> None:
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.experimental import EventsExecutor
-        from rclpy.node import Node
-        from sensor_msgs.msg import JointState, Joy
-        from trajectory_msgs.msg import JointTrajectory
-
-        self._Joy, self._JointState = Joy, JointState
-        self.rate_hz = rate_hz
-        self.result = result
-        self.ctx = Context()
-        rclpy.init(context=self.ctx, domain_id=domain_id)
-        self.node = Node("bench_driver", context=self.ctx)
-        self.joy_pub = self.node.create_publisher(Joy, "/joy", 100)
-        self.js_pub = self.node.create_publisher(JointState, "/joint_states", 10)
-        self.node.create_subscription(JointTrajectory, TRAJECTORY_TOPIC, self._on_command, 1000)
-        self.node.create_timer(0.004, self._publish_joint_state)
-        self.q = list(HOME)
-        self.recording = False
-        self.record_from_ns = 0
-        self.any_command = False
-        self._seen_stamp = 0
-        # rclpy's C++ events executor: the Python SingleThreadedExecutor adds ~0.3 ms per message.
-        self.executor = EventsExecutor(context=self.ctx)
-        self.executor.add_node(self.node)
-        self._closing = False
-        self._spin_thread = threading.Thread(target=self._spin, daemon=True)
-        self._spin_thread.start()
-
-    def _spin(self) -> None:
-        from rclpy.executors import ExternalShutdownException
-
-        # spin_once with a timeout, not spin(): rclpy 7's EventsExecutor.spin() keeps the GIL
-        # busy and starves the publishing thread.
-        try:
-            while self.ctx.ok() and not self._closing:
-                self.executor.spin_once(timeout_sec=0.1)
-        except (ExternalShutdownException, Exception):
-            pass
-
-    def _on_command(self, msg: Any) -> None:
-        now_ns = time.time_ns()
-        self.q = list(msg.points[-1].positions)
-        self.any_command = True
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        # Only Joy messages sent while recording count: a command still carrying an older stamp
-        # (e.g. the executor holding after the warm-up) is not that Joy's latency.
-        if not self.recording or stamp < self.record_from_ns:
-            self._seen_stamp = max(self._seen_stamp, stamp)
-            return
-        self.result.commands_received += 1
-        self.result.arrivals_s.append(now_ns * 1e-9)
-        if stamp > self._seen_stamp:  # first command carrying this Joy's stamp
-            self._seen_stamp = stamp
-            self.result.latencies_s.append((now_ns - stamp) * 1e-9)
-
-    def _publish_joint_state(self) -> None:
-        msg = self._JointState(name=list(PANDA_ARM_JOINTS), position=list(self.q))
-        msg.header.stamp = self.node.get_clock().now().to_msg()
-        self.js_pub.publish(msg)
-
-    def wait_for_commands(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.joy_pub.get_subscription_count() >= 2 and self.any_command:
-                return True
-            self._send_joy(0.0, deadman=True)
-            time.sleep(0.02)
-        return False
-
-    def _send_joy(self, stick: float, deadman: bool) -> None:
-        msg = self._Joy()
-        msg.header.stamp = self.node.get_clock().now().to_msg()
-        msg.axes = [0.0, float(stick), 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-        buttons = [0] * 11
-        buttons[5] = int(deadman)
-        msg.buttons = buttons
-        self.joy_pub.publish(msg)
-
-    def stream(self, duration_s: float) -> None:
-        """Publish Joy at the rate from this thread with absolute deadlines (no drift)."""
-        period = 1.0 / self.rate_hz
-        self.record_from_ns = self.node.get_clock().now().nanoseconds
-        self.recording = True
-        t0 = time.perf_counter()
-        k = 0
-        last_sent = t0
-        while True:
-            target = t0 + k * period
-            if target - t0 >= duration_s:
-                break
-            delay = target - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            sent = time.perf_counter()
-            if k > 0:  # jitter of the Joy stream: distance of each interval from the period
-                self.result.publish_lateness_s.append(abs(sent - last_sent - period))
-            last_sent = sent
-            # Stick sweeps forward and back (2 s period) so the arm stays in its workspace.
-            stick = 0.6 * math.sin(2.0 * math.pi * (target - t0) / 2.0)
-            self._send_joy(stick, deadman=True)
-            self.result.joy_sent += 1
-            k += 1
-        time.sleep(0.05)
-        self.recording = False
-
-    def close(self) -> None:
-        self._closing = True
-        self._spin_thread.join(2.0)
-        self.executor.shutdown(timeout_sec=1.0)
-        self.node.destroy_node()
-        self.ctx.try_shutdown()
-        self._spin_thread.join(2.0)
-
-
 def _realtime_tuning() -> None:
     """What a Python control process does for latency: short GIL hand-offs, no GC of startup data.
 
@@ -213,6 +91,19 @@ def _realtime_tuning() -> None:
     sys.setswitchinterval(0.0002)
     gc.collect()
     gc.freeze()
+
+
+def _result_from_driver(driver: Any, mode: str, rate_hz: float, duration_s: float) -> BenchResult:
+    return BenchResult(
+        mode=mode,
+        rate_hz=rate_hz,
+        duration_s=duration_s,
+        joy_sent=driver.joy_sent,
+        commands_received=driver.commands_received,
+        latencies_s=list(driver.latencies_s),
+        arrivals_s=list(driver.arrivals_s),
+        publish_lateness_s=list(driver.tick_jitter_s),
+    )
 
 
 def _run_in_one_process(
@@ -230,7 +121,7 @@ def _run_in_one_process(
         driver = graph.nodes["bench_driver"]
         executor_node.record_step_times = True
         _realtime_tuning()
-        deadline = time.monotonic() + duration_s + 60.0
+        deadline = time.monotonic() + duration_s + 90.0
         while not driver.recording and not driver.done and time.monotonic() < deadline:
             time.sleep(0.01)
         executor_node.step_times.clear()
@@ -238,50 +129,53 @@ def _run_in_one_process(
             if graph.error is not None:
                 raise RuntimeError(f"graph stopped: {graph.error}")
             time.sleep(0.05)
-        if not driver.done:
-            raise RuntimeError("the benchmark did not finish in time")
-        time.sleep(0.05)
-        if not driver.latencies_s:
-            raise RuntimeError("the executor never sent an arm command")
-        return BenchResult(
-            mode=f"one_process ({executor} executor)",
-            rate_hz=rate_hz,
-            duration_s=duration_s,
-            joy_sent=driver.joy_sent,
-            commands_received=driver.commands_received,
-            latencies_s=list(driver.latencies_s),
-            arrivals_s=list(driver.arrivals_s),
-            step_times_s=list(executor_node.step_times),
-            publish_lateness_s=list(driver.tick_lateness_s),
+        if not driver.done or not driver.latencies_s:
+            raise RuntimeError("the executor never sent an arm command in time")
+        result = _result_from_driver(
+            driver, f"one_process ({executor} executor)", rate_hz, duration_s
         )
+        result.step_times_s = list(executor_node.step_times)
+        return result
     finally:
         graph.stop()
 
 
-def _driver_main(domain_id: int, rate_hz: float, duration_s: float, out_path: str) -> int:
-    """The driver process: the joystick and the arm live outside the graph under test.
-
-    It prints ``STREAMING`` when the measured part starts and writes its figures as JSON.
-    """
+def _run_in_processes(duration_s: float, rate_hz: float, domain: int) -> BenchResult:
+    """One process per node (`ifagent up --processes`) and the driver in a process of its own."""
     import json
+    import subprocess
+    import sys
 
-    result = BenchResult(mode="", rate_hz=rate_hz, duration_s=duration_s)
-    _realtime_tuning()
-    driver = _Driver(domain_id, rate_hz, result)
-    try:
-        if not driver.wait_for_commands(timeout=90.0):
-            print(
-                "ERROR the executor never sent an arm command (graph did not come up)", flush=True
-            )
-            return 1
-        time.sleep(0.5)
-        print("STREAMING", flush=True)
-        driver.stream(duration_s)
-    finally:
-        driver.close()
-    with open(out_path, "w") as fh:
-        json.dump(result.__dict__, fh)
-    return 0
+    from ifagent_ros.bringup import run_processes
+
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="ifagent-bench-") as tmp:
+        params_path = os.path.join(tmp, "bench.yaml")
+        out_path = os.path.join(tmp, "driver.json")
+        params = bench_params(rate_hz)
+        with open(params_path, "w") as fh:
+            yaml.safe_dump({k: {"ros__parameters": v} for k, v in params.items()}, fh)
+        graph = threading.Thread(
+            target=run_processes,
+            args=(params_path,),
+            kwargs={"domain_id": domain, "stop_event": stop},
+            daemon=True,
+        )
+        graph.start()
+        cmd = [
+            sys.executable, "-m", "ifagent_ros.bench.driver_node",
+            str(domain), str(rate_hz), str(duration_s), out_path,
+        ]  # fmt: skip
+        try:
+            rc = subprocess.run(cmd, timeout=duration_s + 120.0).returncode
+            if rc != 0 or not os.path.exists(out_path):
+                raise RuntimeError(f"bench driver exited with code {rc}")
+            with open(out_path) as fh:
+                data = json.load(fh)
+        finally:
+            stop.set()
+            graph.join(30.0)
+    return BenchResult(mode="processes", rate_hz=rate_hz, duration_s=duration_s, **data)
 
 
 def run_control_bench(
@@ -291,64 +185,10 @@ def run_control_bench(
     domain_id: int | None = None,
     executor: str = "events_shared",
 ) -> BenchResult:
-    import json
-    import subprocess
-    import sys
-
-    from ifagent_ros.bringup import run_processes
-
     domain = domain_id if domain_id is not None else random.randrange(110, 200)
-    params = bench_params(rate_hz)
-    graph = None
-    proc_thread = None
-    driver = None
-    stop = threading.Event()
-    tmpdir = tempfile.TemporaryDirectory(prefix="ifagent-bench-")
-    out_path = os.path.join(tmpdir.name, "driver.json")
-    try:
-        if processes:
-            path = os.path.join(tmpdir.name, "bench.yaml")
-            with open(path, "w") as fh:
-                yaml.safe_dump({k: {"ros__parameters": v} for k, v in params.items()}, fh)
-            proc_thread = threading.Thread(
-                target=run_processes,
-                args=(path,),
-                kwargs={"domain_id": domain, "stop_event": stop},
-                daemon=True,
-            )
-            proc_thread.start()
-        else:
-            return _run_in_one_process(duration_s, rate_hz, domain, executor)
-        cmd = [
-            sys.executable, "-m", "ifagent_ros.bench.control",
-            str(domain), str(rate_hz), str(duration_s), out_path,
-        ]  # fmt: skip
-        driver = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert driver.stdout is not None
-        line = driver.stdout.readline().strip()
-        if line != "STREAMING":
-            raise RuntimeError(f"bench driver failed: {line or 'no output'}")
-        if graph is not None:
-            graph.nodes["executor_node"].step_times.clear()
-        rc = driver.wait(timeout=duration_s + 60.0)
-        if rc != 0 or not os.path.exists(out_path):
-            raise RuntimeError(f"bench driver exited with code {rc}")
-        with open(out_path) as fh:
-            result = BenchResult(**json.load(fh))
-        result.mode = "processes" if processes else f"one_process ({executor} executor)"
-        if graph is not None:
-            result.step_times_s = list(graph.nodes["executor_node"].step_times)
-    finally:
-        if driver is not None and driver.poll() is None:
-            driver.kill()
-            driver.wait()
-        if graph is not None:
-            graph.stop()
-        stop.set()
-        if proc_thread is not None:
-            proc_thread.join(30.0)
-        tmpdir.cleanup()
-    return result
+    if processes:
+        return _run_in_processes(duration_s, rate_hz, domain)
+    return _run_in_one_process(duration_s, rate_hz, domain, executor)
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -387,9 +227,3 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if any(r.get("step_p50_ms") for r in rows)
         else None,
     }
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(_driver_main(int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]))

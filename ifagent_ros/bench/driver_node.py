@@ -1,15 +1,18 @@
-"""The control benchmark's driver as a node of the graph under test (the one-process mode).
+"""The control benchmark's driver: a gamepad, an ideal arm and a stopwatch, as one node.
 
 It plays the gamepad (``/joy`` at ``rate_hz`` from a timer, deadman held, the stick sweeping so the
 arm stays in its workspace) and an ideal arm (each streamed trajectory point is echoed back as
-``/joint_states``), and timestamps every arm command on arrival. Built like every other node, it
-runs in the same process and executor as teleop and the executor, so messages still cross DDS
-(intra-process) but no process boundary.
+``/joint_states``), and timestamps every arm command on arrival. Recording starts ``warmup_s``
+after the first arm command and lasts ``duration_s``. In the one-process benchmark it is a node of
+the graph under test; ``python -m ifagent_ros.bench.driver_node DOMAIN RATE DURATION OUT.json``
+runs it in a process of its own.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import time
 
 from rclpy.context import Context
@@ -21,6 +24,7 @@ from trajectory_msgs.msg import JointTrajectory
 from ifagent_ros.core.control.robot_model import PANDA_ARM_JOINTS
 
 HOME = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
+DEFAULT_TRAJECTORY_TOPIC = "/panda_arm_controller/joint_trajectory"
 
 
 class BenchDriverNode(Node):
@@ -35,18 +39,15 @@ class BenchDriverNode(Node):
         self.rate_hz = float(self.declare_parameter("rate_hz", 500.0).value)
         self.duration_s = float(self.declare_parameter("duration_s", 30.0).value)
         self.warmup_s = float(self.declare_parameter("warmup_s", 1.0).value)
-        topic = str(
-            self.declare_parameter(
-                "trajectory_topic", "/panda_arm_controller/joint_trajectory"
-            ).value
-        )
+        topic = str(self.declare_parameter("trajectory_topic", DEFAULT_TRAJECTORY_TOPIC).value)
         self.joy_pub = self.create_publisher(Joy, "/joy", 100)
         self.js_pub = self.create_publisher(JointState, "/joint_states", 10)
         self.create_subscription(JointTrajectory, topic, self._on_command, 1000)
         self.create_timer(0.004, self._publish_joint_state)
-        self._timer = self.create_timer(1.0 / self.rate_hz, self._tick)
+        self.create_timer(1.0 / self.rate_hz, self._tick)
         self.q = list(HOME)
-        self.t_start: float | None = None
+        self.t0 = time.perf_counter()
+        self.first_command: float | None = None
         self.recording = False
         self.record_from_ns = 0
         self.done = False
@@ -54,32 +55,29 @@ class BenchDriverNode(Node):
         self.commands_received = 0
         self.latencies_s: list[float] = []
         self.arrivals_s: list[float] = []
-        self.tick_lateness_s: list[float] = []
+        self.tick_jitter_s: list[float] = []
         self._seen_stamp = 0
-        self._expected: float | None = None
+        self._last_tick: float | None = None
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        if self.t_start is None:
-            self.t_start = now
-        elapsed = now - self.t_start
         if self.done:
             return
-        recording = elapsed >= self.warmup_s
-        if recording and not self.recording:
-            self.recording = True
-            self.record_from_ns = self.get_clock().now().nanoseconds
-        if elapsed >= self.warmup_s + self.duration_s:
-            self.recording = False
-            self.done = True
-            return
-        if self.recording and self._expected is not None:
+        now = time.perf_counter()
+        if self.first_command is not None:
+            since = now - self.first_command
+            if since >= self.warmup_s + self.duration_s:
+                self.recording, self.done = False, True
+                return
+            if since >= self.warmup_s and not self.recording:
+                self.recording = True
+                self.record_from_ns = self.get_clock().now().nanoseconds
+        if self.recording and self._last_tick is not None:
             # Jitter of the Joy stream: how far each interval is from the nominal period.
-            self.tick_lateness_s.append(abs(now - self._expected - 1.0 / self.rate_hz))
-        self._expected = now
+            self.tick_jitter_s.append(abs(now - self._last_tick - 1.0 / self.rate_hz))
+        self._last_tick = now
         msg = Joy()
         msg.header.stamp = self.get_clock().now().to_msg()
-        msg.axes = [0.0, 0.6 * math.sin(math.pi * elapsed), 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        msg.axes = [0.0, 0.6 * math.sin(math.pi * (now - self.t0)), 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
         msg.buttons = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
         self.joy_pub.publish(msg)
         if self.recording:
@@ -88,14 +86,17 @@ class BenchDriverNode(Node):
     def _on_command(self, msg: JointTrajectory) -> None:
         now_ns = time.time_ns()
         self.q = list(msg.points[-1].positions)
+        if self.first_command is None:
+            self.first_command = time.perf_counter()
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        # Only Joy messages sent while recording count (not a command carrying a warm-up stamp).
+        # Only Joy messages sent while recording count: a command still carrying an older stamp
+        # (the executor holding after a pause) is not that Joy's latency.
         if not self.recording or stamp < self.record_from_ns:
             self._seen_stamp = max(self._seen_stamp, stamp)
             return
         self.commands_received += 1
         self.arrivals_s.append(now_ns * 1e-9)
-        if stamp > self._seen_stamp:
+        if stamp > self._seen_stamp:  # the first command carrying this Joy's stamp
             self._seen_stamp = stamp
             self.latencies_s.append((now_ns - stamp) * 1e-9)
 
@@ -104,8 +105,60 @@ class BenchDriverNode(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         self.js_pub.publish(msg)
 
+    def figures(self) -> dict[str, object]:
+        return {
+            "joy_sent": self.joy_sent,
+            "commands_received": self.commands_received,
+            "latencies_s": self.latencies_s,
+            "arrivals_s": self.arrivals_s,
+            "publish_lateness_s": self.tick_jitter_s,
+        }
+
     def close(self) -> None:
         self.done = True
 
 
 NODE_CLASS = BenchDriverNode
+
+
+def run_in_own_process(domain_id: int, rate_hz: float, duration_s: float, out_path: str) -> int:
+    """Spin the driver alone (the --processes benchmark) and write its figures as JSON."""
+    import gc
+
+    import rclpy
+    from rclpy.experimental import EventsExecutor
+
+    sys.setswitchinterval(0.0002)
+    ctx = Context()
+    rclpy.init(context=ctx, domain_id=domain_id)
+    node = BenchDriverNode(
+        context=ctx,
+        parameter_overrides=[
+            Parameter("rate_hz", value=rate_hz),
+            Parameter("duration_s", value=duration_s),
+        ],
+    )
+    executor = EventsExecutor(context=ctx)
+    executor.add_node(node)
+    gc.collect()
+    gc.freeze()
+    deadline = time.monotonic() + duration_s + 90.0
+    try:
+        while not node.done and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+    finally:
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        ctx.try_shutdown()
+    if not node.done:
+        print("bench driver: the graph never answered", file=sys.stderr)
+        return 1
+    with open(out_path, "w") as fh:
+        json.dump(node.figures(), fh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(
+        run_in_own_process(int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+    )
