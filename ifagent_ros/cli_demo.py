@@ -112,7 +112,10 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"peak joint speed  : {max(s.get('peak_joint_speed_rad_s') or [0]):.3f} rad/s "
         f"({ratio if ratio is not None else '?'} x the executor's limit)"
     )
-    print(f"limit interventions: {s.get('limit_interventions')}")
+    print(
+        f"limit interventions: {s.get('limit_interventions')} "
+        "(control steps in which a limit changed the command; acceleration/jerk = smoothing)"
+    )
     print(f"wall time         : {s['wall_time_s']} s")
     print(f"bag               : {s['bag']}  ({sum(s['messages'].values())} messages read back)")
 
