@@ -76,3 +76,30 @@ class ExecutorStatus(_Strict):
     ee_position: Vec3 | None = None
     joint_velocity: list[float] = Field(default_factory=list)
     limits: ExecutorLimits
+
+
+class TeleopStatus(_Strict):
+    """``/ifagent/teleop/status``: the gamepad mapping's mode and what it rejected."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    mode: Literal["translate_xy", "translate_z_yaw", "rotate"]
+    last_rejection: str | None
+    rejections: int
+    messages: int
+    frame_id: str = "base_link"
+
+
+class ScriptedGamepadStatus(_Strict):
+    """``/ifagent/scripted_gamepad/status``: the scripted operator's progress."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    phase: str
+    distance: float | None
+    done: bool
+    reached: bool
+    mode: str
+    deadman: bool
+    target_id: str
+    goal: Vec3 | None

@@ -26,7 +26,7 @@ from ifagent_ros.core.control.scripted_operator import (
     Vec3,
     hover_goal,
 )
-from ifagent_ros.core.schemas import GroundTruth
+from ifagent_ros.core.schemas import GroundTruth, ScriptedGamepadStatus, TeleopStatus
 from ifagent_ros.nodes.node_main import run_node
 
 # ROS parameter name -> ScriptedOperatorConfig field.
@@ -61,7 +61,6 @@ OTHER_DEFAULTS: dict[str, Any] = {
     "status_topic": "/ifagent/scripted_gamepad/status",
 }
 
-STATUS_VERSION = 1
 _FLOAT = ParameterDescriptor(dynamic_typing=True)  # YAML "1" for 1.0 should not be an error
 
 
@@ -138,7 +137,7 @@ class ScriptedGamepadNode(Node):
 
     def _on_teleop_status(self, msg: String) -> None:
         try:
-            mode = json.loads(msg.data).get("mode")
+            mode = TeleopStatus.model_validate_json(msg.data).mode
         except (ValueError, AttributeError):
             return
         if isinstance(mode, str):
@@ -164,13 +163,12 @@ class ScriptedGamepadNode(Node):
 
     def status(self) -> dict[str, Any]:
         s = self._operator.status()
-        s.update({
-            "version": STATUS_VERSION,
-            "stamp": self._now_s(),
-            "target_id": self._target_id,
-            "goal": list(self._goal) if self._goal is not None else None,
-        })
-        return s
+        return ScriptedGamepadStatus(
+            stamp=self._now_s(),
+            target_id=self._target_id,
+            goal=tuple(self._goal) if self._goal is not None else None,
+            **s,
+        ).model_dump()
 
     def _publish_status(self) -> None:
         self._status_pub.publish(String(data=json.dumps(self.status())))

@@ -20,6 +20,7 @@ from sensor_msgs.msg import Joy
 from std_msgs.msg import Float64, String
 
 from ifagent_ros.core.control.teleop import TeleopConfig, TeleopMapper, TeleopMode
+from ifagent_ros.core.schemas import TeleopStatus
 from ifagent_ros.nodes.node_main import run_node
 
 # ROS parameter name -> TeleopConfig field. Every config field is a parameter.
@@ -55,7 +56,6 @@ TOPIC_DEFAULTS: dict[str, str] = {
     "status_topic": "/ifagent/teleop/status",
 }
 
-STATUS_VERSION = 1
 
 
 class TeleopNode(Node):
@@ -134,15 +134,14 @@ class TeleopNode(Node):
             self._publish_status()
 
     def status(self) -> dict[str, Any]:
-        return {
-            "version": STATUS_VERSION,
-            "stamp": self.get_clock().now().nanoseconds * 1e-9,
-            "mode": self._mapper.mode.value,
-            "last_rejection": self._last_rejection,
-            "rejections": self._rejections,
-            "messages": self._messages,
-            "frame_id": self._mapper.config.frame_id,
-        }
+        return TeleopStatus(
+            stamp=self.get_clock().now().nanoseconds * 1e-9,
+            mode=self._mapper.mode.value,
+            last_rejection=self._last_rejection,
+            rejections=self._rejections,
+            messages=self._messages,
+            frame_id=self._mapper.config.frame_id,
+        ).model_dump()
 
     def _publish_status(self) -> None:
         self._status_pub.publish(String(data=json.dumps(self.status())))
