@@ -48,9 +48,8 @@ def test_late_messages_after_close_do_not_raise(ros_context, name: str) -> None:
             msg.header.frame_id = "base_link"
             twist.publish(msg)
             point = JointTrajectoryPoint(positions=[0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785])
-            traj.publish(
-                JointTrajectory(joint_names=[f"panda_joint{i}" for i in range(1, 8)], points=[point])
-            )
+            names = [f"panda_joint{i}" for i in range(1, 8)]
+            traj.publish(JointTrajectory(joint_names=names, points=[point]))
             grip.publish(Float64(data=0.02))
             js.publish(
                 JointState(
