@@ -76,6 +76,7 @@ _DEFAULTS: dict[str, object] = {
     "topics.joint_states": "/joint_states",
     "topics.estop": "/ifagent/estop",
     "topics.status": "/ifagent/executor/status",
+    "topics.reset_estop_service": "/ifagent/executor/reset_estop",
     "status_rate_hz": 20.0,
 }
 
@@ -184,7 +185,8 @@ class ExecutorNode(Node):
         )
         self.create_subscription(Bool, str(p["topics.estop"]), self._on_estop, ESTOP_QOS)
         self._status_pub = self.create_publisher(String, str(p["topics.status"]), 10)
-        self.create_service(Trigger, "/ifagent/executor/reset_estop", self._on_reset_estop)
+        self._reset_service = str(p["topics.reset_estop_service"])
+        self.create_service(Trigger, self._reset_service, self._on_reset_estop)
         # Control and status run on the steady clock: with use_sim_time, a simulator that stops
         # publishing /clock must not stop the watchdog from braking.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -261,7 +263,7 @@ class ExecutorNode(Node):
         self.core.on_estop(bool(msg.data))
         if self.core.estop_latched and not was:
             self.get_logger().error(
-                "E-STOP latched: braking; call /ifagent/executor/reset_estop to clear"
+                f"E-STOP latched: braking; publish False, then call {self._reset_service} to clear"
             )
             self._try_step(time.monotonic(), force=True)
 
