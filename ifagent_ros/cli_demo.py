@@ -81,12 +81,14 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(0.1)
         time.sleep(1.0)  # let the last ground truth and status land in the bag
         vlimits = [float(x) for x in executor.core.filter.vmax]
+        hw_limits = [float(x) for x in executor.config.limits.velocity]
+        command_topic = str(executor.get_parameter("arm.trajectory_topic").value)
         arm_joints = list(executor.joint_names)
     finally:
         graph.stop()
     wall = time.monotonic() - t0
-    episode = load_episode(bag, arm_joints)
-    summary = summarize(episode, args.target, tolerance, clearance, vlimits)
+    episode = load_episode(bag, arm_joints, command_topic)
+    summary = summarize(episode, args.target, tolerance, clearance, vlimits, hw_limits)
     summary["wall_time_s"] = round(wall, 1)
     summary["bag"] = str(bag)
     _plot_path(episode, args.target, out / "ee_path.png")
@@ -107,10 +109,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     print(f"final distance    : {s.get('final_distance_m')} m")
     print(f"time to reach     : {s.get('time_to_reach_s')} s")
     print(f"EE path length    : {s.get('ee_path_length_m')} m")
-    ratio = s.get("peak_joint_speed_ratio")
+    commanded = max(s.get("peak_commanded_joint_speed_rad_s") or [0.0])
+    measured = max(s.get("peak_joint_speed_rad_s") or [0.0])
     print(
-        f"peak joint speed  : {max(s.get('peak_joint_speed_rad_s') or [0]):.3f} rad/s "
-        f"({ratio if ratio is not None else '?'} x the executor's limit)"
+        f"peak joint speed  : commanded {commanded:.3f} rad/s "
+        f"({s.get('peak_commanded_joint_speed_ratio')} x the executor's limit); measured "
+        f"{measured:.3f} rad/s ({s.get('peak_joint_speed_ratio')} x that limit, "
+        f"{s.get('peak_joint_speed_hardware_ratio')} x Franka's)"
     )
     print(
         f"limit interventions: {s.get('limit_interventions')} "

@@ -23,8 +23,11 @@ def test_demo_reaches_the_block_and_writes_bag_plot_snapshot(tmp_path: Path) -> 
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["reached"] is True
     assert summary["final_distance_m"] <= summary["tolerance_m"]
-    # The arm never exceeded the executor's joint speed limit (read back from the bag).
-    assert 0.0 < summary["peak_joint_speed_ratio"] <= 1.0
+    # Read back from the bag: the executor never commanded more than its joint speed limit; the
+    # simulated arm's PD tracking may overshoot that a little (more when the CPU is loaded and the
+    # simulator catches up), but stays far below the hardware's limit.
+    assert 0.0 < summary["peak_commanded_joint_speed_ratio"] <= 1.0 + 1e-9
+    assert 0.0 < summary["peak_joint_speed_hardware_ratio"] <= 1.0
     for name in ("ee_path.png", "camera.png", "summary.json"):
         assert (out / name).stat().st_size > 200, name
     topics = bag_summary(out / "bag")

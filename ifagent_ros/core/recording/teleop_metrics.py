@@ -26,12 +26,18 @@ class TeleopEpisode:
     joint_times: list[float] = field(default_factory=list)
     joint_positions: list[list[float]] = field(default_factory=list)
     joint_velocities: list[list[float]] = field(default_factory=list)
+    # Joint velocities the executor commanded (streamed trajectory points / velocity commands).
+    commanded_velocities: list[list[float]] = field(default_factory=list)
     executor_status: dict[str, Any] | None = None
     last_image: Any = None  # sensor_msgs/Image as deserialized by rosbags
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def load_episode(bag: str | Path, arm_joints: list[str]) -> TeleopEpisode:
+def load_episode(
+    bag: str | Path,
+    arm_joints: list[str],
+    command_topic: str = "/panda_arm_controller/joint_trajectory",
+) -> TeleopEpisode:
     ep = TeleopEpisode(joint_names=list(arm_joints))
     for topic, _type, t_ns, msg in read_messages(
         bag,
@@ -40,6 +46,7 @@ def load_episode(bag: str | Path, arm_joints: list[str]) -> TeleopEpisode:
             "/joint_states",
             "/ifagent/executor/status",
             "/camera/color/image_raw",
+            command_topic,
         ],
         on_unknown="skip",
     ):
@@ -56,6 +63,15 @@ def load_episode(bag: str | Path, arm_joints: list[str]) -> TeleopEpisode:
                 ep.joint_times.append(t_ns * 1e-9)
                 ep.joint_positions.append([float(msg.position[index[n]]) for n in arm_joints])
                 ep.joint_velocities.append([float(msg.velocity[index[n]]) for n in arm_joints])
+        elif topic == command_topic:
+            if hasattr(msg, "points"):  # JointTrajectory: velocities of its (last) point
+                if msg.points and len(msg.points[-1].velocities) == len(arm_joints):
+                    index = {n: i for i, n in enumerate(msg.joint_names)}
+                    vel = msg.points[-1].velocities
+                    if all(n in index for n in arm_joints):
+                        ep.commanded_velocities.append([float(vel[index[n]]) for n in arm_joints])
+            elif len(msg.data) == len(arm_joints):  # Float64MultiArray joint velocities
+                ep.commanded_velocities.append([float(x) for x in msg.data])
         elif topic == "/ifagent/executor/status":
             ep.executor_status = json.loads(msg.data)
         elif topic == "/camera/color/image_raw":
@@ -74,8 +90,14 @@ def summarize(
     tolerance: float,
     clearance: float,
     velocity_limits: list[float],
+    hardware_velocity_limits: list[float] | None = None,
 ) -> dict[str, Any]:
-    """Reached or not, final distance, path length, peak joint speed vs. limit, interventions."""
+    """Reached or not, final distance, path length, peak joint speed vs. limit, interventions.
+
+    Joint speed is reported twice: as commanded (what the executor guarantees to keep within
+    ``velocity_limits``) and as measured on ``/joint_states`` (what the arm's own controller made
+    of it; it may overshoot a little, and is compared with the hardware's limits too).
+    """
     out: dict[str, Any] = {"target_id": target_id, "tolerance_m": tolerance}
     target = next((o for o in ep.objects if o["id"] == target_id), None)
     if target is not None and ep.ee_path:
@@ -92,12 +114,19 @@ def summarize(
         out["ee_path_length_m"] = round(
             float(np.sum(np.linalg.norm(np.diff(np.asarray(ep.ee_path), axis=0), axis=1))), 4
         )
+    limits = np.asarray(velocity_limits, dtype=float)
+    out["joint_speed_limit_rad_s"] = [round(float(x), 4) for x in limits]
+    if ep.commanded_velocities:
+        peak_cmd = np.max(np.abs(np.asarray(ep.commanded_velocities)), axis=0)
+        out["peak_commanded_joint_speed_rad_s"] = [round(float(x), 4) for x in peak_cmd]
+        out["peak_commanded_joint_speed_ratio"] = round(float(np.max(peak_cmd / limits)), 4)
     if ep.joint_velocities:
         peak = np.max(np.abs(np.asarray(ep.joint_velocities)), axis=0)
-        limits = np.asarray(velocity_limits, dtype=float)
         out["peak_joint_speed_rad_s"] = [round(float(x), 4) for x in peak]
-        out["joint_speed_limit_rad_s"] = [round(float(x), 4) for x in limits]
         out["peak_joint_speed_ratio"] = round(float(np.max(peak / limits)), 4)
+        if hardware_velocity_limits is not None:
+            hw = np.asarray(hardware_velocity_limits, dtype=float)
+            out["peak_joint_speed_hardware_ratio"] = round(float(np.max(peak / hw)), 4)
     status = ep.executor_status or {}
     out["limit_interventions"] = status.get("interventions", {})
     out["executor_rejections"] = status.get("rejections")
