@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import yaml
 
 from ifagent_ros.core.stats import missed_periods, percentiles_ms
@@ -37,7 +36,7 @@ class BenchResult:
     latencies_s: list[float] = field(default_factory=list)
     arrivals_s: list[float] = field(default_factory=list)
     step_times_s: list[float] = field(default_factory=list)
-    publish_lateness_s: list[float] = field(default_factory=list)
+    joy_jitter_s: list[float] = field(default_factory=list)  # |Joy interval - period|
 
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -55,7 +54,7 @@ class BenchResult:
         out.update({k: _r(v) for k, v in percentiles_ms(self.latencies_s, "latency_").items()})
         out.update({k: _r(v) for k, v in percentiles_ms(self.step_times_s, "step_").items()})
         out.update(
-            {k: _r(v) for k, v in percentiles_ms(self.publish_lateness_s, "joy_jitter_").items()}
+            {k: _r(v) for k, v in percentiles_ms(self.joy_jitter_s, "joy_jitter_").items()}
         )
         return out
 
@@ -77,22 +76,6 @@ def bench_params(rate_hz: float) -> dict[str, dict[str, Any]]:
     }
 
 
-def _realtime_tuning() -> None:
-    """What a Python control process does for latency: short GIL hand-offs, no GC of startup data.
-
-    CPython hands the GIL between threads every 5 ms by default, so a callback thread can wait
-    up to 5 ms behind another thread; 0.2 ms bounds that wait. gc.freeze() moves everything
-    allocated at startup out of the collector's generations, which shortens the collections that
-    still run.
-    """
-    import gc
-    import sys
-
-    sys.setswitchinterval(0.0002)
-    gc.collect()
-    gc.freeze()
-
-
 def _result_from_driver(driver: Any, mode: str, rate_hz: float, duration_s: float) -> BenchResult:
     return BenchResult(
         mode=mode,
@@ -102,7 +85,7 @@ def _result_from_driver(driver: Any, mode: str, rate_hz: float, duration_s: floa
         commands_received=driver.commands_received,
         latencies_s=list(driver.latencies_s),
         arrivals_s=list(driver.arrivals_s),
-        publish_lateness_s=list(driver.tick_jitter_s),
+        joy_jitter_s=list(driver.joy_jitter_s),
     )
 
 
@@ -110,6 +93,7 @@ def _run_in_one_process(
     duration_s: float, rate_hz: float, domain: int, executor: str
 ) -> BenchResult:
     """Teleop, executor and the driver node in one process (and, by default, one thread)."""
+    from ifagent_ros.bench.driver_node import realtime_tuning
     from ifagent_ros.bringup import NODE_REGISTRY, start_graph
 
     params = bench_params(rate_hz)
@@ -120,7 +104,7 @@ def _run_in_one_process(
         executor_node = graph.nodes["executor_node"]
         driver = graph.nodes["bench_driver"]
         executor_node.record_step_times = True
-        _realtime_tuning()
+        realtime_tuning()
         deadline = time.monotonic() + duration_s + 90.0
         while not driver.recording and not driver.done and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -221,9 +205,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "meets_goal": bool(one["latency_p99_ms"] is not None and one["latency_p99_ms"] <= 2.0),
         "moveit_servo_period_ms": 10.0,
         "runs": rows,
-        "step_time_mean_ms": _r(
-            float(np.mean([r["step_p50_ms"] for r in rows if r.get("step_p50_ms")]))
-        )
-        if any(r.get("step_p50_ms") for r in rows)
-        else None,
+        # The executor's kinematics + filter time per step (observable in one process only).
+        "step_p50_ms": one["step_p50_ms"],
+        "step_p99_ms": one["step_p99_ms"],
     }

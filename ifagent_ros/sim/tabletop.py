@@ -25,6 +25,7 @@ import numpy as np
 import pybullet as p
 import pybullet_data
 
+from ifagent_ros.core.control.robot_model import PANDA_HOME_Q
 from ifagent_ros.sim.bodies import create_floor, create_object, create_table
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
 from ifagent_ros.sim.scene import SceneSpec, load_scene, resolve_scene_path, sample_placements
@@ -32,7 +33,7 @@ from ifagent_ros.sim.scene import SceneSpec, load_scene, resolve_scene_path, sam
 ARM_JOINT_NAMES: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINT_NAMES: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
 EE_LINK_NAME = "panda_grasptarget"
-HOME_Q: tuple[float, ...] = (0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785)
+HOME_Q: tuple[float, ...] = PANDA_HOME_Q
 MAX_GRIPPER_WIDTH = 0.08
 PANDA_URDF = os.path.join(pybullet_data.getDataPath(), "franka_panda", "panda.urdf")
 _LIMIT_TOL = 1e-6  # targets exactly on a limit (up to float noise) are accepted

@@ -53,7 +53,6 @@ class StepOutput:
 class _Command:
     source: str  # "twist" | "joint_velocity"
     value: np.ndarray
-    stamp: float  # the command's own stamp
     received: float  # when it arrived (executor clock)
 
 
@@ -75,7 +74,6 @@ class ExecutorCore:
         self.interventions: dict[str, int] = {}
         self.watchdog_tripped = False
         self.last_mode = "idle"
-        self.last_damping = 0.0
 
     # ---------------------------------------------------------------------------- inputs
     def _reject(self, reason: str) -> str:
@@ -122,7 +120,7 @@ class ExecutorCore:
             norm = float(np.linalg.norm(part))
             if norm > vmax:
                 part *= vmax / norm
-        self.command = _Command("twist", twist, stamp if stamp > 0 else stamp_now, now)
+        self.command = _Command("twist", twist, now)
         return None
 
     def on_joint_velocity(self, qd: np.ndarray, now: float) -> str | None:
@@ -131,7 +129,7 @@ class ExecutorCore:
             return self._reject(
                 f"joint velocity rejected: need {self.n} finite values, got {qd.tolist()}"
             )
-        self.command = _Command("joint_velocity", qd, now, now)
+        self.command = _Command("joint_velocity", qd, now)
         return None
 
     def on_joy(self, axes: list[float], buttons: list[int], now: float) -> str | None:
@@ -193,9 +191,6 @@ class ExecutorCore:
             return "watchdog"
         return None
 
-    def ready(self) -> bool:
-        return self.filter.initialized or self.q_measured is not None
-
     def step(self, now: float) -> StepOutput | None:
         """One control period. None until the first joint state has arrived."""
         if not self.filter.initialized:
@@ -213,7 +208,7 @@ class ExecutorCore:
         if reason is None:
             assert self.command is not None
             if self.command.source == "twist":
-                qd, self.last_damping = self.kin.twist_to_joint_velocity(
+                qd, _ = self.kin.twist_to_joint_velocity(
                     self.filter.q, self.command.value
                 )
             else:

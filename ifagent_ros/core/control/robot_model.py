@@ -13,6 +13,8 @@ from pathlib import Path
 PANDA_ARM_JOINTS: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
 FR3_ARM_JOINTS: tuple[str, ...] = tuple(f"fr3_joint{i}" for i in range(1, 8))
 EE_FRAME = "panda_grasptarget"
+# The arm's ready pose (gripper above the table, elbow up), used by the simulator and benchmarks.
+PANDA_HOME_Q: tuple[float, ...] = (0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785)
 
 
 def panda_urdf_path() -> Path:

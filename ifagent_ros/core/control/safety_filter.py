@@ -77,7 +77,6 @@ class FilterResult:
     q: Array  # next reference position
     v: Array  # next reference velocity
     a: Array  # next reference acceleration
-    scale: float  # 1.0 = the desired command passed unchanged; 0.0 = full braking
     interventions: list[str] = field(default_factory=list)  # which limits changed the command
 
 
@@ -242,9 +241,7 @@ class SafetyFilter:
         a_brk = self._brake_accel(v, a)
         vd = np.asarray(v_desired, dtype=float)
         if brake or vd.shape != (self.n,) or not np.isfinite(vd).all():
-            return self._commit(
-                self._evaluate(a_brk), 0.0, ["brake"] if brake else ["invalid_input"]
-            )
+            return self._commit(self._evaluate(a_brk), ["brake"] if brake else ["invalid_input"])
 
         interventions: list[str] = []
         vd_clipped = np.minimum(np.maximum(vd, -self.vmax), self.vmax)
@@ -264,14 +261,13 @@ class SafetyFilter:
         # Fast path: the (jerk/acceleration-clipped) desired command is already safe.
         ev = self._evaluate(a_cand)
         if ev.ok:
-            return self._commit(ev, 1.0, interventions)
+            return self._commit(ev, interventions)
         # Stage 1: per joint, the largest lam in [0, 1] keeping that joint's limits.
         lam = self._joint_bisection(a_brk, a_cand, ev.joint_ok)
         if (lam < 1.0).any():
             interventions.append("position")
         a_joint = a_brk + lam * (a_cand - a_brk)
         ev = self._evaluate(a_joint)
-        mu = 1.0
         if not ev.ok:
             # Stage 2: one common factor for the coupled workspace-box condition.
             lo_mu, hi_mu = 0.0, 1.0
@@ -283,13 +279,12 @@ class SafetyFilter:
                     lo_mu, best = mid, trial
                 else:
                     hi_mu = mid
-            mu = lo_mu
             interventions.append("workspace")
             ev = best if best is not None else self._evaluate(a_brk)
             if not ev.ok:
                 # Only possible when the state was already unsafe (e.g. reset outside the box).
                 interventions.append("unsafe_state")
-        return self._commit(ev, float(mu * np.min(lam)), interventions)
+        return self._commit(ev, interventions)
 
     def _evaluate(self, a_next: Array) -> _Evaluation:
         v_next = self.v + a_next * self.dt
@@ -315,7 +310,7 @@ class SafetyFilter:
             hi_l = np.where(ok, hi_l, mid)
         return lo_l
 
-    def _commit(self, ev: _Evaluation, scale: float, interventions: list[str]) -> FilterResult:
+    def _commit(self, ev: _Evaluation, interventions: list[str]) -> FilterResult:
         qn, vn, an, roll = ev.q, ev.v, ev.a, ev.roll
         # Ratchet the effective bounds back towards the margin limits (never past the rollout).
         m = self.limits.position_margin
@@ -328,5 +323,5 @@ class SafetyFilter:
             vn, an = np.zeros(self.n), np.zeros(self.n)
         self.q, self.v, self.a = qn, vn, an
         return FilterResult(
-            q=qn.copy(), v=vn.copy(), a=an.copy(), scale=scale, interventions=interventions
+            q=qn.copy(), v=vn.copy(), a=an.copy(), interventions=interventions
         )

@@ -23,8 +23,6 @@ class TeleopEpisode:
     ee_path: list[tuple[float, float, float]] = field(default_factory=list)
     objects: list[dict[str, Any]] = field(default_factory=list)  # newest ground truth
     joint_names: list[str] = field(default_factory=list)
-    joint_times: list[float] = field(default_factory=list)
-    joint_positions: list[list[float]] = field(default_factory=list)
     joint_velocities: list[list[float]] = field(default_factory=list)
     # Joint velocities the executor commanded (streamed trajectory points / velocity commands).
     commanded_velocities: list[list[float]] = field(default_factory=list)
@@ -33,13 +31,23 @@ class TeleopEpisode:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _by_name(names: Any, values: Any, wanted: list[str]) -> list[float] | None:
+    """``values`` reordered to ``wanted`` by joint name; None if a name or a value is missing."""
+    if len(values) != len(names):
+        return None
+    index = {n: i for i, n in enumerate(names)}
+    if not all(n in index for n in wanted):
+        return None
+    return [float(values[index[n]]) for n in wanted]
+
+
 def load_episode(
     bag: str | Path,
     arm_joints: list[str],
     command_topic: str = "/panda_arm_controller/joint_trajectory",
 ) -> TeleopEpisode:
     ep = TeleopEpisode(joint_names=list(arm_joints))
-    for topic, _type, t_ns, msg in read_messages(
+    for topic, _type, _t_ns, msg in read_messages(
         bag,
         topics=[
             "/sim/ground_truth",
@@ -58,18 +66,18 @@ def load_episode(
                 ep.ee_path.append(tuple(gt["ee_position"]))
             ep.objects = gt.get("objects", [])
         elif topic == "/joint_states":
-            index = {n: i for i, n in enumerate(msg.name)}
-            if all(n in index for n in arm_joints) and len(msg.velocity) == len(msg.name):
-                ep.joint_times.append(t_ns * 1e-9)
-                ep.joint_positions.append([float(msg.position[index[n]]) for n in arm_joints])
-                ep.joint_velocities.append([float(msg.velocity[index[n]]) for n in arm_joints])
+            measured = _by_name(msg.name, msg.velocity, arm_joints)
+            if measured is not None:
+                ep.joint_velocities.append(measured)
         elif topic == command_topic:
             if hasattr(msg, "points"):  # JointTrajectory: velocities of its (last) point
-                if msg.points and len(msg.points[-1].velocities) == len(arm_joints):
-                    index = {n: i for i, n in enumerate(msg.joint_names)}
-                    vel = msg.points[-1].velocities
-                    if all(n in index for n in arm_joints):
-                        ep.commanded_velocities.append([float(vel[index[n]]) for n in arm_joints])
+                commanded = (
+                    _by_name(msg.joint_names, msg.points[-1].velocities, arm_joints)
+                    if msg.points
+                    else None
+                )
+                if commanded is not None:
+                    ep.commanded_velocities.append(commanded)
             elif len(msg.data) == len(arm_joints):  # Float64MultiArray joint velocities
                 ep.commanded_velocities.append([float(x) for x in msg.data])
         elif topic == "/ifagent/executor/status":
