@@ -103,3 +103,31 @@ class ScriptedGamepadStatus(_Strict):
     deadman: bool
     target_id: str
     goal: Vec3 | None
+
+
+class PerceivedObject(_Strict):
+    """One object as perception sees it (``/ifagent/objects``); what grounding reasons over."""
+
+    id: str  # stable track id, e.g. "obj_3": kept while the object moves slowly or is occluded
+    label: str  # block, bowl, plate, mug, cylinder, other (or an open-vocabulary query)
+    color: str  # colour name: red, green, blue, yellow, orange, purple, pink, brown, white, ...
+    position: Vec3  # bounding-box centre, metres, base_link
+    size: Vec3  # axis-aligned extent in base_link [dx, dy, dz], metres
+    confidence: float = Field(ge=0.0, le=1.0)
+    last_seen: float | None = None  # source stamp of the newest frame that saw it (None: unknown)
+
+
+class ObjectList(_Strict):
+    """``/ifagent/objects``: the current object list, stamped with the camera frame it came from.
+
+    ``stamp`` is the source image stamp, never the publish time, so a consumer can tell a stale
+    list from a current one. Objects a tracker still holds but did not see in this frame carry an
+    older ``last_seen``.
+    """
+
+    version: int = SCHEMA_VERSION
+    stamp: float  # seconds: stamp of the RGB-D frame this list was computed from
+    frame_id: str = "base_link"
+    source: str = "perception"  # which detector produced it: geometric, owlv2, ground_truth, ...
+    objects: list[PerceivedObject]
+    status: str = "ok"  # "ok" or why the list is empty/partial (e.g. "no support plane found")
