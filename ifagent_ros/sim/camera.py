@@ -35,6 +35,17 @@ class CameraConfig:
     eye: Vec3 = (1.2, 0.0, 0.75)  # in front of the table, looking back and down at it
     target: Vec3 = (0.45, 0.0, 0.0)
     up: Vec3 = (0.0, 0.0, 1.0)
+    # Lighting of TinyRenderer (direction towards the light, in the world frame) and coefficients.
+    light_direction: Vec3 = (0.4, 0.2, 1.0)
+    light_ambient: float = 0.6
+    light_diffuse: float = 0.4
+    light_specular: float = 0.02
+    # Depth sensor model (off by default): axial noise sigma(z) = depth_noise * (1.5e-3 +
+    # 1.9e-3 * (z - 0.4)^2) metres (Nguyen et al. 2012, Kinect-class structured light) and a
+    # fraction of pixels with no return (NaN). ``noise_seed`` makes the noise reproducible.
+    depth_noise: float = 0.0
+    depth_dropout: float = 0.0
+    noise_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
@@ -50,6 +61,8 @@ class CameraConfig:
             raise ValueError("camera eye and target coincide")
         if np.linalg.norm(np.cross(f, self.up)) < 1e-9 * np.linalg.norm(f):
             raise ValueError("camera up vector is parallel to the viewing direction")
+        if self.depth_noise < 0.0 or not 0.0 <= self.depth_dropout < 1.0:
+            raise ValueError("camera depth_noise must be >= 0 and depth_dropout in [0, 1)")
 
     # -- intrinsics ------------------------------------------------------------------------
     def intrinsics(self) -> np.ndarray:
@@ -147,9 +160,9 @@ def render(config: CameraConfig, client: int, body_to_object: Mapping[int, int],
     w, h = config.width, config.height
     _, _, rgba, zbuf, seg = p.getCameraImage(
         w, h, viewMatrix=config.view_matrix(), projectionMatrix=config.projection_matrix(),
-        renderer=p.ER_TINY_RENDERER, lightDirection=[0.4, 0.2, 1.0], lightAmbientCoeff=0.6,
-        lightDiffuseCoeff=0.4, lightSpecularCoeff=0.02,
-        physicsClientId=client)
+        renderer=p.ER_TINY_RENDERER, lightDirection=list(config.light_direction),
+        lightAmbientCoeff=config.light_ambient, lightDiffuseCoeff=config.light_diffuse,
+        lightSpecularCoeff=config.light_specular, physicsClientId=client)
     rgb = np.asarray(rgba, dtype=np.uint8).reshape(h, w, 4)[:, :, :3].copy()
     zbuf = np.asarray(zbuf, dtype=np.float64).reshape(h, w)
     seg = np.asarray(seg, dtype=np.int64).reshape(h, w)
@@ -157,9 +170,27 @@ def render(config: CameraConfig, client: int, body_to_object: Mapping[int, int],
     # PyBullet's depth buffer is the nonlinear OpenGL z in [0, 1]; invert the projection.
     depth = (f * n / (f - (f - n) * zbuf)).astype(np.float32)
     depth[seg < 0] = np.nan
+    if config.depth_noise > 0.0 or config.depth_dropout > 0.0:
+        depth = add_depth_noise(depth, config.depth_noise, config.depth_dropout,
+                                np.random.default_rng(
+                                    None if config.noise_seed is None
+                                    else [config.noise_seed, round(stamp * 1e6)]))
     objects = np.full((h, w), -1, dtype=np.int32)
     for body, idx in body_to_object.items():
         objects[seg == body] = idx
     pos, quat = config.optical_pose()
     return CameraFrame(rgb=rgb, depth=depth, segmentation=objects, K=config.intrinsics(),
                        position=pos, orientation=quat, stamp=stamp)
+
+
+def add_depth_noise(depth: np.ndarray, scale: float, dropout: float,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Axial Gaussian noise growing with range, plus random missing pixels (NaN)."""
+    out = depth.astype(np.float32, copy=True)
+    if scale > 0.0:
+        z = np.nan_to_num(out, nan=0.0)
+        sigma = scale * (1.5e-3 + 1.9e-3 * (z - 0.4) ** 2)
+        out += (rng.standard_normal(out.shape) * sigma).astype(np.float32)
+    if dropout > 0.0:
+        out[rng.random(out.shape) < dropout] = np.nan
+    return out

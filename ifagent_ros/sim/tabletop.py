@@ -303,6 +303,17 @@ class TabletopSim:
                 return body
         raise KeyError(f"no object {object_id!r} in scene '{self.scene.name}'")
 
+    def set_object_pose(self, object_id: str, position: Sequence[float], yaw: float) -> None:
+        """Teleport one object (at rest) to ``position`` (bounding-box centre) and ``yaw``."""
+        pos = [float(v) for v in position]
+        if len(pos) != 3 or not all(math.isfinite(v) for v in [*pos, yaw]):
+            raise ValueError(f"object pose must be 3 finite values and a finite yaw, got {pos}")
+        body = self.object_body_id(object_id)
+        p.resetBasePositionAndOrientation(body, pos, p.getQuaternionFromEuler([0.0, 0.0, yaw]),
+                                          physicsClientId=self.client_id)
+        p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0],
+                            physicsClientId=self.client_id)
+
     def snapshot(self) -> WorldState:
         c = self.client_id
         poses = tuple(p.getBasePositionAndOrientation(b, physicsClientId=c)
