@@ -57,6 +57,7 @@ setup(
             "teleop_node = ifagent_ros.nodes.teleop_node:main",
             "scripted_gamepad_node = ifagent_ros.nodes.scripted_gamepad_node:main",
             "recorder_node = ifagent_ros.nodes.recorder_node:main",
+            "perception_node = ifagent_ros.nodes.perception_node:main",
             "ifagent = ifagent_ros.cli:main",
         ],
     },

@@ -53,6 +53,7 @@ NODE_REGISTRY: dict[str, str] = {
     "teleop_node": "ifagent_ros.nodes.teleop_node",
     "scripted_gamepad_node": "ifagent_ros.nodes.scripted_gamepad_node",
     "recorder_node": "ifagent_ros.nodes.recorder_node",
+    "perception_node": "ifagent_ros.nodes.perception_node",
 }
 
 ParamsSource = str | os.PathLike | Mapping[str, Mapping[str, Any]]

@@ -1,4 +1,4 @@
-"""Simulated tabletop: PyBullet sim_node + executor_node + teleop_node.
+"""Simulated tabletop: PyBullet sim_node + executor_node + teleop_node + perception_node.
 
     ros2 launch ifagent_ros sim.launch.py [params_file:=/path/to/sim.yaml]
 
@@ -44,6 +44,13 @@ def generate_launch_description() -> LaunchDescription:
                 package="ifagent_ros",
                 executable="teleop_node",
                 name="teleop_node",
+                parameters=[params_file],
+                output="screen",
+            ),
+            Node(
+                package="ifagent_ros",
+                executable="perception_node",
+                name="perception_node",
                 parameters=[params_file],
                 output="screen",
             ),

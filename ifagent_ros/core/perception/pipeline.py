@@ -20,8 +20,9 @@ that violate the interface (mismatched sizes, bad intrinsics or pose) raise ``Fr
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -38,6 +39,9 @@ from ifagent_ros.core.perception.robot_filter import RobotFilter, RobotFilterCon
 from ifagent_ros.core.perception.shape import ShapeConfig, estimate_shape
 from ifagent_ros.core.perception.tracker import Detection3D, Tracker, TrackerConfig
 from ifagent_ros.core.schemas import ObjectList, PerceivedObject
+
+if TYPE_CHECKING:  # torch/transformers load only when a detector is configured
+    from ifagent_ros.core.perception.open_vocab import Detection2D
 
 
 class FrameError(ValueError):
@@ -127,9 +131,19 @@ def _check_frame(frame: RGBDFrame) -> None:
         raise FrameError(f"stamp must be finite, got {frame.stamp}")
 
 
+Detector = Callable[[np.ndarray], "Sequence[Detection2D]"]
+
+
 class PerceptionPipeline:
-    def __init__(self, config: PerceptionConfig | None = None) -> None:
+    """Geometric segmentation by default; with ``detector`` (e.g. ``OpenVocabDetector.detect``)
+    each 2-D box is lifted to 3-D through the segmented points inside it (largest cluster), and
+    the box's text label replaces the geometric shape label."""
+
+    def __init__(self, config: PerceptionConfig | None = None,
+                 detector: Detector | None = None, detector_name: str = "open_vocab") -> None:
         self.config = config or PerceptionConfig()
+        self.detector = detector
+        self.source = detector_name if detector is not None else "geometric"
         self.tracker = Tracker(self.config.tracker)
         self._robot = RobotFilter(self.config.robot) if self.config.robot_filter else None
         self._rays_key: tuple | None = None
@@ -149,9 +163,31 @@ class PerceptionPipeline:
     def _empty(self, frame: RGBDFrame, status: str, timings: dict[str, float],
                plane: Plane | None = None) -> PerceptionResult:
         return PerceptionResult(
-            objects=ObjectList(stamp=frame.stamp, source="geometric", objects=[], status=status),
+            objects=ObjectList(stamp=frame.stamp, source=self.source, objects=[], status=status),
             points=np.zeros((0, 3), np.float32), point_colors=np.zeros((0, 3), np.uint8),
             point_object=np.zeros(0, np.int32), plane=plane, status=status, timings_ms=timings)
+
+    def _lift_boxes(self, rgb: np.ndarray, pts: np.ndarray, pix: np.ndarray, stride: int,
+                    width_d: int) -> tuple[list[np.ndarray], list[tuple[str, float]]]:
+        """Per 2-D detection: the largest 3-D cluster of segmented points inside its box."""
+        cfg = self.config
+        assert self.detector is not None
+        rows = (pix // width_d) * stride
+        cols = (pix % width_d) * stride
+        clusters: list[np.ndarray] = []
+        labels: list[tuple[str, float]] = []
+        for det in self.detector(rgb):
+            x0, y0, x1, y1 = det.box_xyxy
+            inside = np.flatnonzero((cols >= x0) & (cols <= x1) & (rows >= y0) & (rows <= y1))
+            if len(inside) == 0:
+                continue
+            lab, counts = voxel_cluster(pts[inside], cfg.voxel, cfg.cluster_eps,
+                                        cfg.cluster_min_voxels)
+            if len(counts) == 0 or counts.max() < cfg.min_object_voxels:
+                continue
+            clusters.append(inside[lab == int(np.argmax(counts))])
+            labels.append((det.label, float(det.score)))
+        return clusters, labels
 
     def _merge_fragments(self, pts: np.ndarray, labels: np.ndarray, voxel_counts: np.ndarray
                          ) -> list[np.ndarray]:
@@ -233,16 +269,24 @@ class PerceptionPipeline:
             else:
                 robot_status = "; no joint positions: the robot is not filtered out"
         lap("segment")
-        labels, voxel_counts = voxel_cluster(pts, cfg.voxel, cfg.cluster_eps,
-                                             cfg.cluster_min_voxels)
+        box_labels: list[tuple[str, float]] | None = None
+        if self.detector is not None:
+            clusters, box_labels = self._lift_boxes(frame.rgb, pts, pix, stride,
+                                                    depth.shape[1])
+        else:
+            labels, voxel_counts = voxel_cluster(pts, cfg.voxel, cfg.cluster_eps,
+                                                 cfg.cluster_min_voxels)
+            clusters = self._merge_fragments(pts, labels, voxel_counts)
         lap("cluster")
         rgb_flat = frame.rgb[::stride, ::stride].reshape(-1, 3)
-        clusters = self._merge_fragments(pts, labels, voxel_counts)
-        clusters.sort(key=len, reverse=True)
+        order = sorted(range(len(clusters)), key=lambda i: len(clusters[i]), reverse=True)
         dropped = max(0, len(clusters) - cfg.max_objects)
-        clusters = clusters[:cfg.max_objects]
+        order = order[:cfg.max_objects]
+        clusters = [clusters[i] for i in order]
+        if box_labels is not None:
+            box_labels = [box_labels[i] for i in order]
         detections: list[Detection3D] = []
-        for idx in clusters:
+        for ci, idx in enumerate(clusters):
             p_obj, h_obj = pts[idx], heights[idx]
             resting = float(np.percentile(h_obj, 1.0)) < cfg.min_height + cfg.resting_tolerance
             xy = p_obj[:, :2].mean(axis=0)
@@ -251,11 +295,14 @@ class PerceptionPipeline:
             shape = estimate_shape(p_obj, h_obj, plane_z, resting, cam[:2], cfg.shape)
             color = estimate_color(rgb_flat[pix[idx]], cfg.color)
             support = min(1.0, len(idx) / 150.0)
+            label, label_conf = shape.label, shape.confidence
+            if box_labels is not None:
+                label, label_conf = box_labels[ci]
             detections.append(Detection3D(
-                position=shape.center, size=shape.size, label=shape.label, color=color.name,
-                confidence=float(support * (0.5 + 0.25 * shape.confidence
+                position=shape.center, size=shape.size, label=label, color=color.name,
+                confidence=float(support * (0.5 + 0.25 * label_conf
                                             + 0.25 * color.confidence)),
-                label_confidence=shape.confidence, color_confidence=color.confidence))
+                label_confidence=label_conf, color_confidence=color.confidence))
         lap("describe")
         tracks = self.tracker.update(detections, frame.stamp)
         objects = [PerceivedObject(
@@ -280,7 +327,7 @@ class PerceptionPipeline:
             status += f"; {dropped} more clusters than max_objects={cfg.max_objects} dropped"
         lap("output")
         return PerceptionResult(
-            objects=ObjectList(stamp=frame.stamp, source="geometric", objects=objects,
+            objects=ObjectList(stamp=frame.stamp, source=self.source, objects=objects,
                                status=status),
             points=pts[all_idx], point_colors=rgb_flat[pix[all_idx]], point_object=all_obj,
             plane=plane, status=status, timings_ms=timings)
