@@ -170,7 +170,7 @@ def test_select_nodes() -> None:
         select_nodes(["a"], registry, nodes=["nope"])
 
 
-def test_registry_names_the_five_nodes() -> None:
+def test_registry_names_the_nodes() -> None:
     assert NODE_REGISTRY == {
         name: f"ifagent_ros.nodes.{name}"
         for name in (
@@ -179,6 +179,7 @@ def test_registry_names_the_five_nodes() -> None:
             "teleop_node",
             "scripted_gamepad_node",
             "recorder_node",
+            "perception_node",
         )
     }
 

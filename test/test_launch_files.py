@@ -25,7 +25,7 @@ from ifagent_ros.bringup import NODE_REGISTRY
 from ifagent_ros.params_file import ParamsFileError, load_params_file
 
 LAUNCH_FILES = {
-    "sim.launch.py": ("sim.yaml", ["sim_node", "executor_node", "teleop_node"]),
+    "sim.launch.py": ("sim.yaml", ["sim_node", "executor_node", "teleop_node", "perception_node"]),
     "franka.launch.py": ("franka.yaml", ["executor_node", "teleop_node"]),
 }
 PARAMS_FILES = {
@@ -35,6 +35,7 @@ PARAMS_FILES = {
         "teleop_node",
         "scripted_gamepad_node",
         "recorder_node",
+        "perception_node",
     ],
     "franka.yaml": ["executor_node", "teleop_node"],
 }

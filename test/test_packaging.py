@@ -19,6 +19,7 @@ NODE_SCRIPTS = [
     "teleop_node",
     "scripted_gamepad_node",
     "recorder_node",
+    "perception_node",
 ]
 DATA_DIRS = ["launch", "config", "urdf", "sim", "models"]
 # Imports that are ROS packages (rosdep keys), so package.xml must name them.
