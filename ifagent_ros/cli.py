@@ -29,7 +29,12 @@ SUBCOMMANDS: list[Subcommand] = [
         "ifagent_ros.cli_demo",
         "simulated tabletop demo: a scripted gamepad drives the arm onto a block",
     ),
-    Subcommand("bench", "ifagent_ros.cli_bench", "benchmarks (control: teleop -> arm latency)"),
+    Subcommand("bench", "ifagent_ros.cli_bench",
+               "benchmarks (control: teleop -> arm latency; perception: RGB-D and grounding)"),
+    Subcommand("ground", "ifagent_ros.cli_ground",
+               "ground a referring expression in an object list (JSON file in, one JSON line out)"),
+    Subcommand("eval", "ifagent_ros.cli_eval_grounding",
+               "evaluations: grounding (referring-expression accuracy per family)"),
 ]
 
 LOG_FORMAT = "[ifagent] %(levelname)s %(name)s: %(message)s"

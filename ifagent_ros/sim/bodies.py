@@ -14,7 +14,10 @@ import pybullet as p
 
 from ifagent_ros.sim.scene import ObjectSpec, Placement, TableSpec
 
-WALL_SEGMENTS = 16
+# PyBullet builds at most 16 shapes per compound (more are dropped silently): a mug is a bottom
+# disc, the wall segments and a handle, so 14 segments leave room for all of them.
+WALL_SEGMENTS = 14
+MAX_COMPOUND_SHAPES = 16
 
 
 @dataclass
@@ -85,6 +88,9 @@ def object_parts(obj: ObjectSpec) -> _Parts:
 
 def create_object(obj: ObjectSpec, placement: Placement, client: int) -> int:
     parts = object_parts(obj)
+    if len(parts.types) > MAX_COMPOUND_SHAPES:
+        raise ValueError(f"object '{obj.id}': {len(parts.types)} shapes, PyBullet keeps only "
+                         f"{MAX_COMPOUND_SHAPES}")
     kwargs = dict(shapeTypes=parts.types, radii=parts.radii, halfExtents=parts.half_extents,
                   lengths=parts.lengths, physicsClientId=client)
     col = p.createCollisionShapeArray(collisionFramePositions=parts.positions,

@@ -8,9 +8,9 @@
 
 Steps: back-project valid depth into base_link; crop to the workspace; find the support plane
 (RANSAC, open3d) among near-horizontal planes; keep points between ``min_height`` and
-``max_height`` above it; drop points on the robot (capsules placed by forward kinematics);
-cluster the rest (DBSCAN on voxels, open3d); per cluster estimate colour (HSV statistics, opencv)
-and extent and shape (geometry); track ids across frames (Hungarian assignment).
+``max_height`` above it; drop points on the robot (its URDF meshes placed by forward
+kinematics); cluster the rest (DBSCAN on voxels, open3d); per cluster estimate colour (HSV
+statistics, opencv) and extent and shape (geometry); track ids across frames (Hungarian).
 
 Bad frames never raise out of ``process`` for data problems a sensor can produce (no depth,
 no table in view): the result carries an empty object list and a ``status`` saying why. Frames
@@ -75,11 +75,13 @@ class PerceptionConfig:
     cluster_eps: float = 0.011  # DBSCAN neighbourhood on voxel centroids
     cluster_min_voxels: int = 4  # DBSCAN core size
     min_object_voxels: int = 12  # smaller clusters are noise
-    # Fragments (fewer voxels, or thinner than fragment_min_extent in x or y: e.g. a side face
-    # seen edge-on, split off by sparse sampling) join the object whose footprint, grown by
-    # fragment_merge_distance, holds them; unclaimed thin fragments are dropped.
+    # Fragments (few voxels, or narrower than fragment_extent in x or y: a side face seen
+    # edge-on and split off by sparse sampling, a mug handle the cup hides from its body) join
+    # the nearest object whose footprint box is within fragment_merge_distance of theirs.
+    # Unclaimed fragments narrower than thin_extent are dropped, the others stay objects.
     fragment_voxels: int = 30
-    fragment_min_extent: float = 0.01
+    fragment_extent: float = 0.02
+    thin_extent: float = 0.01
     fragment_merge_distance: float = 0.015
     max_objects: int = 64  # largest clusters kept when more are found
     resting_tolerance: float = 0.012  # bottom within this of the plane: stands on the table
@@ -200,19 +202,22 @@ class PerceptionPipeline:
         groups = [order[bounds[k]:bounds[k + 1]] for k in range(len(voxel_counts))]
         lo = [pts[g, :2].min(axis=0) for g in groups]
         hi = [pts[g, :2].max(axis=0) for g in groups]
-        thin = [bool(np.min(hi[k] - lo[k]) < cfg.fragment_min_extent) for k in range(len(groups))]
-        fragment = [thin[k] or voxel_counts[k] < cfg.fragment_voxels for k in range(len(groups))]
+        narrow = [float(np.min(hi[k] - lo[k])) for k in range(len(groups))]
+        thin = [w < cfg.thin_extent for w in narrow]
+        fragment = [narrow[k] < cfg.fragment_extent or voxel_counts[k] < cfg.fragment_voxels
+                    for k in range(len(groups))]
         whole = [k for k in range(len(groups)) if not fragment[k]]
         members: dict[int, list[np.ndarray]] = {k: [groups[k]] for k in whole}
         for k in range(len(groups)):
             if not fragment[k]:
                 continue
-            c = pts[groups[k], :2].mean(axis=0)
-            m = cfg.fragment_merge_distance
-            hosts = [j for j in whole if np.all(c >= lo[j] - m) and np.all(c <= hi[j] + m)]
+            # Gap between the two footprints' bounding boxes (0 when they overlap).
+            gaps = {j: float(np.linalg.norm(np.maximum(0.0, np.maximum(lo[j] - hi[k],
+                                                                      lo[k] - hi[j]))))
+                    for j in whole}
+            hosts = [j for j, g in gaps.items() if g <= cfg.fragment_merge_distance]
             if hosts:
-                host = min(hosts, key=lambda j: float(np.linalg.norm(c - (lo[j] + hi[j]) / 2)))
-                members[host].append(groups[k])
+                members[min(hosts, key=gaps.__getitem__)].append(groups[k])
             elif not thin[k] and voxel_counts[k] >= cfg.min_object_voxels:
                 members[k] = [groups[k]]
         return [np.concatenate(v) for v in members.values()]
@@ -247,7 +252,7 @@ class PerceptionPipeline:
         lap("backproject")
         if len(pts) < 100:
             return self._empty(frame, "no depth inside the workspace: check the camera pose "
-                               "(camera_position/camera_orientation)", timings)
+                               "(parameters camera.position, camera.orientation)", timings)
         sample = pts if len(pts) <= cfg.plane_samples else pts[
             self._rng.choice(len(pts), cfg.plane_samples, replace=False)]
         plane = fit_support_plane(sample, cfg.plane_distance, cfg.max_plane_tilt_deg,
