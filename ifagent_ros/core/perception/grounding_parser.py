@@ -193,7 +193,45 @@ def tokenize(text: str) -> list[str]:
             tokens.append(word or tok)
         else:
             tokens.append(tok)
-    return tokens
+    return _extreme_phrases(tokens)
+
+
+_EXTREME_LEADS = ("farthest", "furthest", "most", "far", "very")
+_EXTREME_SIDES = {"left": "leftmost", "right": "rightmost", "front": "frontmost",
+                  "back": "backmost"}
+
+
+def _extreme_phrases(tokens: list[str]) -> list[str]:
+    """"farthest to the right", "most to the left", "on the far right", "all the way left"
+    -> one superlative ("rightmost"): the extreme along that side, not a distance from it."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        rest = tokens[i:i + 5]
+        matched = None
+        if rest[:1] and rest[0] in _EXTREME_LEADS:
+            j = 1
+            if len(rest) > j and rest[j] in ("to", "on", "at", "towards"):
+                j += 1
+            if len(rest) > j and rest[j] == "the":
+                j += 1
+            if len(rest) > j and rest[j] in _EXTREME_SIDES and (j > 1 or rest[0] == "far"):
+                if not (len(tokens) > i + j + 1 and tokens[i + j + 1] in ("of", "from")):
+                    matched = (j + 1, _EXTREME_SIDES[rest[j]])
+        elif rest[:3] == ["all", "the", "way"] and len(rest) > 3:
+            j = 4 if rest[3] in ("to", "on") and len(rest) > 4 else 3
+            j += 1 if len(tokens) > i + j and tokens[i + j] == "the" else 0
+            if len(tokens) > i + j and tokens[i + j] in _EXTREME_SIDES:
+                matched = (j + 1, _EXTREME_SIDES[tokens[i + j]])
+        if matched:
+            if out[-2:] in (["on", "the"], ["at", "the"]):
+                del out[-2:]  # "on the far right"
+            out.append(matched[1])
+            i += matched[0]
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
 
 
 def scene_lexicon(labels: Iterable[str], colors: Iterable[str]) -> dict[str, Lexeme]:
