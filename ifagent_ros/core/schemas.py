@@ -131,3 +131,43 @@ class ObjectList(_Strict):
     source: str = "perception"  # which detector produced it: geometric, owlv2, ground_truth, ...
     objects: list[PerceivedObject]
     status: str = "ok"  # "ok" or why the list is empty/partial (e.g. "no support plane found")
+
+
+CorrectionType = Literal["direction", "rotation", "target", "speed", "gripper", "stop", "undo",
+                         "reset", "instruction", "unknown"]
+
+
+class Correction(_Strict):
+    """``/ifagent/correction``: what the operator's words ask for (also ``ifagent parse``).
+
+    Directions and rotation axes are unit vectors in ``base_link`` (forward = +x, left = +y,
+    up = +z). ``context_free`` is LILAC's alpha: true when the correction needs no scene
+    context ("left", "higher"), false when it does ("towards the bowl").
+    """
+
+    version: int = SCHEMA_VERSION
+    stamp: float = 0.0  # seconds: when the words were spoken (end of speech) or typed
+    text: str = ""  # the words this was parsed from
+    type: CorrectionType
+    direction: Vec3 | None = None
+    rotation: Vec3 | None = None
+    magnitude: Literal["small", "medium", "large"] = "medium"
+    target: str | None = None  # the referring expression, e.g. "the red bowl"
+    target_ids: list[str] = Field(default_factory=list)
+    speed_factor: float | None = None
+    gripper: Literal["open", "close"] | None = None
+    context_free: bool = True
+    confidence: float = Field(0.0, ge=0.0, le=1.0)
+    question: str | None = None  # a clarifying question or a refusal
+
+
+class SpeechText(_Strict):
+    """``/ifagent/speech/text``: a transcript (or typed text: backend "typed")."""
+
+    version: int = SCHEMA_VERSION
+    text: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    backend: str  # pocketsphinx, pocketsphinx-free, whisper, typed
+    start: float  # seconds: audio start stamp (typed: when it was typed)
+    end: float  # seconds: audio end stamp
+    in_grammar: bool = True  # decoded against the correction grammar (false: free-form)
