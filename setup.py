@@ -45,7 +45,8 @@ setup(
     packages=find_packages(exclude=["test", "test.*"]),
     data_files=data_files,
     install_requires=["setuptools"],
-    zip_safe=True,
+    package_data={"ifagent_ros.core.language": ["data/*.yaml"]},
+    zip_safe=False,  # core/language reads its corpus by path
     maintainer="ifagent maintainers",
     maintainer_email="maintainer@ifagent.invalid",
     description="Instruction-following robot agent on ROS 2 (sim + Franka), runnable without ROS.",

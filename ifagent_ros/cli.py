@@ -33,6 +33,8 @@ SUBCOMMANDS: list[Subcommand] = [
                "benchmarks (control: teleop -> arm latency; perception: RGB-D and grounding)"),
     Subcommand("ground", "ifagent_ros.cli_ground",
                "ground a referring expression in an object list (JSON file in, one JSON line out)"),
+    Subcommand("parse", "ifagent_ros.cli_parse",
+               "parse an operator correction (text in, one Correction JSON line out)"),
     Subcommand("eval", "ifagent_ros.cli_eval_grounding",
                "evaluations: grounding (referring-expression accuracy per family)"),
 ]

@@ -48,8 +48,8 @@ def test_stats_helpers() -> None:
 
 
 def test_processes_mode_runs_nodes_and_driver_in_their_own_processes() -> None:
-    result = run_control_bench(duration_s=1.0, rate_hz=100.0, processes=True)
+    result = run_control_bench(duration_s=2.0, rate_hz=100.0, processes=True)
     assert result.mode == "processes"
-    assert result.joy_sent >= 70
+    assert result.joy_sent >= 140
     assert result.latencies_s and all(0.0 < lat < 5.0 for lat in result.latencies_s)
     assert result.step_times_s == []  # not observable across processes

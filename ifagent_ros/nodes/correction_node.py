@@ -1,0 +1,131 @@
+"""correction_node: ``/ifagent/speech/text`` -> ``/ifagent/correction`` (and ``/ifagent/estop``).
+
+Thin wrapper around ``core/language``:
+
+- Stop words ("stop", "halt", "freeze", also inside a longer sentence) go straight to the latched
+  ``/ifagent/estop`` (``std_msgs/Bool`` True, reliable + transient-local) by a word match with no
+  model in the path, before anything else happens, whatever the transcript's confidence.
+- Everything else is parsed into a ``Correction`` (schemas.py), grounded against the newest
+  ``/ifagent/objects`` list, and published as JSON. A low-confidence or out-of-grammar transcript
+  becomes ``unknown`` with a question; requests to change limits or disable safety are refused
+  (``unknown`` + the refusal in ``question``) and logged. Nothing here can command anything but
+  these two topics.
+- Input is a ``SpeechText`` JSON (from speech_node, backend "typed" for typed text) or, for
+  convenience, plain text (treated as typed).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.context import Context
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Bool, String
+
+from ifagent_ros.core.language.stop_words import is_stop
+from ifagent_ros.core.schemas import Correction, ObjectList, PerceivedObject, SpeechText
+from ifagent_ros.nodes.node_main import run_node
+
+PARAMETERS: dict[str, Any] = {
+    "speech_topic": "/ifagent/speech/text",
+    "objects_topic": "/ifagent/objects",
+    "correction_topic": "/ifagent/correction",
+    "estop_topic": "/ifagent/estop",
+    "min_confidence": 0.3,  # transcripts below this are not turned into commands (stop still is)
+    "objects_max_age_s": 5.0,  # older object lists are not used for grounding
+    "max_text_chars": 500,
+}
+
+ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class CorrectionNode(Node):
+    def __init__(self, *, context: Context | None = None,
+                 parameter_overrides: list[Parameter] | None = None,
+                 node_name: str = "correction_node") -> None:
+        super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
+        from ifagent_ros.core.language.parser import CorrectionParser
+
+        dyn = ParameterDescriptor(dynamic_typing=True)
+        par = {n: self.declare_parameter(n, d, dyn).value for n, d in PARAMETERS.items()}
+        self._min_confidence = float(par["min_confidence"])
+        self._objects_max_age = float(par["objects_max_age_s"])
+        self._max_chars = int(par["max_text_chars"])
+        self._parser = CorrectionParser()
+        self._objects: list[PerceivedObject] | None = None
+        self._objects_received = 0.0  # time.monotonic()
+        self._previous: Correction | None = None
+        self.stops_sent = 0
+        self.rejected = 0  # unknown with confidence 0: garbage, refusals
+        self._pub_correction = self.create_publisher(String, par["correction_topic"], 10)
+        self._pub_estop = self.create_publisher(Bool, par["estop_topic"], ESTOP_QOS)
+        self.create_subscription(String, par["speech_topic"], self._on_speech, 10)
+        self.create_subscription(String, par["objects_topic"], self._on_objects, 10)
+        self.get_logger().info(f"corrections: {par['speech_topic']} -> "
+                               f"{par['correction_topic']}, stop -> {par['estop_topic']}")
+
+    def _on_objects(self, msg: String) -> None:
+        try:
+            objects = ObjectList.model_validate_json(msg.data)
+        except ValidationError as err:
+            self.get_logger().warning(f"ignoring a malformed object list: {err.errors()[0]}",
+                                      throttle_duration_sec=1.0)
+            return
+        self._objects = list(objects.objects)
+        self._objects_received = time.monotonic()
+
+    def _speech(self, data: str) -> SpeechText:
+        try:
+            return SpeechText.model_validate_json(data)
+        except ValidationError:
+            now = self.get_clock().now().nanoseconds * 1e-9
+            return SpeechText(text=data, confidence=1.0, backend="typed", start=now, end=now)
+
+    def _on_speech(self, msg: String) -> None:
+        speech = self._speech(msg.data)
+        text = speech.text
+        # Safety first: a stop word stops the robot before parsing, whatever else was said.
+        if is_stop(text):
+            self._pub_estop.publish(Bool(data=True))
+            self.stops_sent += 1
+            self.get_logger().warning(f"STOP heard in {text[:80]!r}: e-stop latched")
+        if len(text) > self._max_chars:
+            correction = Correction(
+                type="unknown", text=text[:80], confidence=0.0, stamp=speech.end,
+                question=f"That was {len(text)} characters; please say one short correction.")
+        elif speech.confidence < self._min_confidence and not is_stop(text):
+            correction = Correction(
+                type="unknown", text=text, confidence=speech.confidence, stamp=speech.end,
+                question="Sorry, I did not catch that. Could you say it again?")
+        else:
+            fresh = time.monotonic() - self._objects_received <= self._objects_max_age
+            objects = self._objects if fresh else None
+            correction = self._parser.parse(text, objects=objects, previous=self._previous)
+            correction = correction.model_copy(update={"stamp": speech.end, "text": text})
+        if correction.type == "unknown" and correction.question and correction.confidence == 0.0:
+            self.rejected += 1
+            self.get_logger().warning(f"not a command: {text[:80]!r}: {correction.question}",
+                                      throttle_duration_sec=0.5)
+        if correction.type not in ("unknown", "stop"):
+            self._previous = correction
+        self._pub_correction.publish(String(data=correction.model_dump_json()))
+
+    def close(self) -> None:
+        """Nothing outside ROS to release (idempotent)."""
+
+
+NODE_CLASS = CorrectionNode
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(CorrectionNode, args)
+
+
+if __name__ == "__main__":
+    main()

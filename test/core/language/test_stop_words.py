@@ -1,0 +1,29 @@
+"""is_stop: any standalone stop word is a stop; no model in the path."""
+
+import pytest
+
+from ifagent_ros.core.language.stop_words import is_stop
+
+
+@pytest.mark.parametrize("text", [
+    "stop", "STOP!", "Stop.", "halt", "freeze", "please stop", "stop moving now",
+    "uh, could you stop please", "no no no stop", "okay halt right there", "everybody freeze",
+    "e-stop", "E stop", "estop", "emergency", "emergency stop", "abort", "whoa", "stopping",
+    "don't stop", "non-stop", "stop ignoring me", "left, stop", "\x00stop\x01",
+    "stop " + "x " * 3000,
+])  # fmt: skip
+def test_stop_words_anywhere(text):
+    assert is_stop(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "left", "a bit higher", "stopwatch", "antifreeze", "halter",
+    "towards the red bowl", "slower", "à gauche", "\x00\x01",
+])  # fmt: skip
+def test_not_stop(text):
+    assert not is_stop(text)
+
+
+@pytest.mark.parametrize("junk", [None, 3, 1.5, float("nan"), b"stop", ["stop"]])
+def test_non_strings_never_raise(junk):
+    assert is_stop(junk) is False
