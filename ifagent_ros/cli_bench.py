@@ -40,6 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     perception.add_argument(
         "--json", action="store_true", help="print one JSON object of the figures last"
     )
+    language = sub.add_parser(
+        "language", help="correction parser vs. LILAC's nearest neighbour; offline ASR")
+    language.add_argument("--no-asr", action="store_true",
+                          help="parser figures only (skip synthesizing and decoding speech)")
+    language.add_argument("--no-baseline", action="store_true",
+                          help="skip the MiniLM nearest-neighbour baseline (loads a model)")
+    language.add_argument("--asr-full", action="store_true",
+                          help="every voice x speed x noise combination (slow)")
+    language.add_argument(
+        "--json", action="store_true", help="print one JSON object of the figures last"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         return _control(args)
     if args.bench == "perception":
         return _perception(args)
+    if args.bench == "language":
+        return _language(args)
     raise SystemExit(f"unknown benchmark {args.bench!r}")
 
 
@@ -110,6 +123,25 @@ def _perception(args: argparse.Namespace) -> int:
         print(f"colour confusions: {wrong or 'none'}")
         wrong = {f"{g}->{o}": n for (g, o), n in result.confusion_shape.items() if g != o}
         print(f"shape confusions: {wrong or 'none'}")
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def _language(args: argparse.Namespace) -> int:
+    from ifagent_ros.bench.language import format_parser_table, parser_bench
+
+    print("bench language: correction parser on the held-out half of the corpus ...", flush=True)
+    parser = parser_bench(baseline=not args.no_baseline)
+    print(format_parser_table(parser))
+    figures = {k: v for k, v in parser.items() if isinstance(v, int | float | bool)}
+    if not args.no_asr:
+        from ifagent_ros.bench.asr import asr_bench, format_asr_table
+
+        print("bench language: synthesizing and decoding the ASR corpus ...", flush=True)
+        asr = asr_bench(full=args.asr_full)
+        print(format_asr_table(asr))
+        figures.update({k: v for k, v in asr.items() if isinstance(v, int | float | bool)})
     if args.json:
         print(json.dumps(figures))
     return 0
