@@ -54,6 +54,9 @@ NODE_REGISTRY: dict[str, str] = {
     "scripted_gamepad_node": "ifagent_ros.nodes.scripted_gamepad_node",
     "recorder_node": "ifagent_ros.nodes.recorder_node",
     "perception_node": "ifagent_ros.nodes.perception_node",
+    "audio_capture_node": "ifagent_ros.nodes.audio_capture_node",
+    "speech_node": "ifagent_ros.nodes.speech_node",
+    "correction_node": "ifagent_ros.nodes.correction_node",
 }
 
 ParamsSource = str | os.PathLike | Mapping[str, Mapping[str, Any]]

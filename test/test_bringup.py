@@ -180,6 +180,9 @@ def test_registry_names_the_nodes() -> None:
             "scripted_gamepad_node",
             "recorder_node",
             "perception_node",
+            "audio_capture_node",
+            "speech_node",
+            "correction_node",
         )
     }
 

@@ -27,6 +27,7 @@ from ifagent_ros.params_file import ParamsFileError, load_params_file
 LAUNCH_FILES = {
     "sim.launch.py": ("sim.yaml", ["sim_node", "executor_node", "teleop_node", "perception_node"]),
     "franka.launch.py": ("franka.yaml", ["executor_node", "teleop_node"]),
+    "speech.launch.py": ("speech.yaml", ["audio_capture_node", "speech_node", "correction_node"]),
 }
 PARAMS_FILES = {
     "sim.yaml": [
@@ -38,6 +39,7 @@ PARAMS_FILES = {
         "perception_node",
     ],
     "franka.yaml": ["executor_node", "teleop_node"],
+    "speech.yaml": ["audio_capture_node", "speech_node", "correction_node"],
 }
 DOMAIN_ID = int(os.environ.get("IFAGENT_TEST_DOMAIN_ID") or random.randint(1, 101))
 

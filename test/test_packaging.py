@@ -20,6 +20,9 @@ NODE_SCRIPTS = [
     "scripted_gamepad_node",
     "recorder_node",
     "perception_node",
+    "audio_capture_node",
+    "speech_node",
+    "correction_node",
 ]
 DATA_DIRS = ["launch", "config", "urdf", "sim", "models"]
 # Imports that are ROS packages (rosdep keys), so package.xml must name them.

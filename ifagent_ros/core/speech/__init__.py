@@ -1,0 +1,1 @@
+"""Offline speech: audio checks, voice activity, correction grammar, ASR backends."""

@@ -1,0 +1,210 @@
+"""speech_node over real rclpy (private Context): /audio + /joy -> /ifagent/speech/text.
+
+Utterances are synthesised with espeak-ng and resampled with sox (skipped where either is
+missing); recognition runs on the default pocketsphinx backend.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from ros_helpers import spin_for, spin_until
+from sensor_msgs.msg import Joy
+from std_msgs.msg import Int16MultiArray, MultiArrayDimension, String
+
+from ifagent_ros.core.schemas import ObjectList, PerceivedObject
+from ifagent_ros.core.speech.sources import format_label, read_wav_16k_mono
+from ifagent_ros.nodes.audio_capture_node import chunk_to_msg
+from ifagent_ros.nodes.speech_node import SpeechNode
+
+CHUNK = 1024
+
+
+def synthesize(text: str, path: Path) -> np.ndarray:
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("espeak-ng and sox are needed to synthesise test speech")
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-s", "140", "-w", str(raw), text], check=True,
+                   capture_output=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)],
+                   check=True, capture_output=True)
+    return read_wav_16k_mono(path)
+
+
+@pytest.fixture(scope="module")
+def move_left(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    return synthesize("move left", tmp_path_factory.mktemp("speech") / "move_left.wav")
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * 16000), np.int16)
+
+
+class Harness:
+    def __init__(self, ctx: Context, **params: object) -> None:
+        self.node = SpeechNode(context=ctx,
+                               node_name=f"speech_under_test_{random.randrange(10**6)}",
+                               parameter_overrides=[Parameter(k, value=v)
+                                                    for k, v in params.items()])
+        self.probe = Node(f"speech_probe_{random.randrange(10**6)}", context=ctx)
+        self.texts: list[dict] = []
+        self.probe.create_subscription(String, "/ifagent/speech/text",
+                                       lambda m: self.texts.append(json.loads(m.data)), 10)
+        self.audio_pub = self.probe.create_publisher(Int16MultiArray, "/audio", 100)
+        self.joy_pub = self.probe.create_publisher(Joy, "/joy", 10)
+        self.typed_pub = self.probe.create_publisher(String, "/ifagent/speech/typed", 10)
+        self.objects_pub = self.probe.create_publisher(String, "/ifagent/objects", 10)
+        self.executor = SingleThreadedExecutor(context=ctx)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.probe)
+        pubs = [self.audio_pub, self.typed_pub, self.objects_pub]
+        if self.node.mode == "push_to_talk":
+            pubs.append(self.joy_pub)
+        assert self.spin_until(lambda: all(p.get_subscription_count() >= 1 for p in pubs)
+                               and self.node._pub.get_subscription_count() >= 1)
+
+    def spin_until(self, cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+        return spin_until(self.executor, cond, timeout)
+
+    def joy(self, pressed: bool) -> None:
+        self.joy_pub.publish(Joy(axes=[0.0] * 8, buttons=[int(pressed)] + [0] * 10))
+        spin_for(self.executor, 0.05)
+
+    def audio(self, samples: np.ndarray) -> None:
+        """Publish ``samples`` as /audio chunks and wait until the node has them all."""
+        target = self.node.chunks_received + -(-samples.size // CHUNK)
+        for i in range(0, samples.size, CHUNK):
+            self.audio_pub.publish(chunk_to_msg(samples[i:i + CHUNK]))
+            self.executor.spin_once(timeout_sec=0.0)
+        assert self.spin_until(lambda: self.node.chunks_received >= target)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.close()
+        self.node.destroy_node()
+        self.probe.destroy_node()
+
+
+@pytest.fixture
+def ptt(ros_context: Context) -> Iterator[Harness]:
+    h = Harness(ros_context, mode="push_to_talk", ptt_release_delay_s=0.05)
+    yield h
+    h.close()
+
+
+def test_push_to_talk_transcribes_the_held_stretch(ptt: Harness, move_left: np.ndarray) -> None:
+    ptt.audio(silence(0.5))  # before the press: not part of the utterance
+    ptt.joy(True)
+    ptt.audio(np.concatenate([silence(0.2), move_left, silence(0.2)]))
+    ptt.joy(False)
+    assert ptt.spin_until(lambda: ptt.texts, timeout=20.0)
+    msg = ptt.texts[-1]
+    assert msg["text"] == "move left"
+    assert msg["backend"].startswith("pocketsphinx")
+    assert 0.0 < msg["confidence"] <= 1.0
+    assert msg["end"] > msg["start"]
+    assert msg["end"] - msg["start"] == pytest.approx(0.4 + move_left.size / 16000, abs=0.1)
+
+
+def test_typed_text_passes_through(ptt: Harness) -> None:
+    ptt.typed_pub.publish(String(data="  stop  "))
+    assert ptt.spin_until(lambda: ptt.texts)
+    assert ptt.texts[-1]["text"] == "stop" and ptt.texts[-1]["backend"] == "typed"
+    assert ptt.texts[-1]["confidence"] == 1.0
+
+
+def test_bad_audio_and_bad_presses_publish_nothing(ptt: Harness) -> None:
+    node = ptt.node
+    tone = (3000 * np.sin(np.arange(CHUNK) * 0.2)).astype(np.int16)
+    # Wrong sample rate, stereo, empty chunks: dropped.
+    wrong = chunk_to_msg(tone)
+    wrong.layout.dim = [MultiArrayDimension(label=format_label(rate=44100), size=CHUNK,
+                                            stride=1)]
+    stereo = chunk_to_msg(tone)
+    stereo.layout.dim = [MultiArrayDimension(label=format_label(channels=2), size=CHUNK,
+                                             stride=1)]
+    ptt.joy(True)
+    for msg in (wrong, stereo, Int16MultiArray()):
+        ptt.audio_pub.publish(msg)
+    assert ptt.spin_until(lambda: node.chunks_rejected == 3)
+    ptt.joy(False)  # the press held no accepted audio
+    assert ptt.spin_until(lambda: "no audio" in (node.last_rejection or ""))
+    # Silence only.
+    ptt.joy(True)
+    ptt.audio(silence(1.0))
+    ptt.joy(False)
+    assert ptt.spin_until(lambda: "silence" in (node.last_rejection or ""))
+    # A tap too short to hold a word.
+    ptt.joy(True)
+    ptt.audio(tone)
+    ptt.joy(False)
+    assert ptt.spin_until(lambda: "shorter than" in (node.last_rejection or ""))
+    spin_for(ptt.executor, 0.3)
+    assert ptt.texts == []
+    # Still alive: typed text goes through.
+    ptt.typed_pub.publish(String(data="stop"))
+    assert ptt.spin_until(lambda: ptt.texts)
+
+
+def test_vocabulary_follows_the_objects_only_when_it_changes(ptt: Harness) -> None:
+    def objects(*pairs: tuple[str, str]) -> String:
+        objs = [PerceivedObject(id=f"obj_{i}", color=c, label=lbl, position=[0.5, 0.0, 0.02],
+                                size=[0.04] * 3, confidence=0.9)
+                for i, (c, lbl) in enumerate(pairs)]
+        return String(data=ObjectList(stamp=1.0, objects=objs).model_dump_json())
+
+    node = ptt.node
+    ptt.objects_pub.publish(objects(("red", "block"), ("blue", "bowl")))
+    assert ptt.spin_until(lambda: node.vocabulary_updates == 1)
+    assert node.vocabulary == ("block", "blue", "bowl", "red")
+    ptt.objects_pub.publish(objects(("blue", "bowl"), ("red", "block")))  # same words
+    ptt.objects_pub.publish(String(data="{not json"))
+    spin_for(ptt.executor, 0.3)
+    assert node.vocabulary_updates == 1
+    assert "bad /ifagent/objects" in (node.last_rejection or "")
+    ptt.objects_pub.publish(objects(("green", "mug")))
+    assert ptt.spin_until(lambda: node.vocabulary_updates == 2)
+    assert node.vocabulary == ("green", "mug")
+
+
+def test_an_overlong_press_keeps_the_last_seconds(ros_context: Context,
+                                                  move_left: np.ndarray) -> None:
+    h = Harness(ros_context, mode="push_to_talk", ptt_release_delay_s=0.05,
+                max_utterance_s=move_left.size / 16000 + 0.3)
+    try:
+        h.joy(True)
+        h.audio(np.concatenate([move_left, silence(1.0), move_left, silence(0.1)]))
+        h.joy(False)
+        assert h.spin_until(lambda: h.texts, timeout=20.0)
+        assert "max_utterance_s" in (h.node.last_rejection or "")
+        assert h.texts[-1]["text"] == "move left"
+    finally:
+        h.close()
+
+
+def test_hands_free_cuts_one_utterance_out_of_silence(ros_context: Context,
+                                                      move_left: np.ndarray) -> None:
+    h = Harness(ros_context, mode="hands_free")
+    try:
+        h.audio(np.concatenate([silence(1.0), move_left, silence(1.5)]))
+        assert h.spin_until(lambda: h.texts, timeout=20.0)
+        spin_for(h.executor, 0.5)
+        assert [t["text"] for t in h.texts] == ["move left"]
+    finally:
+        h.close()
+
+
+def test_bad_parameters_fail_at_start(ros_context: Context) -> None:
+    with pytest.raises(ValueError, match="mode must be"):
+        SpeechNode(context=ros_context, parameter_overrides=[Parameter("mode", value="psychic")])
