@@ -34,8 +34,8 @@ class Utterance:
 class AudioHistory:
     """The most recent ``max_s`` seconds of a stream, addressed by absolute sample index.
 
-        Index 0 is the first sample ever appended. Each chunk is stamped with its arrival time, taken
-        as the time of its last sample; earlier samples are dated backwards at ``rate``. An utterance
+    Index 0 is the first sample ever appended. Each chunk is stamped with its arrival time, taken
+    as the time of its last sample; earlier samples are dated backwards at ``rate``. An utterance
     ends at its newest sample's stamp and starts its duration earlier.
     """
 
