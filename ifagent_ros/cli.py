@@ -35,6 +35,8 @@ SUBCOMMANDS: list[Subcommand] = [
                "ground a referring expression in an object list (JSON file in, one JSON line out)"),
     Subcommand("parse", "ifagent_ros.cli_parse",
                "parse an operator correction (text in, one Correction JSON line out)"),
+    Subcommand("asr", "ifagent_ros.cli_asr",
+               "transcribe a 16 kHz mono WAV file (one SpeechText JSON line)"),
     Subcommand("eval", "ifagent_ros.cli_eval_grounding",
                "evaluations: grounding (referring-expression accuracy per family)"),
 ]

@@ -6,13 +6,20 @@ correction grammar (:mod:`.grammar`) rebuilt whenever :meth:`set_vocabulary` cha
 words. A grammar decoder force-fits *any* speech to some command, and its posterior does not tell
 chit-chat from a command, so the grammar result is checked before it is accepted:
 
-* ``rejection="duration"`` (default, no second decode): a forced fit has to stretch a short
+* ``rejection="duration"`` (no second decode): a forced fit has to stretch a short
   command over a long utterance (or cram a long one into a short), so the speaking rate of the
   hypothesis -- dictionary phones per second of non-silence it was aligned to -- must lie in
   ``[min_phone_rate, max_phone_rate]``, and no word may last longer than
   ``max_frames_per_phone`` frames per phone.
+* ``rejection="phone-loop"`` (default): the duration test, and also decode the same audio with
+  an unconstrained phone loop (allphone search, ~0.1 s); accept only when the grammar path's
+  score per frame is within ``max_phone_loop_gap`` of the phone loop's. Speech the grammar
+  cannot explain scores far below the free phone sequence. On the espeak-ng corpus (clean) the
+  median gap is 0.7 for correctly decoded commands and 6.2 for chit-chat.
 * ``rejection="free-form"``: also decode with the free-form language model and accept only when
-  enough of the grammar hypothesis's content words occur in the free transcript.
+  enough of the grammar hypothesis's content words occur in the free transcript. Measured on
+  the espeak-ng corpus (clean) it rejects all chit-chat but also 97% of the commands: the
+  general language model cannot transcribe two-word commands, so it is not the default.
 * ``rejection="none"``: trust the grammar (for measurements only).
 
 A rejected utterance comes back with ``in_grammar=False``, confidence at most 0.2, and the
@@ -54,7 +61,8 @@ class AsrConfig:
     device: str = "auto"  # whisper: auto (CUDA when available), cpu, cuda
     sample_rate: int = SAMPLE_RATE
     max_utterance_s: float = MAX_UTTERANCE_S
-    rejection: Literal["duration", "free-form", "none"] = "duration"
+    rejection: Literal["phone-loop", "duration", "free-form", "none"] = "phone-loop"
+    max_phone_loop_gap: float = 3.0  # phone-loop minus grammar log score per frame (logbase)
     min_phone_rate: float = 6.0  # phones per second of aligned speech
     max_phone_rate: float = 22.0
     max_frames_per_phone: float = 25.0  # a word longer than this per phone is a stretched fit
@@ -103,6 +111,9 @@ class PocketsphinxRecognizer:
         self._decoder = Decoder(
             hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL"
         )
+        self._paths["phone_lm"] = os.path.join(model, "en-us-phone.lm.bin")
+        self._phone: Any = None  # own decoder: adding the search to the grammar one changes it
+        self._initial_cmn: dict[int, str] = {}
         self._free: Any = None  # built on first use: loading the LM takes ~0.3 s
         self._Decoder = Decoder
         self.jsgf = ""
@@ -132,16 +143,40 @@ class PocketsphinxRecognizer:
         noise = np.random.default_rng(0).normal(0.0, self.config.noise_floor, audio.shape)
         return np.clip(audio + noise, -32768, 32767).astype(np.int16)
 
-    def _decode(self, decoder: Any, audio: np.ndarray) -> tuple[str, list[tuple[str, int, int]]]:
+    def _decode(
+        self, decoder: Any, audio: np.ndarray, search: str | None = None
+    ) -> tuple[str, list[tuple[str, int, int]]]:
+        text, segs, _ = self._decode_scored(decoder, audio, search)
+        return text, segs
+
+    def _decode_scored(
+        self, decoder: Any, audio: np.ndarray, search: str | None = None
+    ) -> tuple[str, list[tuple[str, int, int]], float | None]:
+        """(text, word segments, score per frame) of one decode with ``search`` active."""
         audio = self._with_noise_floor(audio)
+        if search is not None:
+            decoder.activate_search(search)
+        # each utterance starts from the model's initial cepstral mean: otherwise the result
+        # depends on what was decoded before (measured: the same audio gave three transcripts)
+        initial = self._initial_cmn.setdefault(id(decoder), decoder.get_cmn())
+        decoder.set_cmn(initial)
         decoder.start_utt()
         decoder.process_raw(audio.tobytes(), full_utt=True)
         decoder.end_utt()
         hyp = decoder.hyp()
         if hyp is None:
-            return "", []
+            return "", [], None
         segs = [(s.word, s.start_frame, s.end_frame) for s in decoder.seg() or ()]
-        return hyp.hypstr.strip(), segs
+        score = decoder.get_logmath().log(hyp.score) / max(decoder.n_frames(), 1)
+        return hyp.hypstr.strip(), segs, score
+
+    def _phone_decoder(self) -> Any:
+        if self._phone is None:
+            self._phone = self._Decoder(
+                hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL",
+                allphone=self._paths["phone_lm"],
+            )  # fmt: skip
+        return self._phone
 
     def decode_free(self, audio: np.ndarray) -> str:
         """The free-form (language model) transcript of ``audio``."""
@@ -188,8 +223,14 @@ class PocketsphinxRecognizer:
         """Decode one utterance against the grammar; reject what does not fit (see module doc)."""
         audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
                                    self.config.max_utterance_s)  # fmt: skip
-        text, segs = self._decode(self._decoder, audio)
+        text, segs, score = self._decode_scored(self._decoder, audio)
         check = self.check(text, segs, audio)
+        if check.accepted and self.config.rejection == "phone-loop" and score is not None:
+            _, _, loop = self._decode_scored(self._phone_decoder(), audio)
+            gap = (loop - score) if loop is not None else 0.0
+            if gap > self.config.max_phone_loop_gap:
+                reason = f"phone loop scores {gap:.1f}/frame better than the grammar"
+                check = replace(check, accepted=False, reason=reason)
         free = None
         if check.accepted and self.config.rejection == "free-form":
             free = self.decode_free(audio)

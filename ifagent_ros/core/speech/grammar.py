@@ -78,7 +78,7 @@ def build_jsgf(
         "colour": _alternatives(colours),
         "object": _alternatives(objects),
         "directions": "<direction> [and <direction>]",
-        "move": "[move | go] [a bit | a little] <directions> [<magnitude>]",
+        "move": "[move | go] <directions> [<magnitude>]",
         "rotate": "(twist | rotate | turn) (left | right) [<magnitude>] "
         "| tilt (up | down | left | right) [<magnitude>]",
         "target": "(towards | toward | to) the [<colour>] <object> | go to the [<colour>] <object>",
@@ -89,7 +89,10 @@ def build_jsgf(
         "body": "<stop> [<stop>] | <negation> | <move> | <rotate> | <target> | <speed> "
         "| <gripper> | <undo> | <negation> <move>",
     }
-    lines = ["#JSGF V1.0;", f"grammar {name};", "public <command> = [please] <body> [please];"]
+    # "please" on one side only, and no magnitude before a direction: every optional word gives
+    # unrelated speech more ways to be force-fitted (measured with `ifagent bench language`)
+    top = "public <command> = [please] <body> | <body> please;"
+    lines = ["#JSGF V1.0;", f"grammar {name};", top]
     lines += [f"<{rule}> = {body};" for rule, body in rules.items()]
     return "\n".join(lines) + "\n"
 
