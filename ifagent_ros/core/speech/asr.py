@@ -6,16 +6,19 @@ correction grammar (:mod:`.grammar`) rebuilt whenever :meth:`set_vocabulary` cha
 words. A grammar decoder force-fits *any* speech to some command, and its posterior does not tell
 chit-chat from a command, so the grammar result is checked before it is accepted:
 
-* ``rejection="duration"`` (no second decode): a forced fit has to stretch a short
+* ``rejection="duration"`` (default, no second decode): a forced fit has to stretch a short
   command over a long utterance (or cram a long one into a short), so the speaking rate of the
   hypothesis -- dictionary phones per second of non-silence it was aligned to -- must lie in
   ``[min_phone_rate, max_phone_rate]``, and no word may last longer than
   ``max_frames_per_phone`` frames per phone.
-* ``rejection="phone-loop"`` (default): the duration test, and also decode the same audio with
+* ``rejection="phone-loop"``: the duration test, and also decode the same audio with
   an unconstrained phone loop (allphone search, ~0.1 s); accept only when the grammar path's
   score per frame is within ``max_phone_loop_gap`` of the phone loop's. Speech the grammar
   cannot explain scores far below the free phone sequence. On the espeak-ng corpus (clean) the
-  median gap is 0.7 for correctly decoded commands and 6.2 for chit-chat.
+  median gap is 0.7 for correctly decoded commands and 6.2 for chit-chat, but a fixed threshold
+  of 3.0 also rejected a clean "stop" and commands padded with silence, so it is not the default.
+
+A grammar hypothesis holding a stop word is never rejected.
 * ``rejection="free-form"``: also decode with the free-form language model and accept only when
   enough of the grammar hypothesis's content words occur in the free transcript. Measured on
   the espeak-ng corpus (clean) it rejects all chit-chat but also 97% of the commands: the
@@ -37,6 +40,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from ifagent_ros.core.language.stop_words import is_stop
 from ifagent_ros.core.schemas import SpeechText
 from ifagent_ros.core.speech.audio import (
     MAX_UTTERANCE_S,
@@ -61,7 +65,9 @@ class AsrConfig:
     device: str = "auto"  # whisper: auto (CUDA when available), cpu, cuda
     sample_rate: int = SAMPLE_RATE
     max_utterance_s: float = MAX_UTTERANCE_S
-    rejection: Literal["phone-loop", "duration", "free-form", "none"] = "phone-loop"
+    # "duration" by default: the phone-loop gap threshold over-rejects padded and noisy commands
+    # (it rejected a clean "stop" and "move left" with 0.2 s of silence around it).
+    rejection: Literal["phone-loop", "duration", "free-form", "none"] = "duration"
     max_phone_loop_gap: float = 3.0  # phone-loop minus grammar log score per frame (logbase)
     min_phone_rate: float = 6.0  # phones per second of aligned speech
     max_phone_rate: float = 22.0
@@ -241,6 +247,10 @@ class PocketsphinxRecognizer:
                 check = replace(check, accepted=False, reason=reason)
         if self.config.rejection == "none" and text:
             check = replace(check, accepted=True, reason="rejection off")
+        if not check.accepted and text and is_stop(text):
+            # Never reject a heard stop: a false stop costs a second, a missed one a collision.
+            check = replace(check, accepted=True, reason=f"stop words are never rejected "
+                                                         f"({check.reason})")
         self.last_check = check
         if check.accepted:
             confidence = _confidence(check, self.config)
