@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import logging
 import sys
 from collections.abc import Sequence
@@ -37,8 +38,12 @@ SUBCOMMANDS: list[Subcommand] = [
                "parse an operator correction (text in, one Correction JSON line out)"),
     Subcommand("asr", "ifagent_ros.cli_asr",
                "transcribe a 16 kHz mono WAV file (one SpeechText JSON line)"),
-    Subcommand("eval", "ifagent_ros.cli_eval_grounding",
-               "evaluations: grounding (referring-expression accuracy per family)"),
+    Subcommand("eval", "ifagent_ros.cli_eval",
+               "evaluations: grounding, shared-autonomy, r2r, houses"),
+    Subcommand("collect", "ifagent_ros.cli_collect",
+               "record scripted demonstrations of the tabletop tasks (dataset + MCAP)"),
+    Subcommand("train", "ifagent_ros.cli_train",
+               "train a shared-autonomy model (lilac, lila, bc) on CPU or CUDA"),
 ]
 
 LOG_FORMAT = "[ifagent] %(levelname)s %(name)s: %(message)s"
@@ -80,7 +85,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                 module = importlib.import_module(cmd.module)
             except ImportError as exc:
                 parser.error(f"cannot load the {cmd.name!r} subcommand ({cmd.module}): {exc}")
-            module.add_arguments(sub_parser)
+            if len(inspect.signature(module.add_arguments).parameters) > 1:
+                module.add_arguments(sub_parser, argv)  # dispatchers that import lazily
+            else:
+                module.add_arguments(sub_parser)
     return parser
 
 

@@ -1,0 +1,14 @@
+"""Latent-action shared autonomy (LILAC, LILA) and a language-conditioned BC baseline.
+
+Modules, by concern:
+
+* ``state``       robot + object observation -> the model's state vector; action scaling.
+* ``interface``   what every trained model answers (``ActionModel``) and the model file errors.
+* ``tasks``       the tabletop tasks, their phrasings, waypoint plans and success checks.
+* ``expert``      the scripted demonstrator (waypoint-following twists at 10 Hz).
+* ``dataset``     demonstrations on disk (``index.json`` + one ``.npz`` per demo).
+* ``models`` / ``train`` / ``encoders``   torch models, training, sentence encoders.
+* ``controller``  the shared-autonomy runtime behind ``shared_autonomy_node``.
+* ``sim_user``    the simulated teleoperator used for evaluation.
+* ``evaluation``  the four-condition evaluation (teleop, BC, LILA, LILAC).
+"""
