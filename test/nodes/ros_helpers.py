@@ -7,7 +7,9 @@ import random
 import time
 from collections.abc import Callable
 
-from rclpy.executors import Executor
+from rclpy.context import Context
+from rclpy.executors import Executor, SingleThreadedExecutor
+from rclpy.node import Node
 
 
 def private_domain_id() -> int:
@@ -29,3 +31,34 @@ def spin_for(executor: Executor, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.005)
+
+
+class NodeHarness:
+    """A node under test and a probe node (publishers/subscriptions of the test) spun by one
+    executor in the test's private context. Subclasses add the probe's topics."""
+
+    def __init__(self, ctx: Context, node: Node) -> None:
+        self.ctx = ctx
+        self.node = node
+        self.probe = Node(f"{node.get_name()}_probe", context=ctx)
+        self.executor = SingleThreadedExecutor(context=ctx)
+        self.executor.add_node(self.node)
+        self.executor.add_node(self.probe)
+
+    spin_timeout = 5.0  # seconds spin_until waits by default
+
+    def spin_until(self, cond: Callable[[], bool], timeout: float | None = None) -> bool:
+        deadline = time.monotonic() + (self.spin_timeout if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            if cond():
+                return True
+            self.executor.spin_once(timeout_sec=0.01)
+        return cond()
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        close = getattr(self.node, "close", None)
+        if callable(close):
+            close()
+        self.node.destroy_node()
+        self.probe.destroy_node()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
+from ros_helpers import NodeHarness
 from std_msgs.msg import Bool, String
 
 from ifagent_ros.core.schemas import ObjectList, PerceivedObject, SpeechText
@@ -23,11 +21,10 @@ OBJECTS = ObjectList(stamp=1.0, objects=[
                     size=(0.04, 0.04, 0.04), confidence=0.9)])
 
 
-class Harness:
+class Harness(NodeHarness):
     def __init__(self, ctx: Context) -> None:
-        self.node = CorrectionNode(context=ctx,
-                                   node_name=f"correction_under_test_{random.randrange(10**6)}")
-        self.probe = Node(f"correction_probe_{random.randrange(10**6)}", context=ctx)
+        super().__init__(ctx, CorrectionNode(context=ctx,
+                                   node_name=f"correction_under_test_{random.randrange(10**6)}"))
         self.corrections: list[dict] = []
         self.estops: list[bool] = []
         self.speech = self.probe.create_publisher(String, "/ifagent/speech/text", 10)
@@ -36,21 +33,10 @@ class Harness:
                                        lambda m: self.corrections.append(json.loads(m.data)), 50)
         self.probe.create_subscription(Bool, "/ifagent/estop",
                                        lambda m: self.estops.append(m.data), ESTOP_QOS)
-        self.executor = SingleThreadedExecutor(context=ctx)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.probe)
         assert self.spin_until(lambda: self.speech.get_subscription_count() >= 1
                                and self.objects.get_subscription_count() >= 1
                                and self.node._pub_correction.get_subscription_count() >= 1
                                and self.node._pub_estop.get_subscription_count() >= 1)
-
-    def spin_until(self, cond: Callable[[], bool], timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            self.executor.spin_once(timeout_sec=0.01)
-        return cond()
 
     def say(self, text: str, confidence: float = 0.9, backend: str = "pocketsphinx") -> dict:
         n = len(self.corrections)
@@ -58,11 +44,6 @@ class Harness:
         self.speech.publish(String(data=msg.model_dump_json()))
         assert self.spin_until(lambda: len(self.corrections) > n)
         return self.corrections[-1]
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.probe.destroy_node()
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import Parameter
+from ros_helpers import NodeHarness
 from sensor_msgs.msg import CameraInfo, Image, JointState, PointCloud2
 from std_msgs.msg import Header, String
 from visualization_msgs.msg import MarkerArray
@@ -55,11 +53,12 @@ def _images(frame: CameraFrame, stamp: float, depth: np.ndarray | None = None
     return rgb, dm, info
 
 
-class Harness:
+class Harness(NodeHarness):
+    spin_timeout = 10.0
+
     def __init__(self, ctx: Context, overrides: list[Parameter] | None = None) -> None:
-        self.node = PerceptionNode(context=ctx, parameter_overrides=overrides,
-                                   node_name=f"perception_under_test_{random.randrange(10**6)}")
-        self.probe = Node(f"perception_probe_{random.randrange(10**6)}", context=ctx)
+        super().__init__(ctx, PerceptionNode(context=ctx, parameter_overrides=overrides,
+                                   node_name=f"perception_under_test_{random.randrange(10**6)}"))
         self.objects: list[dict] = []
         self.markers: list[MarkerArray] = []
         self.clouds: list[PointCloud2] = []
@@ -73,21 +72,10 @@ class Harness:
                                        self.markers.append, 50)
         self.probe.create_subscription(PointCloud2, "/ifagent/objects/points",
                                        self.clouds.append, 50)
-        self.executor = SingleThreadedExecutor(context=ctx)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.probe)
         assert self.spin_until(lambda: self.rgb_pub.get_subscription_count() >= 1
                                and self.depth_pub.get_subscription_count() >= 1
                                and self.info_pub.get_subscription_count() >= 1
                                and self.node._pub_objects.get_subscription_count() >= 1)
-
-    def spin_until(self, cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            self.executor.spin_once(timeout_sec=0.01)
-        return cond()
 
     def send(self, frame: CameraFrame, stamp: float, joints: JointState | None = None,
              info: bool = True, depth: np.ndarray | None = None) -> None:
@@ -99,12 +87,6 @@ class Harness:
         self.spin_until(lambda: False, timeout=0.05)  # let info/joints arrive first
         self.rgb_pub.publish(rgb)
         self.depth_pub.publish(dm)
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.close()
-        self.node.destroy_node()
-        self.probe.destroy_node()
 
 
 @pytest.fixture

@@ -10,16 +10,14 @@ import json
 import random
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import Parameter
-from ros_helpers import spin_for, spin_until
+from ros_helpers import NodeHarness, spin_for
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Int16MultiArray, MultiArrayDimension, String
 
@@ -51,13 +49,14 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * 16000), np.int16)
 
 
-class Harness:
+class Harness(NodeHarness):
+    spin_timeout = 10.0
+
     def __init__(self, ctx: Context, **params: object) -> None:
-        self.node = SpeechNode(context=ctx,
+        super().__init__(ctx, SpeechNode(context=ctx,
                                node_name=f"speech_under_test_{random.randrange(10**6)}",
                                parameter_overrides=[Parameter(k, value=v)
-                                                    for k, v in params.items()])
-        self.probe = Node(f"speech_probe_{random.randrange(10**6)}", context=ctx)
+                                                    for k, v in params.items()]))
         self.texts: list[dict] = []
         self.probe.create_subscription(String, "/ifagent/speech/text",
                                        lambda m: self.texts.append(json.loads(m.data)), 10)
@@ -65,17 +64,11 @@ class Harness:
         self.joy_pub = self.probe.create_publisher(Joy, "/joy", 10)
         self.typed_pub = self.probe.create_publisher(String, "/ifagent/speech/typed", 10)
         self.objects_pub = self.probe.create_publisher(String, "/ifagent/objects", 10)
-        self.executor = SingleThreadedExecutor(context=ctx)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.probe)
         pubs = [self.audio_pub, self.typed_pub, self.objects_pub]
         if self.node.mode == "push_to_talk":
             pubs.append(self.joy_pub)
         assert self.spin_until(lambda: all(p.get_subscription_count() >= 1 for p in pubs)
                                and self.node._pub.get_subscription_count() >= 1)
-
-    def spin_until(self, cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-        return spin_until(self.executor, cond, timeout)
 
     def joy(self, pressed: bool) -> None:
         self.joy_pub.publish(Joy(axes=[0.0] * 8, buttons=[int(pressed)] + [0] * 10))
@@ -88,12 +81,6 @@ class Harness:
             self.audio_pub.publish(chunk_to_msg(samples[i:i + CHUNK]))
             self.executor.spin_once(timeout_sec=0.0)
         assert self.spin_until(lambda: self.node.chunks_received >= target)
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.close()
-        self.node.destroy_node()
-        self.probe.destroy_node()
 
 
 @pytest.fixture

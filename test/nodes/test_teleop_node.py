@@ -6,28 +6,24 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import TwistStamped
 from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import Parameter
+from ros_helpers import NodeHarness
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Float64, String
 
 from ifagent_ros.nodes.teleop_node import TeleopNode
 
 
-class Harness:
+class Harness(NodeHarness):
     def __init__(self, ctx: Context, overrides: list[Parameter] | None = None) -> None:
-        self.ctx = ctx
-        self.node = TeleopNode(context=ctx, parameter_overrides=overrides,
-                               node_name=f"teleop_under_test_{random.randrange(10**6)}")
-        self.probe = Node(f"teleop_probe_{random.randrange(10**6)}", context=ctx)
+        super().__init__(ctx, TeleopNode(context=ctx, parameter_overrides=overrides,
+                               node_name=f"teleop_under_test_{random.randrange(10**6)}"))
         self.twists: list[TwistStamped] = []
         self.grippers: list[float] = []
         self.status: list[dict[str, object]] = []
@@ -38,17 +34,6 @@ class Harness:
                                        lambda m: self.grippers.append(m.data), 10)
         self.probe.create_subscription(String, "/ifagent/teleop/status",
                                        lambda m: self.status.append(json.loads(m.data)), 10)
-        self.executor = SingleThreadedExecutor(context=ctx)
-        self.executor.add_node(self.node)
-        self.executor.add_node(self.probe)
-
-    def spin_until(self, cond: Callable[[], bool], timeout: float = 5.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if cond():
-                return True
-            self.executor.spin_once(timeout_sec=0.01)
-        return cond()
 
     def connect(self) -> None:
         """Wait until discovery matched both directions, so no test message is lost."""
@@ -56,27 +41,10 @@ class Harness:
                              and self.node._twist_pub.get_subscription_count() >= 1)
         assert ok, "discovery did not match /joy and /ifagent/ee_twist_cmd"
 
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.close()
-        self.node.destroy_node()
-        self.probe.destroy_node()
-
 
 @pytest.fixture
-def ctx() -> Iterator[Context]:
-    context = Context()
-    # A private domain keeps parallel test runs (other engineers, CI) from crossing wires.
-    rclpy.init(context=context, domain_id=random.randint(0, 101))
-    try:
-        yield context
-    finally:
-        rclpy.shutdown(context=context)
-
-
-@pytest.fixture
-def harness(ctx: Context) -> Iterator[Harness]:
-    h = Harness(ctx)
+def harness(ros_context: Context) -> Iterator[Harness]:
+    h = Harness(ros_context)
     try:
         h.connect()
         yield h
@@ -168,7 +136,7 @@ def test_burst_of_10000_does_not_crash(harness: Harness) -> None:
     assert last.twist.linear.x == pytest.approx(-0.15)
 
 
-def test_parameters_configure_mapping(ctx: Context) -> None:
+def test_parameters_configure_mapping(ros_context: Context) -> None:
     overrides = [
         Parameter("max_linear_speed", value=0.05),
         Parameter("signs.left_y", value=-1),  # int in YAML style: accepted for a float
@@ -176,7 +144,7 @@ def test_parameters_configure_mapping(ctx: Context) -> None:
         Parameter("initial_mode", value="translate_z_yaw"),
         Parameter("status_rate_hz", value=20.0),
     ]
-    h = Harness(ctx, overrides)
+    h = Harness(ros_context, overrides)
     try:
         h.connect()
         h.joy_pub.publish(joy(stick(ly=1.0)))
@@ -189,7 +157,7 @@ def test_parameters_configure_mapping(ctx: Context) -> None:
         h.close()
 
 
-def test_scripted_gamepad_drives_teleop_to_block(ctx: Context) -> None:
+def test_scripted_gamepad_drives_teleop_to_block(ros_context: Context) -> None:
     """scripted_gamepad_node -> /joy -> teleop_node -> twist -> fake arm -> /sim/ground_truth."""
     from ifagent_ros.core.schemas import GroundTruth, ObjectPose
     from ifagent_ros.nodes.scripted_gamepad_node import ScriptedGamepadNode
@@ -197,8 +165,8 @@ def test_scripted_gamepad_drives_teleop_to_block(ctx: Context) -> None:
     block = ObjectPose(id="red_block", label="block", color="red", position=(0.5, 0.1, 0.02),
                        orientation=(0.0, 0.0, 0.0, 1.0), size=(0.04, 0.04, 0.04))
     goal = (0.5, 0.1, 0.05)  # centre + half height + hover_height 0.01
-    h = Harness(ctx)
-    gamepad = ScriptedGamepadNode(context=ctx, parameter_overrides=[
+    h = Harness(ros_context)
+    gamepad = ScriptedGamepadNode(context=ros_context, parameter_overrides=[
         Parameter("gain", value=15.0), Parameter("timeout_s", value=20.0)])
     h.executor.add_node(gamepad)
     ee = [0.42, 0.03, 0.13]
