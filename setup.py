@@ -45,8 +45,12 @@ setup(
     packages=find_packages(exclude=["test", "test.*"]),
     data_files=data_files,
     install_requires=["setuptools"],
-    package_data={"ifagent_ros.core.language": ["data/*.yaml"]},
-    zip_safe=False,  # core/language reads its corpus by path
+    package_data={
+        "ifagent_ros.core.language": ["data/*.yaml"],
+        "ifagent_ros.core.latent_actions": ["data/*.yaml"],
+        "ifagent_ros.core.vln": ["r2r_associations.json"],
+    },
+    zip_safe=False,  # core/language, latent_actions and vln read their data files by path
     maintainer="ifagent maintainers",
     maintainer_email="maintainer@ifagent.invalid",
     description="Instruction-following robot agent on ROS 2 (sim + Franka), runnable without ROS.",
@@ -62,6 +66,10 @@ setup(
             "audio_capture_node = ifagent_ros.nodes.audio_capture_node:main",
             "speech_node = ifagent_ros.nodes.speech_node:main",
             "correction_node = ifagent_ros.nodes.correction_node:main",
+            "shared_autonomy_node = ifagent_ros.nodes.shared_autonomy_node:main",
+            "vln_planner_node = ifagent_ros.nodes.vln_planner_node:main",
+            "base_executor_node = ifagent_ros.nodes.base_executor_node:main",
+            "sim_user_node = ifagent_ros.nodes.sim_user_node:main",
             "ifagent = ifagent_ros.cli:main",
         ],
     },

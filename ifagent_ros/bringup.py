@@ -57,6 +57,10 @@ NODE_REGISTRY: dict[str, str] = {
     "audio_capture_node": "ifagent_ros.nodes.audio_capture_node",
     "speech_node": "ifagent_ros.nodes.speech_node",
     "correction_node": "ifagent_ros.nodes.correction_node",
+    "shared_autonomy_node": "ifagent_ros.nodes.shared_autonomy_node",
+    "vln_planner_node": "ifagent_ros.nodes.vln_planner_node",
+    "base_executor_node": "ifagent_ros.nodes.base_executor_node",
+    "sim_user_node": "ifagent_ros.nodes.sim_user_node",
 }
 
 ParamsSource = str | os.PathLike | Mapping[str, Mapping[str, Any]]

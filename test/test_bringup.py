@@ -183,6 +183,10 @@ def test_registry_names_the_nodes() -> None:
             "audio_capture_node",
             "speech_node",
             "correction_node",
+            "shared_autonomy_node",
+            "vln_planner_node",
+            "base_executor_node",
+            "sim_user_node",
         )
     }
 

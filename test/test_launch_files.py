@@ -28,6 +28,11 @@ LAUNCH_FILES = {
     "sim.launch.py": ("sim.yaml", ["sim_node", "executor_node", "teleop_node", "perception_node"]),
     "franka.launch.py": ("franka.yaml", ["executor_node", "teleop_node"]),
     "speech.launch.py": ("speech.yaml", ["audio_capture_node", "speech_node", "correction_node"]),
+    "shared_autonomy.launch.py": (
+        "shared_autonomy.yaml",
+        ["sim_node", "executor_node", "shared_autonomy_node", "correction_node", "perception_node"],
+    ),
+    "nav.launch.py": ("nav.yaml", ["sim_node", "base_executor_node", "vln_planner_node"]),
 }
 PARAMS_FILES = {
     "sim.yaml": [
@@ -40,6 +45,10 @@ PARAMS_FILES = {
     ],
     "franka.yaml": ["executor_node", "teleop_node"],
     "speech.yaml": ["audio_capture_node", "speech_node", "correction_node"],
+    "shared_autonomy.yaml": [
+        "sim_node", "executor_node", "shared_autonomy_node", "correction_node", "perception_node"
+    ],
+    "nav.yaml": ["sim_node", "base_executor_node", "vln_planner_node"],
 }
 DOMAIN_ID = int(os.environ.get("IFAGENT_TEST_DOMAIN_ID") or random.randint(1, 101))
 

@@ -23,6 +23,10 @@ NODE_SCRIPTS = [
     "audio_capture_node",
     "speech_node",
     "correction_node",
+    "shared_autonomy_node",
+    "vln_planner_node",
+    "base_executor_node",
+    "sim_user_node",
 ]
 DATA_DIRS = ["launch", "config", "urdf", "sim", "models"]
 # Imports that are ROS packages (rosdep keys), so package.xml must name them.

@@ -171,3 +171,89 @@ class SpeechText(_Strict):
     start: float  # seconds: audio start stamp (typed: when it was typed)
     end: float  # seconds: audio end stamp
     in_grammar: bool = True  # decoded against the correction grammar (false: free-form)
+
+
+SharedAutonomyMode = Literal["latent", "policy", "teleop_fallback", "hold"]
+
+
+class SharedAutonomyStatus(_Strict):
+    """``/ifagent/shared_autonomy/status``: what the LILAC controller conditions on and why it
+    degraded (``reason``), for display next to the camera view."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    mode: SharedAutonomyMode  # teleop_fallback / hold: ``reason`` says why
+    reason: str | None = None
+    model_kind: str | None = None  # lilac, lila, bc; None: no model (EE teleop only)
+    model_name: str | None = None
+    utterance: str | None = None  # what the model conditions on now
+    said: str | None = None  # the words heard last (differs from utterance when refused)
+    instruction: str | None = None  # the original instruction (what reset goes back to)
+    alpha: float | None = None  # LILAC's gate: 0 context-free correction, 1 otherwise
+    novelty: float | None = None  # similarity of the utterance to the training sentences
+    stack_depth: int = 0  # utterances that undo can walk back through
+    z: tuple[float, float] = (0.0, 0.0)  # stick after the deadband
+    shaping: str | None = None  # the active correction's direct shaping, e.g. "direction ..."
+    shaping_active: bool = False
+    speed_scale: float = 1.0
+    missing_objects: list[str] = Field(default_factory=list)
+    fallbacks: dict[str, int] = Field(default_factory=dict)  # reason -> times it degraded
+    teleop_mode: str | None = None  # the EE-teleop fallback's mode (X cycles it)
+    last_event: str | None = None  # the last correction/button handled, or why it was ignored
+
+
+NavMode = Literal["idle", "waiting", "navigating", "stopped", "asking", "halted"]
+
+
+class NavStatus(_Strict):
+    """``/ifagent/nav/status``: what the VLN planner does and why (``core/vln/nav_supervisor``).
+
+    ``mode``: idle (no instruction), waiting (for /odom), navigating (a goal is out), stopped
+    (the planner decided it arrived, ``reason`` says why), asking (``question`` says what it
+    needs: empty instruction, nothing known to go to, goal unreachable), halted (a safety stop:
+    odometry jump, off the map, goal timeout, planner failure).
+    """
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    frame_id: str = "map"
+    mode: NavMode
+    instruction: str | None = None
+    subgoal: str | None = None  # the sub-goal being pursued ("go past the couch")
+    subgoals: list[str] = Field(default_factory=list)  # the whole decomposition
+    plan: str | None = None  # the planner's plan text (done / now / travelled)
+    current_place: str | None = None
+    goal_place: str | None = None
+    goal: Vec3 | None = None  # x, y, yaw (map) of the goal now published
+    reason: str | None = None
+    question: str | None = None
+    events: list[str] = Field(default_factory=list)  # recent notable events, newest last
+    warnings: list[str] = Field(default_factory=list)
+    unknown_words: list[str] = Field(default_factory=list)
+    route: list[str] = Field(default_factory=list)  # places reached since the instruction
+    map_summary: str = ""
+    planner: str = "rule"
+    plan_ms: float | None = None  # time the last planning step took
+
+
+BaseExecutorMode = Literal["idle", "rotating", "tracking", "slowing", "blocked", "arrived",
+                           "odom_jump", "bad_input", "estop", "stale_odom", "no_obstacle_data"]
+
+
+class BaseExecutorStatus(_Strict):
+    """``/ifagent/base_executor/status``: the mobile base's local controller and its stops."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    mode: BaseExecutorMode
+    reason: str = ""
+    estop_latched: bool = False
+    v: float = 0.0  # m/s sent on /cmd_vel
+    w: float = 0.0  # rad/s sent on /cmd_vel
+    path_points: int = 0
+    distance_to_goal: float | None = None
+    cross_track_error: float | None = None
+    free_distance: float | None = None  # m of free arc ahead (None: nothing in range)
+    obstacle_points: int = 0
+    rejections: int = 0
+    last_rejection: str | None = None

@@ -1,5 +1,9 @@
 """sim_node: the PyBullet tabletop as ROS topics (thin; the world lives in ``sim/tabletop.py``).
 
+``world: house`` runs the PyBullet house with a mobile base instead (``/cmd_vel`` in, ``/odom``
+and the mast camera out; see :mod:`ifagent_ros.nodes.sim_house_world`); everything below is
+the default ``world: tabletop``.
+
 Publishes ``/clock`` (every physics step), ``/joint_states``, RGB-D camera topics and
 ``/sim/ground_truth``; accepts the same arm topics as franka_ros2 (a single-point
 JointTrajectory or Float64MultiArray joint velocities) and ``/gripper/command``. All stamps are
@@ -33,6 +37,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 from ifagent_ros.core.schemas import GroundTruth, ObjectPose
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.sim_house_world import HouseWorld
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame
 from ifagent_ros.sim.render_worker import RenderWorker
 from ifagent_ros.sim.tabletop import ARM_JOINT_NAMES, HOME_Q, TabletopConfig, TabletopSim
@@ -62,6 +67,13 @@ class SimNode(Node):
                  node_name: str = "sim_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         self._sim: TabletopSim | None = None
+        self.house: HouseWorld | None = None
+        world = self.declare_parameter("world", "tabletop").value
+        if world == "house":
+            self.house = HouseWorld(self)
+            return
+        if world != "tabletop":
+            raise ValueError(f"parameter world must be 'tabletop' or 'house', got {world!r}")
         par = self._declare_all()
         self._arm_names: list[str] = list(par["arm.joint_names"])
         if len(self._arm_names) != len(ARM_JOINT_NAMES) or len(set(self._arm_names)) != 7:
@@ -161,7 +173,7 @@ class SimNode(Node):
     @property
     def sim(self) -> TabletopSim:
         if self._sim is None:
-            raise RuntimeError("sim_node is closed")
+            raise RuntimeError("sim_node is closed (or runs world: house: use .house.sim)")
         return self._sim
 
     # ---- stepping -------------------------------------------------------------------------
@@ -326,6 +338,8 @@ class SimNode(Node):
 
     def close(self) -> None:
         """Stop stepping and disconnect PyBullet; idempotent."""
+        if self.house is not None:
+            self.house.close()
         timer = getattr(self, "_timer", None)
         if timer is not None:
             timer.cancel()

@@ -1,0 +1,314 @@
+"""Episodes of the shared-autonomy evaluation, in-process: the simulated user drives the arm
+through the same core code the nodes run, without DDS.
+
+Per step (``1 / user.rate_hz`` of sim time): the user sees the arm (with its reaction delay) and
+gives a gamepad message and maybe words; words go through the :class:`CorrectionParser` into
+:meth:`SharedAutonomyController.on_correction`, exactly as correction_node -> shared_autonomy_node;
+the pad goes to the controller (LILAC / LILA / BC) or to the teleop mapping (the baseline, as
+teleop_node); RB not held means no motion (the executor's deadman); the twist and gripper go to
+:class:`TabletopArmEnv`, whose executor core applies the robot's limits and counts interventions.
+
+A condition is (name, interface, model file or None, corrections allowed). Seeds depend only on
+(task, episode index), so every condition gets the same scenes, the same task phrasing and the
+same person. Episodes run in ``workers`` processes (spawned; one PyBullet world each, a fresh one
+per episode so an episode's result does not depend on which worker ran what before it).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ifagent_ros.core.latent_actions.sim_user import Interface, SimUserConfig, user_for
+from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES, Split, sample_task
+
+TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    interface: Interface
+    model_file: str | None  # checkpoint file name inside the models folder
+    corrections: bool
+
+
+CONDITIONS: dict[str, Condition] = {c.name: c for c in (
+    Condition("teleop", "teleop", None, False),
+    Condition("bc", "policy", "bc.pt", False),
+    Condition("lila", "latent", "lila.pt", False),
+    Condition("lilac", "latent", "lilac.pt", True),
+)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    condition: Condition
+    task: str
+    index: int
+    seed: int
+    split: Split = "heldout"
+    timeout_s: float = 60.0
+    model_path: str | None = None
+    user: SimUserConfig = field(default_factory=SimUserConfig)
+    give_up_s: float = 10.0  # no end-effector motion this long: the person gives up
+
+
+@dataclass
+class EpisodeResult:
+    condition: str
+    task: str
+    index: int
+    seed: int
+    instruction: str
+    success: bool
+    end: str  # success | timeout | gave_up | user_done
+    duration_s: float  # sim seconds run
+    time_to_success_s: float | None
+    stick_effort: float  # integral of |left stick| dt (stick-seconds)
+    corrections: int
+    said: list[str]
+    reverts: int
+    probes: int
+    button_presses: int
+    mode_switches: int
+    interventions: int
+    interventions_by_limit: dict[str, int]
+    regrasps: int
+    latent_fraction: float  # share of moving steps the model (not a fallback) drove
+    fallbacks: dict[str, int]
+    controller_step_us: list[float]
+    wall_s: float
+
+    def row(self) -> dict[str, Any]:
+        """One CSV row (lists and dicts flattened to text, timing lists left out)."""
+        d = asdict(self)
+        d.pop("controller_step_us")
+        d["said"] = " | ".join(self.said)
+        d["interventions_by_limit"] = ";".join(f"{k}={v}" for k, v in
+                                               sorted(self.interventions_by_limit.items()))
+        d["fallbacks"] = ";".join(f"{k}={v}" for k, v in sorted(self.fallbacks.items()))
+        return d
+
+
+def episode_seed(task: str, index: int, base_seed: int = 0) -> int:
+    """The same scene, task and person for every condition: depends on (task, index) only."""
+    return (zlib.crc32(f"{task}/{index}".encode()) ^ (base_seed * 2654435761)) & 0x7FFFFFFF
+
+
+def make_specs(conditions: Sequence[Condition], tasks: Sequence[str], episodes: int,
+               models_dir: str | Path, *, split: Split = "heldout", base_seed: int = 0,
+               timeout_s: float = 60.0, user: SimUserConfig | None = None
+               ) -> list[EpisodeSpec]:  # fmt: skip
+    user = user or SimUserConfig()
+    out = []
+    for cond in conditions:
+        path = str(Path(models_dir) / cond.model_file) if cond.model_file else None
+        for task in tasks:
+            for i in range(episodes):
+                out.append(EpisodeSpec(cond, task, i, episode_seed(task, i, base_seed), split,
+                                       timeout_s, path, user))
+    return out
+
+
+ModelLoader = Callable[[str], Any]
+
+
+def _default_loader(path: str) -> Any:
+    from ifagent_ros.core.latent_actions.checkpoint import load_model
+
+    return load_model(path)
+
+
+def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
+    """One episode in a fresh headless world (``model``: the condition's loaded model)."""
+    from ifagent_ros.core.control.teleop import TeleopMapper
+    from ifagent_ros.core.language.parser import CorrectionParser
+    from ifagent_ros.core.latent_actions.controller import SharedAutonomyController
+    from ifagent_ros.sim.arm_env import TabletopArmEnv
+
+    wall0 = time.perf_counter()
+    rng = np.random.default_rng(spec.seed)
+    task = sample_task(spec.task, rng, spec.split)
+    interface = spec.condition.interface
+    user = user_for(task, interface, corrections=spec.condition.corrections, split=spec.split,
+                    config=spec.user, seed=spec.seed)
+    parser = CorrectionParser()
+    env = TabletopArmEnv()
+    try:
+        obs = env.reset(seed=spec.seed)
+        start_objects = obs.objects
+        mapper = TeleopMapper() if interface == "teleop" else None
+        ctl = None
+        if mapper is None:
+            ctl = SharedAutonomyController(model=model, forward_kinematics=env.kin.ee_pose)
+            ctl.on_instruction(task.text, obs.time)
+        dt = 1.0 / spec.user.rate_hz
+        deadman = user.layout.deadman
+        effort = 0.0
+        mode_switches = 0
+        interventions: dict[str, int] = {}
+        step_us: list[float] = []
+        moving_steps = latent_steps = 0
+        previous = None
+        t_success: float | None = None
+        end = "timeout"
+        still_since, still_at = 0.0, np.asarray(obs.ee_position).copy()
+        while obs.time < spec.timeout_s:
+            now = obs.time
+            user.observe(obs)
+            out = user.step(now)
+            if out.speech and ctl is not None:
+                c = parser.parse(out.speech, previous=previous, stamp=now)
+                ctl.on_correction(c, now)
+                previous = c if c.type in ("direction", "rotation") else previous
+            gripper = None
+            if mapper is not None:
+                t0 = time.perf_counter()
+                t_out = mapper.update(out.axes, out.buttons, now)
+                step_us.append((time.perf_counter() - t0) * 1e6)
+                twist = np.array([*t_out.linear, *t_out.angular])
+                mode_switches += int(t_out.mode_changed)
+                if t_out.gripper_width is not None:
+                    gripper = "open" if t_out.gripper_width > 0.04 else "close"
+                user.observe_status({"teleop_mode": t_out.mode.value, "stamp": now})
+            else:
+                assert ctl is not None
+                ctl.on_joy(out.axes, out.buttons, now)
+                ctl.on_joint_state(obs.q, now, obs.gripper_width)
+                ctl.on_objects({k: o.position for k, o in obs.objects.items()}, now, now)
+                t0 = time.perf_counter()
+                c_out = ctl.step(now)
+                step_us.append((time.perf_counter() - t0) * 1e6)
+                twist, gripper = c_out.twist, c_out.gripper
+                if np.any(twist):
+                    moving_steps += 1
+                    latent_steps += int(c_out.status["mode"] in ("latent", "policy"))
+            held = bool(out.buttons[deadman])
+            if not held:
+                twist = np.zeros(6)  # the executor's deadman
+            effort += math.hypot(out.axes[user.layout.axis_x], out.axes[user.layout.axis_y]) \
+                * dt * held
+            info = env.step(twist, gripper, duration=dt)
+            for k, v in info.interventions.items():
+                interventions[k] = interventions.get(k, 0) + v
+            obs = env.observe()
+            if task.success(obs.objects, start_objects, obs.gripper_width, obs.ee_position):
+                t_success, end = obs.time, "success"
+                break
+            if float(np.linalg.norm(obs.ee_position - still_at)) > 0.005:
+                still_since, still_at = obs.time, np.asarray(obs.ee_position).copy()
+            elif obs.time - still_since > spec.give_up_s:
+                end = "gave_up"
+                break
+            if user.done and obs.time - still_since > 2.0:
+                end = "user_done"
+                break
+        fallbacks = dict(ctl.fallbacks) if ctl is not None else {}
+        return EpisodeResult(
+            spec.condition.name, spec.task, spec.index, spec.seed, task.text,
+            t_success is not None, end, round(obs.time, 3),
+            None if t_success is None else round(t_success, 3), round(effort, 3),
+            user.counts["corrections"], list(user.said), user.counts["reverts"],
+            user.counts["probes"], user.counts["presses"], mode_switches,
+            sum(interventions.values()), interventions, user.counts["regrasps"],
+            round(latent_steps / moving_steps, 4) if moving_steps else 0.0, fallbacks,
+            step_us, round(time.perf_counter() - wall0, 2))
+    finally:
+        env.close()
+
+
+# ---------------------------------------------------------------------- many episodes
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(loader: ModelLoader) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    _WORKER["loader"] = loader
+    _WORKER["models"] = {}
+
+
+def _model_for(path: str | None) -> Any:
+    if path is None:
+        return None
+    models = _WORKER.setdefault("models", {})
+    if path not in models:
+        models[path] = _WORKER.get("loader", _default_loader)(path)
+    return models[path]
+
+
+def _run_one(spec: EpisodeSpec) -> EpisodeResult:
+    return run_episode(spec, _model_for(spec.model_path))
+
+
+def run_episodes(specs: Sequence[EpisodeSpec], workers: int = 2,
+                 loader: ModelLoader = _default_loader,
+                 progress: Callable[[EpisodeResult, int, int], None] | None = None,
+                 ) -> list[EpisodeResult]:  # fmt: skip
+    """All ``specs``; ``workers`` <= 1 runs here (``loader`` may then be any callable),
+    otherwise in spawned processes (``loader`` must be picklable). Results in spec order."""
+    results: list[EpisodeResult] = []
+    order = {(s.condition.name, s.task, s.index): i for i, s in enumerate(specs)}
+    if workers <= 1:
+        _init_worker(loader)
+        for spec in specs:
+            results.append(_run_one(spec))
+            if progress:
+                progress(results[-1], len(results), len(specs))
+    else:
+        # Interleave conditions so that slow (failing) ones do not all land at the end.
+        queue = sorted(specs, key=lambda s: (s.index, s.task, s.condition.name))
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(loader,)) as pool:
+            for res in pool.imap_unordered(_run_one, queue):
+                results.append(res)
+                if progress:
+                    progress(res, len(results), len(specs))
+    results.sort(key=lambda r: order[(r.condition, r.task, r.index)])
+    return results
+
+
+def missing_models(conditions: Iterable[Condition], models_dir: str | Path
+                   ) -> dict[str, str]:  # fmt: skip
+    """condition -> why it cannot run (its checkpoint is missing), with the command to fix it."""
+    out = {}
+    for cond in conditions:
+        if cond.model_file is None:
+            continue
+        path = Path(models_dir) / cond.model_file
+        if not path.is_file():
+            kind = Path(cond.model_file).stem
+            out[cond.name] = (f"{path} not found: train it with `ifagent train --model {kind} "
+                              f"--out {models_dir}` (after `ifagent collect`)")
+    return out
+
+
+def model_timings(conditions: Iterable[Condition], models_dir: str | Path,
+                  loader: ModelLoader = _default_loader) -> dict[str, Mapping[str, Any]]:
+    """Per-step inference time of each condition's model (``checkpoint.inference_timing``)."""
+    from ifagent_ros.core.latent_actions.checkpoint import inference_timing
+    from ifagent_ros.core.latent_actions.runtime import LoadedModel
+
+    out: dict[str, Mapping[str, Any]] = {}
+    for cond in conditions:
+        if cond.model_file is None:
+            continue
+        model = loader(str(Path(models_dir) / cond.model_file))
+        if isinstance(model, LoadedModel):
+            out[cond.name] = inference_timing(model)
+    return out

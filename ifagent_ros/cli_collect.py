@@ -1,0 +1,350 @@
+"""`ifagent collect`: scripted demonstrations of the tabletop tasks -> a shared-autonomy dataset.
+
+    ifagent collect --out data/shared_autonomy                       # 45 demos/task, 20/primitive
+    ifagent collect --out /tmp/ds --demos-per-task 2 --tasks push stack --no-mcap --json
+
+For each task family the scripted expert (``core/latent_actions/expert.py``) runs at 10 Hz in
+:class:`~ifagent_ros.sim.arm_env.TabletopArmEnv` (the real executor and safety filter) with
+object layouts from consecutive seeds; a demo is kept only when the task's physical success check
+passes (failures are counted, and another seed is tried, up to 3x the demos asked for). Then, per
+correction primitive, short segments (1-2 s) start from a mid-task pose (the expert of a random
+task run for a random number of steps) and hold the primitive; a segment is kept when the arm
+really moved that way. Demos go through ``DatasetWriter`` (``index.json`` + ``demos/*.npz``);
+the first kept demo of each task also goes to an MCAP bag ``mcap/<task>/`` for inspection.
+Exit code 2 for bad arguments or an output folder that already holds a dataset (``--force``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("ifagent.collect")
+
+RATE_HZ = 10.0
+SETTLE_STEPS = 5  # 0.5 s at rest before judging success
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ifagent_ros.core.latent_actions.tasks import PRIMITIVES, TASK_FAMILIES
+
+    parser.add_argument("--out", default="data/shared_autonomy", help="dataset folder")
+    parser.add_argument("--demos-per-task", type=int, default=45)
+    parser.add_argument("--corrections-per-primitive", type=int, default=20)
+    parser.add_argument("--tasks", nargs="+", choices=list(TASK_FAMILIES),
+                        default=list(TASK_FAMILIES), help="task families (default: all)")
+    parser.add_argument("--primitives", nargs="+", choices=list(PRIMITIVES),
+                        default=list(PRIMITIVES), help="correction primitives (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="base seed of layouts and params")
+    parser.add_argument("--heldout-phrasing-fraction", type=float, default=0.15,
+                        help="share of demos recorded with a held-out phrasing")
+    parser.add_argument("--xy-jitter", type=float, default=None,
+                        help="object placement jitter in metres (default: the scene's, 0.05)")
+    parser.add_argument("--max-steps", type=int, default=400, help="per task episode (10 Hz)")
+    parser.add_argument("--mcap", action=argparse.BooleanOptionalAction, default=True,
+                        help="write one MCAP bag per task under <out>/mcap/")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the index, demos/ and mcap/ of an existing dataset")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+
+
+@dataclass
+class Recording:
+    """One episode at 10 Hz: what the dataset stores plus what the MCAP bag shows."""
+
+    states: list[np.ndarray] = field(default_factory=list)
+    actions: list[np.ndarray] = field(default_factory=list)
+    gripper_close: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    q: list[np.ndarray] = field(default_factory=list)
+    gripper_width: list[float] = field(default_factory=list)
+    twists: list[np.ndarray] = field(default_factory=list)
+    poses: list[list[dict[str, Any]]] = field(default_factory=list)
+    interventions: dict[str, int] = field(default_factory=dict)
+
+    def add(self, env: Any, obs: Any, action: np.ndarray, twist: np.ndarray, close: bool,
+            keep_poses: bool) -> None:
+        self.states.append(env.state_vector(obs))
+        self.actions.append(np.asarray(action, dtype=np.float32))
+        self.gripper_close.append(1.0 if close else 0.0)
+        self.times.append(float(obs.time))
+        self.q.append(np.asarray(obs.q, dtype=float))
+        self.gripper_width.append(float(obs.gripper_width))
+        self.twists.append(np.asarray(twist, dtype=float))
+        if keep_poses:
+            self.poses.append(env.object_poses())
+
+    def count(self, interventions: dict[str, int]) -> None:
+        for k, v in interventions.items():
+            self.interventions[k] = self.interventions.get(k, 0) + v
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+def run_task_episode(env: Any, task: Any, seed: int, max_steps: int,
+                     keep_poses: bool = False) -> tuple[Recording, bool]:
+    """The expert performs ``task`` from layout ``seed``; (recording, physical success)."""
+    from ifagent_ros.core.latent_actions.expert import ScriptedExpert
+
+    scale = env_action_scale()
+    obs = env.reset(seed)
+    start = obs.objects
+    expert = ScriptedExpert(task)
+    rec = Recording()
+    for _ in range(max_steps):
+        act = expert.act(obs)
+        if act.done:
+            break
+        twist = scale.to_twist(act.action)
+        rec.add(env, obs, act.action, twist, act.gripper == "close", keep_poses)
+        rec.count(env.step(twist, act.gripper, 1.0 / RATE_HZ).interventions)
+        obs = env.observe()
+    else:
+        return rec, False
+    for _ in range(SETTLE_STEPS):
+        env.step(np.zeros(6), None, 1.0 / RATE_HZ)
+    obs = env.observe()
+    return rec, task.success(obs.objects, start, obs.gripper_width, obs.ee_position)
+
+
+def run_correction_segment(env: Any, primitive: str, seed: int, rng: np.random.Generator,
+                           tasks: list[str]) -> tuple[Recording, bool]:
+    """From a mid-task pose (the expert of a random task, run a random while), hold
+    ``primitive`` for 1-2 s. Kept (True) when the arm moved at least half the commanded way."""
+    from ifagent_ros.core.latent_actions.expert import (
+        ScriptedExpert,
+        correction_actions,
+        plan_correction,
+        rotation_vector,
+    )
+    from ifagent_ros.core.latent_actions.tasks import PRIMITIVES, sample_task
+
+    scale = env_action_scale()
+    task = sample_task(tasks[int(rng.integers(len(tasks)))], rng)
+    obs = env.reset(seed)
+    expert = ScriptedExpert(task)
+    gripper = "open"
+    plan = None
+    for _ in range(int(rng.integers(10, 70))):
+        act = expert.act(obs)
+        if act.done:
+            break
+        gripper = act.gripper
+        env.step(scale.to_twist(act.action), act.gripper, 1.0 / RATE_HZ)
+        obs = env.observe()
+    for _ in range(30):  # out of room that way: step back towards the middle and retry
+        plan = plan_correction(primitive, obs.ee_position, rng, RATE_HZ, scale)
+        if plan is not None:
+            break
+        toward = np.array([0.5, 0.0, 0.25]) - obs.ee_position
+        env.step(np.concatenate([0.1 * toward / np.linalg.norm(toward), np.zeros(3)]), None,
+                 1.0 / RATE_HZ)
+        obs = env.observe()
+    rec = Recording()
+    if plan is None:
+        return rec, False
+    steps, speed = plan
+    p0, r0 = obs.ee_position.copy(), obs.ee_rotation.copy()
+    for action in correction_actions(primitive, steps, speed):
+        twist = scale.to_twist(action)
+        rec.add(env, obs, action, twist, gripper == "close", False)
+        rec.count(env.step(twist, gripper, 1.0 / RATE_HZ).interventions)
+        obs = env.observe()
+    prim = PRIMITIVES[primitive]
+    axis = np.asarray(prim.axis)
+    if prim.kind == "direction":
+        moved, wanted = float((obs.ee_position - p0) @ axis), steps / RATE_HZ * speed * scale.linear
+    else:
+        moved = float(rotation_vector(obs.ee_rotation @ r0.T) @ axis)
+        wanted = steps / RATE_HZ * speed * scale.angular
+    return rec, moved >= 0.5 * wanted
+
+
+def env_action_scale() -> Any:
+    from ifagent_ros.core.latent_actions.state import ActionScale
+
+    return ActionScale()
+
+
+def _write_bag(path: Path, rec: Recording, text: str, joint_names: list[str]) -> None:
+    from ifagent_ros.core.recording import BagWriter, jazzy_typestore, make_qos
+    from ifagent_ros.core.schemas import GroundTruth, ObjectPose
+
+    store = jazzy_typestore()
+    t = store.types
+
+    def header(sec: float) -> Any:
+        ns = int(round(sec * 1e9))
+        return t["std_msgs/msg/Header"](
+            stamp=t["builtin_interfaces/msg/Time"](sec=ns // 10**9, nanosec=ns % 10**9),
+            frame_id="base_link")
+
+    def vec(v: np.ndarray) -> Any:
+        return t["geometry_msgs/msg/Vector3"](x=float(v[0]), y=float(v[1]), z=float(v[2]))
+
+    def put(bag: BagWriter, topic: str, msgtype: str, msg: Any, sec: float) -> None:
+        bag.write(topic, msgtype, store.serialize_cdr(msg, msgtype), int(round(sec * 1e9)))
+
+    offset = 1.0  # stamps start at 1 s: a zero stamp reads as "unset" in ROS tools
+    with BagWriter(path) as bag:
+        bag.add_topic("/ifagent/instruction", "std_msgs/msg/String", [make_qos()])
+        put(bag, "/ifagent/instruction", "std_msgs/msg/String",
+            t["std_msgs/msg/String"](data=text), offset)
+        for k, sec in enumerate(np.asarray(rec.times) + offset):
+            finger = rec.gripper_width[k] / 2.0  # as sim_node: two finger joints, metres each
+            q = np.concatenate([rec.q[k], [finger, finger]]).astype(np.float64)
+            put(bag, "/joint_states", "sensor_msgs/msg/JointState", t["sensor_msgs/msg/JointState"](
+                header=header(sec), name=joint_names, position=q, velocity=np.zeros(0),
+                effort=np.zeros(0)), sec)
+            put(bag, "/ifagent/ee_twist_cmd", "geometry_msgs/msg/TwistStamped",
+                t["geometry_msgs/msg/TwistStamped"](header=header(sec), twist=t[
+                    "geometry_msgs/msg/Twist"](linear=vec(rec.twists[k][:3]),
+                                               angular=vec(rec.twists[k][3:]))), sec)
+            if k < len(rec.poses):
+                gt = GroundTruth(stamp=float(sec),
+                                 objects=[ObjectPose(**o) for o in rec.poses[k]])
+                put(bag, "/sim/ground_truth", "std_msgs/msg/String",
+                    t["std_msgs/msg/String"](data=gt.model_dump_json()), sec)
+
+
+def _prepare_out(out: Path, force: bool) -> str | None:
+    from ifagent_ros.core.latent_actions.dataset import DEMO_DIR, INDEX_FILE
+
+    existing = [out / n for n in (INDEX_FILE, DEMO_DIR, "mcap") if (out / n).exists()]
+    if existing and not force:
+        return (f"{out} already holds a dataset ({', '.join(p.name for p in existing)}); "
+                "pass --force to replace it or choose another --out")
+    for path in existing:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ifagent_ros.core.latent_actions.dataset import DatasetMeta, DatasetWriter, label_alpha
+    from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS, STATE_DIM
+    from ifagent_ros.core.latent_actions.tasks import (
+        PRIMITIVES,
+        dataset_phrasings,
+        sample_task,
+    )
+    from ifagent_ros.sim.arm_env import ArmEnvConfig, TabletopArmEnv
+    from ifagent_ros.sim.tabletop import ARM_JOINT_NAMES, FINGER_JOINT_NAMES
+
+    if args.demos_per_task < 0 or args.corrections_per_primitive < 0 or args.max_steps < 1 \
+            or not 0.0 <= args.heldout_phrasing_fraction <= 1.0 \
+            or (args.xy_jitter is not None and not 0.0 <= args.xy_jitter <= 0.15):
+        print("ifagent collect: counts must be >= 0, --max-steps >= 1, "
+              "--heldout-phrasing-fraction in [0, 1] and --xy-jitter in [0, 0.15] m",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    problem = _prepare_out(out, args.force)
+    if problem:
+        print(f"ifagent collect: {problem}", file=sys.stderr)
+        return 2
+    t_start = time.perf_counter()
+    meta = DatasetMeta(object_ids=DEFAULT_OBJECT_IDS, state_dim=STATE_DIM,
+                       action_rate_hz=RATE_HZ, action_scale=env_action_scale(),
+                       scene="tabletop_default" + ("" if args.xy_jitter is None
+                                                   else f" (xy jitter {args.xy_jitter} m)"),
+                       phrasings=dataset_phrasings())
+    figures: dict[str, Any] = {"out": str(out), "tasks": {}, "corrections": {}}
+    env_config = ArmEnvConfig(xy_jitter=args.xy_jitter)
+    with TabletopArmEnv(env_config) as env, DatasetWriter(out, meta) as writer:
+        for fi, family in enumerate(args.tasks):
+            t0, kept, tried, steps, bag_written = time.perf_counter(), 0, 0, 0, False
+            no_layout = 0
+            inter: dict[str, int] = {}
+            while kept < args.demos_per_task and tried < 3 * args.demos_per_task:
+                seed = args.seed * 10_000 + tried
+                rng = np.random.default_rng([args.seed, fi, tried])
+                split = "heldout" if rng.random() < args.heldout_phrasing_fraction else "train"
+                task = sample_task(family, rng, split)
+                want_bag = args.mcap and not bag_written
+                tried += 1
+                try:
+                    rec, ok = run_task_episode(env, task, seed, args.max_steps, want_bag)
+                except ValueError as err:  # no valid object layout for this seed and jitter
+                    log.warning("%s seed %d: %s; skipped", family, seed, err)
+                    no_layout += 1
+                    continue
+                if not ok:
+                    log.info("%s seed %d: expert failed (%d steps); not kept", family, seed,
+                             len(rec))
+                    continue
+                kept += 1
+                steps += len(rec)
+                for k, v in rec.interventions.items():
+                    inter[k] = inter.get(k, 0) + v
+                writer.add_demo(np.stack(rec.states), np.stack(rec.actions),
+                                np.asarray(rec.gripper_close, dtype=np.float32), family, "task",
+                                task.text, task.split, 1.0, seed, task.params)
+                if want_bag:
+                    _write_bag(out / "mcap" / family, rec, task.text,
+                               [*ARM_JOINT_NAMES, *FINGER_JOINT_NAMES])
+                    bag_written = True
+            episodes = tried - no_layout
+            row = {"kept": kept, "tried": episodes, "no_layout": no_layout,
+                   "success_rate": kept / episodes if episodes else 0.0, "steps": steps,
+                   "wall_s": round(time.perf_counter() - t0, 1),
+                   "interventions": inter}
+            figures["tasks"][family] = row
+            print(f"{family:17s} expert success {kept}/{episodes} "
+                  f"({100 * row['success_rate']:.0f} %)"
+                  f", kept {kept}, {steps} steps, {row['wall_s']:.0f} s", flush=True)
+        for pi, primitive in enumerate(args.primitives):
+            t0, kept, tried, steps = time.perf_counter(), 0, 0, 0
+            spread = max(args.demos_per_task, 1) / max(args.corrections_per_primitive, 1)
+            while kept < args.corrections_per_primitive \
+                    and tried < 3 * args.corrections_per_primitive:
+                # Layout seeds spread over the task seeds: held-out layouts include corrections.
+                seed = args.seed * 10_000 + int(kept * spread)
+                rng = np.random.default_rng([args.seed, 100 + pi, tried])
+                tried += 1
+                try:
+                    rec, ok = run_correction_segment(env, primitive, seed, rng, list(args.tasks))
+                except ValueError as err:
+                    log.warning("%s seed %d: %s; skipped", primitive, seed, err)
+                    continue
+                if not ok:
+                    continue
+                split = "heldout" if rng.random() < args.heldout_phrasing_fraction else "train"
+                texts = PRIMITIVES[primitive].phrasings(split)  # type: ignore[arg-type]
+                text = texts[int(rng.integers(len(texts)))]
+                writer.add_demo(np.stack(rec.states), np.stack(rec.actions),
+                                np.asarray(rec.gripper_close, dtype=np.float32), primitive,
+                                "correction", text, split, label_alpha(text, "correction"),
+                                seed, {})
+                kept += 1
+                steps += len(rec)
+            figures["corrections"][primitive] = {"kept": kept, "tried": tried, "steps": steps,
+                                                 "wall_s": round(time.perf_counter() - t0, 1)}
+        index = writer.close()
+        sim_seconds = env.simulated_s  # everything simulated, correction lead-ins included
+    wall = time.perf_counter() - t_start
+    demos = sum(r["kept"] for r in figures["tasks"].values()) + sum(
+        r["kept"] for r in figures["corrections"].values())
+    corr = figures["corrections"]
+    print(f"corrections: {sum(r['kept'] for r in corr.values())} segments kept of "
+          f"{sum(r['tried'] for r in corr.values())} tried over {len(corr)} primitives")
+    figures.update(index=str(index), demos=demos, wall_s=round(wall, 1),
+                   sim_s=round(sim_seconds, 1), real_time_factor=round(sim_seconds / wall, 2))
+    print(f"wrote {demos} demos to {index} in {wall:.0f} s "
+          f"({sim_seconds:.0f} s simulated, {sim_seconds / wall:.1f}x real time)")
+    if args.json:
+        print(json.dumps(figures))
+    return 0

@@ -1,0 +1,239 @@
+"""base_executor_node: the only node that commands the mobile base, ``/ifagent/nav/plan`` ->
+``/cmd_vel`` (the sim's stand-in for Nav2's controller server).
+
+Thin plumbing around :class:`~ifagent_ros.core.control.base_executor.BaseExecutorCore`: it
+follows the newest ``nav_msgs/Path`` (``follow: plan``; an empty path stops the base) or the
+newest ``/goal_pose`` as a straight line (``follow: goal``) with the local controller, on
+``/odom``, slowing and stopping for obstacles seen in the depth image (``/camera/depth/image_raw``
++ its camera_info; the camera's mount in base_link is a parameter, as there is no tf here).
+Like executor_node it latches ``/ifagent/estop`` (zero ``/cmd_vel`` until
+``/ifagent/base_executor/reset_estop``), stops on stale odometry or stale depth, and runs on the
+steady clock so a simulator that stops publishing cannot stop it from braking.
+
+Paths are taken to be in the odometry frame: in sim ``odom`` == ``map`` (odometry starts at the
+true pose); a real base uses Nav2 instead of this node, which transforms ``map`` goals itself.
+A separate node (not a section of executor_node) because the arm executor's loop runs at
+500 Hz on joint states and kinematics the base does not have; both obey the same e-stop topic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+from geometry_msgs.msg import PoseStamped, Twist
+from nav_msgs.msg import Odometry, Path
+from rclpy.clock import Clock, ClockType
+from rclpy.context import Context
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Bool, String
+from std_srvs.srv import Trigger
+
+from ifagent_ros.core.control.base_executor import (
+    BaseExecutorConfig,
+    BaseExecutorCore,
+    camera_in_base,
+)
+from ifagent_ros.core.schemas import BaseExecutorStatus
+from ifagent_ros.core.vln.local_controller import LocalControllerConfig, depth_to_obstacle_points
+from ifagent_ros.nodes.node_main import run_node
+
+ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+_DEFAULTS: dict[str, Any] = {
+    "follow": "plan", "control_rate_hz": 20.0, "status_rate_hz": 5.0,
+    "odom_timeout_s": 0.5, "obstacle_timeout_s": 1.0, "require_obstacles": True,
+    "idle_zero_s": 1.0, "frames": ["map", "odom"],
+    "obstacles.enabled": True, "obstacles.camera_position": [0.116, 0.0, 1.0],
+    "obstacles.camera_pitch_deg": 0.0, "obstacles.min_height": 0.03,
+    "obstacles.max_height": 1.6, "obstacles.max_range": 3.0, "obstacles.stride": 4,
+    "topics.plan": "/ifagent/nav/plan", "topics.goal": "/goal_pose", "topics.odom": "/odom",
+    "topics.cmd_vel": "/cmd_vel", "topics.depth": "/camera/depth/image_raw",
+    "topics.depth_info": "/camera/depth/camera_info", "topics.estop": "/ifagent/estop",
+    "topics.status": "/ifagent/base_executor/status",
+    "topics.reset_estop_service": "/ifagent/base_executor/reset_estop",
+}
+# LocalControllerConfig fields are parameters "controller.<field>".
+_CONTROLLER_DEFAULTS = {f"controller.{k}": v for k, v in LocalControllerConfig().__dict__.items()}
+
+
+class BaseExecutorNode(Node):
+    def __init__(self, *, context: Context | None = None,
+                 parameter_overrides: list[Parameter] | None = None,
+                 node_name: str = "base_executor_node") -> None:
+        super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
+        self._closed = False
+        p = {k: self.declare_parameter(k, v).value
+             for k, v in {**_DEFAULTS, **_CONTROLLER_DEFAULTS}.items()}
+        ctl = LocalControllerConfig(**{k.split(".", 1)[1]: float(p[k])
+                                       for k in _CONTROLLER_DEFAULTS})
+        self.config = BaseExecutorConfig(
+            control_rate_hz=float(p["control_rate_hz"]), odom_timeout_s=float(p["odom_timeout_s"]),
+            obstacle_timeout_s=float(p["obstacle_timeout_s"]),
+            require_obstacles=bool(p["require_obstacles"]) and bool(p["obstacles.enabled"]),
+            controller=ctl)
+        self.core = BaseExecutorCore(self.config)
+        if p["follow"] not in ("plan", "goal"):
+            raise ValueError(f"parameter follow must be 'plan' or 'goal', got {p['follow']!r}")
+        self.frames = set(p["frames"])
+        self.cam_T = camera_in_base(p["obstacles.camera_position"],
+                                    math.radians(float(p["obstacles.camera_pitch_deg"])))
+        self.obstacle_args = dict(min_height=float(p["obstacles.min_height"]),
+                                  max_height=float(p["obstacles.max_height"]),
+                                  max_range=float(p["obstacles.max_range"]),
+                                  stride=int(p["obstacles.stride"]))
+        self.idle_zero_s = float(p["idle_zero_s"])
+        self._k: np.ndarray | None = None
+        self._moving_until = 0.0  # keep publishing zeros until then after a stop
+        self.sent: list[tuple[float, float]] = []  # last commands (tests, benchmarks)
+        self._cmd_pub = self.create_publisher(Twist, p["topics.cmd_vel"], 10)
+        self._status_pub = self.create_publisher(String, p["topics.status"], 10)
+        if p["follow"] == "plan":
+            self.create_subscription(Path, p["topics.plan"], self._on_plan, 10)
+        else:
+            self.create_subscription(PoseStamped, p["topics.goal"], self._on_goal, 10)
+        self.create_subscription(Odometry, p["topics.odom"], self._on_odom, 20)
+        if p["obstacles.enabled"]:
+            self.create_subscription(Image, p["topics.depth"], self._on_depth, 2)
+            self.create_subscription(CameraInfo, p["topics.depth_info"], self._on_info, 2)
+        self.create_subscription(Bool, p["topics.estop"], self._on_estop, ESTOP_QOS)
+        self._reset_service = p["topics.reset_estop_service"]
+        self.create_service(Trigger, self._reset_service, self._on_reset_estop)
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._timer = self.create_timer(self.config.dt, self._on_timer, clock=steady)
+        self._status_timer = self.create_timer(1.0 / float(p["status_rate_hz"]),
+                                               self._publish_status, clock=steady)
+        self.get_logger().info(f"base executor up: follows {p['follow']}, "
+                               f"{self.config.control_rate_hz:.0f} Hz, obstacles "
+                               f"{'required' if self.config.require_obstacles else 'optional'}")
+
+    def _warn(self, reason: str | None) -> None:
+        if reason:
+            self.get_logger().warning(reason, throttle_duration_sec=1.0)
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_plan(self, msg: Path) -> None:
+        if self._closed:
+            return
+        if msg.poses and msg.header.frame_id not in self.frames:
+            self._warn(self.core.reject(f"path rejected: frame {msg.header.frame_id!r} is not "
+                                         f"one of {sorted(self.frames)}; stopping"))
+            self.core.on_path([])
+            return
+        self._warn(self.core.on_path([(ps.pose.position.x, ps.pose.position.y)
+                                      for ps in msg.poses]))
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        if self._closed:
+            return
+        if msg.header.frame_id not in self.frames:
+            self._warn(self.core.reject(f"goal rejected: frame {msg.header.frame_id!r}"))
+            self.core.on_path([])
+            return
+        self._warn(self.core.on_path([(msg.pose.position.x, msg.pose.position.y)]))
+
+    def _on_odom(self, msg: Odometry) -> None:
+        if self._closed:
+            return
+        q = msg.pose.pose.orientation
+        yaw = math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+        self._warn(self.core.on_odometry(msg.pose.pose.position.x, msg.pose.pose.position.y, yaw,
+                                         time.monotonic()))
+
+    def _on_info(self, msg: CameraInfo) -> None:
+        k = np.array(msg.k, dtype=float).reshape(3, 3)
+        if np.isfinite(k).all() and k[0, 0] > 0 and k[1, 1] > 0:
+            self._k = k
+
+    def _on_depth(self, msg: Image) -> None:
+        if self._closed or self._k is None:
+            return
+        if msg.encoding != "32FC1" or msg.step != msg.width * 4:
+            self._warn(self.core.reject(f"depth rejected: encoding {msg.encoding!r} "
+                                         "(need 32FC1, unpadded)"))
+            return
+        dtype = ">f4" if msg.is_bigendian else "<f4"
+        depth = np.frombuffer(bytes(msg.data), dtype=dtype).reshape(msg.height, msg.width)
+        try:
+            pts = depth_to_obstacle_points(depth, self._k, self.cam_T, **self.obstacle_args)
+        except ValueError as err:
+            self._warn(self.core.reject(f"depth rejected: {err}"))
+            return
+        self._warn(self.core.on_obstacles(pts, time.monotonic()))
+
+    def _on_estop(self, msg: Bool) -> None:
+        if self._closed:
+            return
+        was = self.core.estop_latched
+        self.core.on_estop(bool(msg.data))
+        if self.core.estop_latched and not was:
+            self.get_logger().error(f"E-STOP latched: base stopped; publish False, then call "
+                                    f"{self._reset_service} to clear")
+            self._on_timer()
+
+    def _on_reset_estop(self, request: Trigger.Request,
+                        response: Trigger.Response) -> Trigger.Response:
+        response.success, response.message = self.core.reset_estop()
+        self.get_logger().info(f"reset_estop: {response.message}")
+        return response
+
+    def _on_timer(self) -> None:
+        if self._closed:
+            return
+        now = time.monotonic()
+        out = self.core.step(now)
+        moving = out.v != 0.0 or out.w != 0.0
+        if moving:
+            self._moving_until = now + self.idle_zero_s
+        # Zeros go out for a while after a stop (and always under e-stop), then the node is
+        # quiet so it does not fight another /cmd_vel source (a joystick) while idle.
+        if moving or now < self._moving_until or out.mode == "estop":
+            msg = Twist()
+            msg.linear.x, msg.angular.z = out.v, out.w
+            self._cmd_pub.publish(msg)
+            self.sent = [*self.sent[-199:], (out.v, out.w)]
+
+    def _publish_status(self) -> None:
+        if self._closed:
+            return
+        core, last = self.core, self.core.last
+        o = last.output
+
+        def finite(x: float | None) -> float | None:
+            return float(x) if x is not None and math.isfinite(x) else None
+
+        status = BaseExecutorStatus(
+            stamp=self.get_clock().now().nanoseconds * 1e-9, mode=last.mode,  # type: ignore
+            reason=last.reason, estop_latched=core.estop_latched, v=last.v, w=last.w,
+            path_points=len(core.controller.path),
+            distance_to_goal=finite(o.distance_to_goal) if o else None,
+            cross_track_error=finite(o.cross_track_error) if o else None,
+            free_distance=finite(o.free_distance) if o else None,
+            obstacle_points=len(core.obstacles_odom), rejections=core.rejections,
+            last_rejection=core.last_rejection)
+        self._status_pub.publish(String(data=status.model_dump_json()))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._cmd_pub.publish(Twist())  # a last zero: stop now rather than on the timeout
+        except Exception:  # context already shut down
+            pass
+
+
+NODE_CLASS = BaseExecutorNode
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(BaseExecutorNode, args)
+
+
+if __name__ == "__main__":
+    main()

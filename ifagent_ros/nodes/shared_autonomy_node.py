@@ -1,0 +1,290 @@
+"""shared_autonomy_node (LILAC): ``/joy`` + language -> ``/ifagent/ee_twist_cmd``.
+
+Thin wrapper around :class:`ifagent_ros.core.latent_actions.controller.SharedAutonomyController`:
+
+- subscribes ``/joy`` (sensor_msgs/Joy), ``/ifagent/instruction`` (std_msgs/String, plain text),
+  ``/ifagent/correction`` (String, JSON ``Correction``), ``/joint_states`` (the arm joints picked
+  by name; the gripper opening = the sum of the finger joints) and ``/ifagent/objects`` (String,
+  JSON ``ObjectList``; a ``GroundTruth`` from ``/sim/ground_truth`` is accepted too);
+- publishes ``TwistStamped`` (frame ``base_link``) at ``control_rate_hz`` from a timer while
+  ``/joy`` is alive (zero twists included, as teleop_node publishes one per Joy message; once
+  the pad goes silent, one last zero and then nothing, so the executor's watchdog brakes),
+  ``std_msgs/Float64`` gripper widths on ``/gripper/command`` (as teleop_node), and a JSON
+  ``SharedAutonomyStatus`` (transient-local) at ``status_rate_hz`` and on every change.
+
+``model_path: ''`` runs plain end-effector teleop (mode switching, as teleop_node); a model
+file that does not load does the same, and the status says why. The deadman is the executor's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from geometry_msgs.msg import TwistStamped
+from pydantic import ValidationError
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.context import Context
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import JointState, Joy
+from std_msgs.msg import Float64, String
+
+from ifagent_ros.core.latent_actions.controller import (
+    ForwardKinematics,
+    SharedAutonomyConfig,
+    SharedAutonomyController,
+)
+from ifagent_ros.core.latent_actions.interface import ActionModel, ModelFileError
+from ifagent_ros.core.schemas import Correction, GroundTruth, ObjectList, SharedAutonomyStatus
+from ifagent_ros.nodes.node_main import run_node
+
+# ROS parameter name -> SharedAutonomyConfig field. Every config field is a parameter.
+CONFIG_PARAMETERS: dict[str, str] = {
+    "axes.x": "axis_x",
+    "axes.y": "axis_y",
+    "signs.x": "sign_x",
+    "signs.y": "sign_y",
+    "expected_axes": "expected_axes",
+    "expected_buttons": "expected_buttons",
+    "axis_limit": "axis_limit",
+    "deadband": "deadband",
+    "buttons.gripper_close": "button_gripper_close",
+    "buttons.gripper_open": "button_gripper_open",
+    "buttons.undo": "button_undo",
+    "buttons.reset": "button_reset",
+    "buttons.teleop_mode": "button_teleop_mode",
+    "teleop_right_stick": "teleop_right_stick",
+    "max_linear_speed": "max_linear_speed",
+    "max_angular_speed": "max_angular_speed",
+    "action_scale.linear": "action_scale_linear",
+    "action_scale.angular": "action_scale_angular",
+    "speed_scale.min": "min_speed_scale",
+    "speed_scale.max": "max_speed_scale",
+    "timeouts.joy_s": "joy_timeout_s",
+    "timeouts.joint_states_s": "joint_state_timeout_s",
+    "timeouts.objects_s": "objects_timeout_s",
+    "pinned.seconds": "pinned_s",
+    "pinned.level": "pinned_level",
+    "pinned.tolerance": "pinned_tolerance",
+    "novelty_threshold": "novelty_threshold",
+    "shaping.weight_small": "shaping_weight_small",
+    "shaping.weight_medium": "shaping_weight_medium",
+    "shaping.weight_large": "shaping_weight_large",
+    "shaping.timeout_s": "shaping_timeout_s",
+    "model_retry_s": "model_retry_s",
+    "policy_close_threshold": "policy_close_threshold",
+    "gripper.open_width": "gripper_open_width",
+}
+
+PARAMETERS: dict[str, Any] = {
+    "model_path": "",  # '' = end-effector teleop only
+    "device": "cpu",  # the sentence encoder's device: cpu | cuda | auto (inference is numpy)
+    "control_rate_hz": 100.0,
+    "status_rate_hz": 5.0,
+    "frame_id": "base_link",
+    "gripper.closed_width": 0.0,
+    "arm.joint_names": [f"panda_joint{i}" for i in range(1, 8)],
+    "gripper.joint_names": ["panda_finger_joint1", "panda_finger_joint2"],
+    "joy_topic": "/joy",
+    "instruction_topic": "/ifagent/instruction",
+    "correction_topic": "/ifagent/correction",
+    "joint_states_topic": "/joint_states",
+    "objects_topic": "/ifagent/objects",
+    "twist_topic": "/ifagent/ee_twist_cmd",
+    "gripper_topic": "/gripper/command",
+    "status_topic": "/ifagent/shared_autonomy/status",
+}
+
+STATUS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+def load_action_model(path: str, device: str) -> tuple[ActionModel | None, str | None]:
+    """(model, None), or (None, why) when ``path`` is empty or the file does not load."""
+    if not path:
+        return None, "no model_path: end-effector teleop"
+    try:
+        from ifagent_ros.core.latent_actions.checkpoint import load_model
+
+        model = load_model(path)
+    except ModelFileError as exc:
+        return None, f"model file error: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any load failure degrades to teleop
+        return None, f"cannot load model {path}: {type(exc).__name__}: {exc}"
+    if device != "cpu":
+        try:
+            import torch
+
+            from ifagent_ros.core.latent_actions.encoders import make_encoder
+
+            if device == "auto":
+                device = "cuda" if torch.cuda.is_available() else "cpu"
+            encoder = getattr(model, "encoder", None)
+            if device != "cpu" and encoder is not None:
+                model.encoder = make_encoder(encoder.name, device=device)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the CPU encoder already works
+            pass
+    return model, None
+
+
+class SharedAutonomyNode(Node):
+    def __init__(self, *, context: Context | None = None,
+                 parameter_overrides: list[Parameter] | None = None,
+                 node_name: str = "shared_autonomy_node",
+                 model: ActionModel | None = None,
+                 forward_kinematics: ForwardKinematics | None = None) -> None:  # fmt: skip
+        super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
+        dyn = ParameterDescriptor(dynamic_typing=True)
+        par = {n: self.declare_parameter(n, d, dyn).value for n, d in PARAMETERS.items()}
+        config = self._read_config()
+        model_error = None
+        if model is None:
+            model, model_error = load_action_model(str(par["model_path"]), str(par["device"]))
+        self.controller = SharedAutonomyController(
+            config, model, model_error=model_error, forward_kinematics=forward_kinematics)
+        self._frame_id = str(par["frame_id"])
+        self._closed_width = float(par["gripper.closed_width"])
+        self._arm_names = [str(n) for n in par["arm.joint_names"]]
+        self._finger_names = [str(n) for n in par["gripper.joint_names"]]
+        self._joy_timeout = config.joy_timeout_s
+        self._last_joy: float | None = None
+        self._sent_final_zero = True
+        self.twists_sent = 0
+
+        self._twist_pub = self.create_publisher(TwistStamped, par["twist_topic"], 10)
+        self._gripper_pub = self.create_publisher(Float64, par["gripper_topic"], 10)
+        self._status_pub = self.create_publisher(String, par["status_topic"], STATUS_QOS)
+        self.create_subscription(Joy, par["joy_topic"], self._on_joy, 10)
+        self.create_subscription(String, par["instruction_topic"], self._on_instruction, 10)
+        self.create_subscription(String, par["correction_topic"], self._on_correction, 10)
+        self.create_subscription(JointState, par["joint_states_topic"], self._on_joint_state, 10)
+        self.create_subscription(String, par["objects_topic"], self._on_objects, 10)
+        self._last_status: dict[str, Any] | None = None
+        self.create_timer(1.0 / float(par["control_rate_hz"]), self._on_control)
+        rate = float(par["status_rate_hz"])
+        if rate > 0.0:
+            self.create_timer(1.0 / rate, self._publish_status)
+        ctl = self.controller
+        self.get_logger().info(
+            f"shared autonomy: model {ctl.model_name or 'none'} "
+            f"({getattr(ctl.model, 'kind', 'EE teleop')}), {par['joy_topic']} -> "
+            f"{par['twist_topic']} at {float(par['control_rate_hz']):g} Hz")
+        if model_error and par["model_path"]:
+            self.get_logger().error(model_error)
+
+    def _read_config(self) -> SharedAutonomyConfig:
+        defaults = SharedAutonomyConfig()
+        values: dict[str, Any] = {}
+        for param, field_name in CONFIG_PARAMETERS.items():
+            default = getattr(defaults, field_name)
+            if isinstance(default, float):
+                # YAML writes 1 for 1.0; accept ints for float parameters instead of failing.
+                values[field_name] = float(self.declare_parameter(
+                    param, default, ParameterDescriptor(dynamic_typing=True)).value)
+            else:
+                values[field_name] = self.declare_parameter(param, default).value
+        return SharedAutonomyConfig(**values)
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    # ------------------------------------------------------------------ inputs
+    def _on_joy(self, msg: Joy) -> None:
+        now = self._now()
+        self._last_joy = now
+        self.controller.on_joy(list(msg.axes), list(msg.buttons), now)
+
+    def _on_instruction(self, msg: String) -> None:
+        self.controller.on_instruction(msg.data, self._now())  # status: on the next tick
+
+    def _on_correction(self, msg: String) -> None:
+        try:
+            correction = Correction.model_validate_json(msg.data)
+        except ValidationError as err:
+            self.controller.note(f"ignored a malformed correction: {err.errors()[0]['msg']}")
+            self.get_logger().warning("ignoring a malformed correction", throttle_duration_sec=1.0)
+        else:
+            self.controller.on_correction(correction, self._now())
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        index = {n: i for i, n in enumerate(msg.name)}
+        pos = list(msg.position)
+        width = None
+        fingers = [index.get(n) for n in self._finger_names]
+        if fingers and all(i is not None and i < len(pos) for i in fingers):
+            width = sum(float(pos[i]) for i in fingers)  # type: ignore[index]
+        arm = [index.get(n) for n in self._arm_names]
+        if all(i is None for i in arm):
+            return  # a message about other joints only (e.g. the gripper's own publisher)
+        if any(i is None or i >= len(pos) for i in arm):
+            q: list[float] = []  # incomplete: the controller reports a bad joint state
+        else:
+            q = [float(pos[i]) for i in arm]  # type: ignore[index]
+        self.controller.on_joint_state(q, self._now(), width)
+
+    def _on_objects(self, msg: String) -> None:
+        now = self._now()
+        try:
+            objects = ObjectList.model_validate_json(msg.data)
+            self.controller.on_objects(objects, objects.stamp, now)
+            return
+        except ValidationError as err:
+            first = err
+        try:
+            gt = GroundTruth.model_validate_json(msg.data)
+        except ValidationError:
+            self.controller.note(f"ignored a malformed object list: {first.errors()[0]['msg']}")
+            self.get_logger().warning("ignoring a malformed object list",
+                                      throttle_duration_sec=1.0)
+            return
+        self.controller.on_objects({o.id: o.position for o in gt.objects}, gt.stamp, now)
+
+    # ------------------------------------------------------------------ outputs
+    def _on_control(self) -> None:
+        now = self._now()
+        out = self.controller.step(now)
+        alive = self._last_joy is not None and abs(now - self._last_joy) <= self._joy_timeout
+        if alive or not self._sent_final_zero:
+            tw = TwistStamped()
+            tw.header.stamp = self.get_clock().now().to_msg()
+            tw.header.frame_id = self._frame_id
+            v = [float(x) for x in out.twist] if alive else [0.0] * 6
+            tw.twist.linear.x, tw.twist.linear.y, tw.twist.linear.z = v[0], v[1], v[2]
+            tw.twist.angular.x, tw.twist.angular.y, tw.twist.angular.z = v[3], v[4], v[5]
+            self._twist_pub.publish(tw)
+            self.twists_sent += 1
+            self._sent_final_zero = not alive
+        if out.gripper is not None:
+            width = (self.controller.config.gripper_open_width if out.gripper == "open"
+                     else self._closed_width)
+            self._gripper_pub.publish(Float64(data=float(width)))
+        self._last_status = out.status
+        if out.status_changed:
+            self._publish_status()
+
+    def status(self) -> dict[str, Any] | None:
+        """The newest control step's status (None before the first step)."""
+        if self._last_status is None:
+            return None
+        return SharedAutonomyStatus(**self._last_status).model_dump()
+
+    def _publish_status(self) -> None:
+        status = self.status()
+        if status is not None:
+            self._status_pub.publish(String(data=json.dumps(status)))
+
+    def close(self) -> None:
+        """Nothing outside ROS to release; kept for the common node shape (idempotent)."""
+
+
+NODE_CLASS = SharedAutonomyNode
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(SharedAutonomyNode, args)
+
+
+if __name__ == "__main__":
+    main()
