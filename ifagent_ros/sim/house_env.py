@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ifagent_ros.core.vln.graph_walk import GraphWalk
 from ifagent_ros.core.vln.types import NavDecision, NavObservation, Neighbour, Planner, heading_to
 from ifagent_ros.sim.house import House
 from ifagent_ros.sim.house_episodes import HouseEpisode
@@ -37,10 +38,7 @@ class HouseNavEnv:
                                          else {h.name: h for h in houses})
         self.config = config or HouseEnvConfig()
         self._house: House | None = None
-        self._trajectory: list[str] = []
-        self._heading = 0.0
-        self._done = True
-        self.stop_reason = ""
+        self._walk = GraphWalk(self.config.max_steps)
 
     @property
     def house(self) -> House:
@@ -56,51 +54,42 @@ class HouseNavEnv:
         if not episode.path or episode.path[0] not in house.graph.places:
             raise ValueError(f"episode {episode.episode_id}: start place not in {house.name}")
         self._house = house
-        self._trajectory = [episode.path[0]]
-        self._heading = float(episode.heading)
-        self._done = False
-        self.stop_reason = ""
+        self._walk.start(episode.path[0], episode.heading)
         return self.observe()
 
     def step(self, decision: NavDecision) -> NavObservation:
-        if self._done:
-            raise RuntimeError("episode is over; reset() first")
         g = self.house.graph
-        here = self._trajectory[-1]
-        if decision.action == "stop":
-            self._done = True
-            self.stop_reason = decision.reason or "planner stopped"
-            return self.observe()
-        if decision.action != "move" or decision.target not in g.adjacency[here]:
-            raise ValueError(f"{decision.action} {decision.target!r} is not a move to a "
-                             f"neighbour of {here} (neighbours: {sorted(g.adjacency[here])})")
-        self._heading = heading_to(g.places[here].xy, g.places[decision.target].xy)
-        self._trajectory.append(decision.target)
-        if len(self._trajectory) - 1 >= self.config.max_steps:
-            self._done = True
-            self.stop_reason = f"step limit ({self.config.max_steps})"
+        here = self._walk.here
+        self._walk.apply(decision, g.adjacency[here],
+                         lambda target: heading_to(g.places[here].xy, g.places[target].xy),
+                         detail=f" (neighbours: {sorted(g.adjacency[here])})")
         return self.observe()
 
     def observe(self) -> NavObservation:
         house = self.house
         g = house.graph
-        place = g.places[self._trajectory[-1]]
+        place = g.places[self._walk.here]
         neighbours = tuple(
             Neighbour(place_id=n, position=g.places[n].position,
                       heading=heading_to(place.xy, g.places[n].xy), distance=d)
             for n, d in sorted(g.adjacency[place.id].items()))
-        return NavObservation(place_id=place.id, position=place.position, heading=self._heading,
+        return NavObservation(place_id=place.id, position=place.position,
+                              heading=self._walk.heading,
                               neighbours=neighbours,
                               objects=house.seen_objects(place.xy, self.config.view_range),
-                              room=house.rooms[place.room].type, step=len(self._trajectory) - 1)
+                              room=house.rooms[place.room].type, step=self._walk.steps)
 
     @property
     def done(self) -> bool:
-        return self._done
+        return self._walk.done
+
+    @property
+    def stop_reason(self) -> str:
+        return self._walk.stop_reason
 
     @property
     def trajectory(self) -> list[str]:
-        return list(self._trajectory)
+        return list(self._walk.trajectory)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ifagent_ros.core.vln.graph_walk import GraphWalk
 from ifagent_ros.core.vln.types import (
     NavDecision,
     NavObservation,
@@ -159,10 +160,7 @@ class R2RGraphEnv:
         self.data = data
         self.config = config or R2REnvConfig()
         self._scan: R2RScan | None = None
-        self._trajectory: list[str] = []
-        self._heading = 0.0
-        self._done = True
-        self.stop_reason = ""
+        self._walk = GraphWalk(self.config.max_steps)
 
     @property
     def scan(self) -> R2RScan:
@@ -176,46 +174,36 @@ class R2RGraphEnv:
             raise R2RDataError(f"episode {episode.instr_id}: start viewpoint not in scan "
                                f"{episode.scan}")
         self._scan = scan
-        self._trajectory = [episode.path[0]]
-        self._heading = float(episode.heading)
-        self._done = False
-        self.stop_reason = ""
+        self._walk.start(episode.path[0], episode.heading)
         return self.observe()
 
     def step(self, decision: NavDecision) -> NavObservation:
-        if self._done:
-            raise RuntimeError("episode is over; reset() first")
-        here = self._trajectory[-1]
-        if decision.action == "stop":
-            self._done = True
-            self.stop_reason = decision.reason or "planner stopped"
-            return self.observe()
-        if decision.action != "move" or decision.target not in self.scan.adjacency[here]:
-            raise ValueError(f"{decision.action} {decision.target!r} is not a move to a "
-                             f"neighbour of {here}")
-        self._heading = heading_to(self.scan.positions[here], self.scan.positions[decision.target])
-        self._trajectory.append(decision.target)
-        if len(self._trajectory) - 1 >= self.config.max_steps:
-            self._done = True
-            self.stop_reason = f"step limit ({self.config.max_steps})"
+        here = self._walk.here
+        positions = self.scan.positions
+        self._walk.apply(decision, self.scan.adjacency[here],
+                         lambda target: heading_to(positions[here], positions[target]))
         return self.observe()
 
     def observe(self) -> NavObservation:
         scan = self.scan
-        here = self._trajectory[-1]
+        here = self._walk.here
         pos = scan.positions[here]
         neighbours = tuple(
             Neighbour(place_id=n, position=scan.positions[n],
                       heading=heading_to(pos, scan.positions[n]), distance=d)
             for n, d in sorted(scan.adjacency[here].items()))
-        return NavObservation(place_id=here, position=pos, heading=self._heading,
+        return NavObservation(place_id=here, position=pos, heading=self._walk.heading,
                               neighbours=neighbours, objects=scan.objects[here],
-                              step=len(self._trajectory) - 1)
+                              step=self._walk.steps)
 
     @property
     def done(self) -> bool:
-        return self._done
+        return self._walk.done
+
+    @property
+    def stop_reason(self) -> str:
+        return self._walk.stop_reason
 
     @property
     def trajectory(self) -> list[str]:
-        return list(self._trajectory)
+        return list(self._walk.trajectory)
