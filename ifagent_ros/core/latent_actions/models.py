@@ -90,6 +90,13 @@ def gram_schmidt(v: torch.Tensor, eps: float = GS_EPS) -> torch.Tensor:
     return torch.stack([b1, b2], dim=-2)
 
 
+# Smallest std a state feature is divided by. Features that barely vary in the demos (the
+# gripper's roll/pitch, a constant object slot) would otherwise be blown up by 1/std, and at run
+# time an ordinary few-degree wobble became a huge, out-of-distribution input (LILA and BC went
+# off course in the first evaluation). 0.05 is 5 cm / ~3 degrees: below it a change is noise.
+STD_FLOOR = 0.05
+
+
 class StateNorm(nn.Module):
     """(s - mean) / std with statistics fixed from the training set (buffers, saved)."""
 
@@ -100,7 +107,7 @@ class StateNorm(nn.Module):
 
     def fit(self, states: torch.Tensor) -> None:
         self.mean.copy_(states.mean(0))
-        self.std.copy_(states.std(0).clamp_min(1e-3))  # constant features stay finite
+        self.std.copy_(states.std(0).clamp_min(STD_FLOOR))
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         return (s - self.mean) / self.std

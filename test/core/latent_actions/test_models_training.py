@@ -118,3 +118,18 @@ def test_training_is_deterministic(synthetic: Dataset, encoder: HashedWordsEncod
     cfg = TrainConfig(model="lila", epochs=3, hidden=16, batch=64, device="cpu", seed=3)
     a, b = train(synthetic, encoder, cfg), train(synthetic, encoder, cfg)
     assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+
+
+def test_state_norm_does_not_amplify_features_that_never_vary() -> None:
+    # A feature constant in the demos (gripper roll) must not turn a small run-time wobble into
+    # a huge input: 0.03 rad off the training value stays under one unit.
+    from ifagent_ros.core.latent_actions.models import STD_FLOOR, StateNorm
+
+    states = torch.randn(500, 3, generator=torch.Generator().manual_seed(0))
+    states[:, 1] = 0.7  # never varies
+    norm = StateNorm(3)
+    norm.fit(states)
+    assert norm.std[1] == pytest.approx(STD_FLOOR)
+    assert norm.std[0] == pytest.approx(float(states[:, 0].std()), rel=1e-5)
+    wobble = torch.tensor([[0.0, 0.7 + 0.03, 0.0]])
+    assert abs(float(norm(wobble)[0, 1])) < 1.0
