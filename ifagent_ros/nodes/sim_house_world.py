@@ -8,6 +8,8 @@ camera, ``/sim/base_pose`` (the true pose, frame ``map``, for evaluation only) a
 ``objects.publish``, a ground-truth ``/ifagent/objects`` list (schemas.ObjectList, base_link,
 source ``ground_truth``) of the landmarks in sight: furniture, doors, and the rooms seen through
 open doors (labelled with the room type), which stands in for a detector in the house.
+With ``realtime: true`` sim time runs at ``time_scale`` x the wall clock; ``camera.depth_noise_std``
+adds Gaussian depth noise (seeded by ``seed`` when >= 0).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from std_msgs.msg import Header, String
 from ifagent_ros.core.schemas import ObjectList, PerceivedObject
 from ifagent_ros.sim.camera import CameraFrame
 from ifagent_ros.sim.house_sim import HOUSE_CAMERA, HouseSim, HouseSimConfig
+from ifagent_ros.sim.tabletop_domain import Pacer, check_nonnegative
 
 _NONREALTIME_BATCH_S = 0.005
-_MAX_CATCHUP_S = 0.1
+_MAX_CATCHUP_S = 0.1  # wall seconds of backlog worth catching up after a stall (see Pacer)
 
 HOUSE_DEFAULTS: dict[str, Any] = {
-    "house": "apartment_a", "start": [0.0], "realtime": True, "physics_rate_hz": 240.0,
+    "house": "apartment_a", "start": [0.0], "realtime": True, "time_scale": 1.0,
+    "physics_rate_hz": 240.0, "seed": -1,
     "odom_rate_hz": 50.0, "odom_topic": "/odom", "odom_frame_id": "odom",
     "base_frame_id": "base_link", "base_pose_topic": "/sim/base_pose",
     "cmd_vel.topic": "/cmd_vel", "cmd_vel.timeout_s": 0.5,
@@ -44,6 +48,7 @@ HOUSE_DEFAULTS: dict[str, Any] = {
     "camera.enabled": True, "camera.rate_hz": 5.0, "camera.width": HOUSE_CAMERA.width,
     "camera.height": HOUSE_CAMERA.height, "camera.fov_deg": HOUSE_CAMERA.fov_deg,
     "camera.far": HOUSE_CAMERA.far, "camera.frame_id": "camera_color_optical_frame",
+    "camera.depth_noise_std": 0.0,
     "camera.color_topic": "/camera/color/image_raw",
     "camera.depth_topic": "/camera/depth/image_raw",
     "camera.color_info_topic": "/camera/color/camera_info",
@@ -121,13 +126,16 @@ class HouseWorld:
             raise ValueError(f"parameter start must be [x, y, yaw] (or [0.0]: the house's "
                              f"first place), got {start}")
         cam = replace(HOUSE_CAMERA, width=par["camera.width"], height=par["camera.height"],
-                      fov_deg=par["camera.fov_deg"], far=par["camera.far"])
+                      fov_deg=par["camera.fov_deg"], far=par["camera.far"],
+                      depth_noise_std=par["camera.depth_noise_std"],
+                      noise_seed=None if par["seed"] < 0 else par["seed"])
         self.sim: HouseSim | None = HouseSim(HouseSimConfig(
             house=par["house"], start=tuple(start) if len(start) == 3 else None,
             timestep=1.0 / par["physics_rate_hz"], cmd_timeout=par["cmd_vel.timeout_s"],
             max_linear_speed=par["max_linear_speed"],
             max_angular_speed=par["max_angular_speed"], camera=cam))
         self.realtime: bool = par["realtime"]
+        self.pacer = Pacer(self.sim.timestep, par["time_scale"], _MAX_CATCHUP_S)
         self.odom_frame, self.base_frame = par["odom_frame_id"], par["base_frame_id"]
         self.camera_frame = par["camera.frame_id"]
         self.camera_enabled: bool = par["camera.enabled"]
@@ -154,7 +162,8 @@ class HouseWorld:
         node.get_logger().info(
             f"house '{self.sim.house.name}' ({len(self.sim.house.rooms)} rooms, {len(g)} places), "
             f"base at {tuple(round(v, 2) for v in self.sim.base_pose())}, "
-            f"realtime={self.realtime}, camera {'on' if self.camera_enabled else 'off'}")
+            f"realtime={self.realtime} (x{self.pacer.time_scale:g}), "
+            f"camera {'on' if self.camera_enabled else 'off'}")
 
     @staticmethod
     def _declare(node: Node) -> dict[str, Any]:
@@ -167,8 +176,9 @@ class HouseWorld:
             if is_float:
                 value = [float(v) for v in value] if isinstance(default, list) else float(value)
             out[name] = value
+        check_nonnegative("camera.depth_noise_std", out["camera.depth_noise_std"])
         for key in ("physics_rate_hz", "odom_rate_hz", "camera.rate_hz", "objects.rate_hz",
-                    "cmd_vel.timeout_s", "max_linear_speed", "max_angular_speed"):
+                    "cmd_vel.timeout_s", "max_linear_speed", "max_angular_speed", "time_scale"):
             if not (math.isfinite(out[key]) and out[key] > 0.0):
                 raise ValueError(f"parameter {key} must be > 0, got {out[key]}")
         return out
@@ -180,11 +190,10 @@ class HouseWorld:
             return
         try:
             if self.realtime:
-                behind = (time.monotonic() - self.wall0) - (sim.time - self.sim0)
-                n = int(behind / sim.timestep)
-                cap = max(1, int(_MAX_CATCHUP_S / sim.timestep))
-                if n > cap:  # stalled (a render): drop the backlog instead of fast-forwarding
-                    self.wall0, self.sim0, n = time.monotonic(), sim.time, cap
+                n, resync = self.pacer.steps_due(time.monotonic() - self.wall0,
+                                                 sim.time - self.sim0)
+                if resync:  # stalled (a render): drop the backlog instead of fast-forwarding
+                    self.wall0, self.sim0 = time.monotonic(), sim.time
                 for _ in range(n):
                     self._step_once(sim)
             else:

@@ -8,7 +8,9 @@ Publishes ``/clock`` (every physics step), ``/joint_states``, RGB-D camera topic
 ``/sim/ground_truth``; accepts the same arm topics as franka_ros2 (a single-point
 JointTrajectory or Float64MultiArray joint velocities) and ``/gripper/command``. All stamps are
 sim time. Physics steps from a steady wall-clock timer, so the executor is never starved: paced to
-the wall clock (``realtime: true``) or in short batches as fast as possible (``realtime: false``).
+``time_scale`` x the wall clock (``realtime: true``) or in short batches as fast as possible
+(``realtime: false``). ``domain.*`` and ``camera.depth_noise_std`` perturb the world per episode
+(seeded by ``seed``; see ``sim/tabletop_domain.py``); the ground truth keeps the true values.
 Depth is 32FC1 z-depth in metres, NaN where the ray hits nothing. In real time the camera renders
 in a child process (``camera.render_process``) so a frame never stalls physics; the optical
 frame's pose is ``CameraConfig(eye=..., target=..., up=...).optical_pose()`` (no tf here).
@@ -41,9 +43,16 @@ from ifagent_ros.nodes.sim_house_world import HouseWorld
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame
 from ifagent_ros.sim.render_worker import RenderWorker
 from ifagent_ros.sim.tabletop import ARM_JOINT_NAMES, HOME_Q, TabletopConfig, TabletopSim
+from ifagent_ros.sim.tabletop_domain import (
+    DomainConfig,
+    Pacer,
+    check_nonnegative,
+    check_positive,
+    lit_camera,
+)
 
 _NONREALTIME_BATCH_S = 0.005  # wall time per timer callback before yielding to the executor
-_MAX_CATCHUP_S = 0.1  # after a stall (e.g. a render) catch up at most this much sim time
+_MAX_CATCHUP_S = 0.1  # after a stall (e.g. a render) catch up at most this much wall time
 
 
 def _stamp(t: float) -> Time:
@@ -79,16 +88,23 @@ class SimNode(Node):
         if len(self._arm_names) != len(ARM_JOINT_NAMES) or len(set(self._arm_names)) != 7:
             raise ValueError(f"arm.joint_names needs 7 distinct names, got {self._arm_names}")
         self._frame_id: str = par["camera.frame_id"]
-        self._camera = CameraConfig(
+        seed = par["seed"]
+        self._camera = lit_camera(CameraConfig(
             width=par["camera.width"], height=par["camera.height"], fov_deg=par["camera.fov_deg"],
             near=par["camera.near"], far=par["camera.far"], eye=tuple(par["camera.eye"]),
-            target=tuple(par["camera.target"]), up=tuple(par["camera.up"]))
-        seed = par["seed"]
+            target=tuple(par["camera.target"]), up=tuple(par["camera.up"]),
+            depth_noise_std=par["camera.depth_noise_std"], noise_seed=None if seed < 0 else seed),
+            par["domain.light_scale"], par["domain.light_direction"])
+        domain = DomainConfig(
+            object_xy_jitter=par["domain.object_xy_jitter"],
+            colour_jitter=par["domain.colour_jitter"],
+            friction_scale=par["domain.friction_scale"], mass_scale=par["domain.mass_scale"])
         self._sim = TabletopSim(TabletopConfig(
             scene=par["scene"], seed=None if seed < 0 else seed,
             timestep=1.0 / par["physics_rate_hz"], home_q=tuple(par["home_q"]),
-            camera=self._camera, scene_dirs=tuple(scene_search_dirs())))
+            camera=self._camera, scene_dirs=tuple(scene_search_dirs()), domain=domain))
         self._realtime: bool = par["realtime"]
+        self._pacer = Pacer(self._sim.timestep, par["time_scale"], _MAX_CATCHUP_S)
         self._cmd_timeout: float = par["arm.command_timeout_s"]
         self._mode = "hold"  # "position", "velocity" or "hold"
         self._vel_cmd_time = 0.0
@@ -125,13 +141,14 @@ class SimNode(Node):
         self._timer = self.create_timer(period, self._on_tick, clock=steady)
         self.get_logger().info(
             f"scene '{self._sim.scene.name}' ({len(self._sim.object_ids)} objects, seed {seed}), "
-            f"physics {par['physics_rate_hz']:.0f} Hz, realtime={self._realtime}, "
+            f"physics {par['physics_rate_hz']:.0f} Hz, realtime={self._realtime} "
+            f"(x{self._pacer.time_scale:g}), "
             f"camera {'on' if self._camera_enabled else 'off'}")
 
     # ---- parameters -----------------------------------------------------------------------
     def _declare_all(self) -> dict[str, Any]:
         defaults: dict[str, Any] = {
-            "scene": "tabletop_default.yaml", "seed": -1, "realtime": True,
+            "scene": "tabletop_default.yaml", "seed": -1, "realtime": True, "time_scale": 1.0,
             "physics_rate_hz": 240.0, "joint_state_rate_hz": 250.0,
             "ground_truth_rate_hz": 10.0,
             "joint_states_topic": "/joint_states", "ground_truth_topic": "/sim/ground_truth",
@@ -139,7 +156,7 @@ class SimNode(Node):
             "camera.height": 480, "camera.fov_deg": 45.0, "camera.near": 0.05,
             "camera.far": 5.0, "camera.eye": [1.2, 0.0, 0.75], "camera.target": [0.45, 0.0, 0.0],
             "camera.up": [0.0, 0.0, 1.0], "camera.frame_id": "camera_color_optical_frame",
-            "camera.render_process": True,
+            "camera.render_process": True, "camera.depth_noise_std": 0.0,
             "camera.color_topic": "/camera/color/image_raw",
             "camera.depth_topic": "/camera/depth/image_raw",
             "camera.color_info_topic": "/camera/color/camera_info",
@@ -149,6 +166,10 @@ class SimNode(Node):
             "arm.velocity_topic": "/forward_velocity_controller/commands",
             "arm.command_timeout_s": 0.1, "gripper.topic": "/gripper/command",
             "home_q": list(HOME_Q),
+            "domain.object_xy_jitter": 0.0, "domain.colour_jitter": 0.0,
+            "domain.light_scale": 1.0,
+            "domain.light_direction": [float(v) for v in CameraConfig().light_direction],
+            "domain.friction_scale": 1.0, "domain.mass_scale": 1.0,
         }
         out: dict[str, Any] = {}
         for name, default in defaults.items():
@@ -165,7 +186,9 @@ class SimNode(Node):
                     "camera.rate_hz", "arm.command_timeout_s"):
             if not out[key] > 0.0:
                 raise ValueError(f"parameter {key} must be > 0, got {out[key]}")
-        for key in ("camera.eye", "camera.target", "camera.up"):
+        check_positive("time_scale", out["time_scale"])
+        check_nonnegative("camera.depth_noise_std", out["camera.depth_noise_std"])
+        for key in ("camera.eye", "camera.target", "camera.up", "domain.light_direction"):
             if len(out[key]) != 3:
                 raise ValueError(f"parameter {key} needs 3 values, got {out[key]}")
         return out
@@ -182,11 +205,10 @@ class SimNode(Node):
             return
         try:
             if self._realtime:
-                behind = (time.monotonic() - self._wall0) - (self.sim.time - self._sim0)
-                n = int(behind / self.sim.timestep)
-                cap = max(1, int(_MAX_CATCHUP_S / self.sim.timestep))
-                if n > cap:  # stalled too long: drop the backlog instead of fast-forwarding
-                    self._wall0, self._sim0, n = time.monotonic(), self.sim.time, cap
+                n, resync = self._pacer.steps_due(time.monotonic() - self._wall0,
+                                                  self.sim.time - self._sim0)
+                if resync:  # stalled too long: drop the backlog instead of fast-forwarding
+                    self._wall0, self._sim0 = time.monotonic(), self.sim.time
                 for _ in range(n):
                     self._step_once()
             else:

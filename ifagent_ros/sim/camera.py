@@ -45,6 +45,9 @@ class CameraConfig:
     # fraction of pixels with no return (NaN). ``noise_seed`` makes the noise reproducible.
     depth_noise: float = 0.0
     depth_dropout: float = 0.0
+    # Plain Gaussian depth noise (metres, the same sigma at every range): a domain-randomization
+    # knob for test campaigns, on top of the model above. Also seeded by ``noise_seed``.
+    depth_noise_std: float = 0.0
     noise_seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -63,6 +66,9 @@ class CameraConfig:
             raise ValueError("camera up vector is parallel to the viewing direction")
         if self.depth_noise < 0.0 or not 0.0 <= self.depth_dropout < 1.0:
             raise ValueError("camera depth_noise must be >= 0 and depth_dropout in [0, 1)")
+        if not (math.isfinite(self.depth_noise_std) and self.depth_noise_std >= 0.0):
+            raise ValueError(f"camera depth_noise_std must be a finite number >= 0 (metres), "
+                             f"got {self.depth_noise_std}")
 
     # -- intrinsics ------------------------------------------------------------------------
     def intrinsics(self) -> np.ndarray:
@@ -170,11 +176,13 @@ def render(config: CameraConfig, client: int, body_to_object: Mapping[int, int],
     # PyBullet's depth buffer is the nonlinear OpenGL z in [0, 1]; invert the projection.
     depth = (f * n / (f - (f - n) * zbuf)).astype(np.float32)
     depth[seg < 0] = np.nan
-    if config.depth_noise > 0.0 or config.depth_dropout > 0.0:
-        depth = add_depth_noise(depth, config.depth_noise, config.depth_dropout,
-                                np.random.default_rng(
-                                    None if config.noise_seed is None
-                                    else [config.noise_seed, round(stamp * 1e6)]))
+    if config.depth_noise > 0.0 or config.depth_dropout > 0.0 or config.depth_noise_std > 0.0:
+        rng = np.random.default_rng(None if config.noise_seed is None
+                                    else [config.noise_seed, round(stamp * 1e6)])
+        if config.depth_noise > 0.0 or config.depth_dropout > 0.0:
+            depth = add_depth_noise(depth, config.depth_noise, config.depth_dropout, rng)
+        if config.depth_noise_std > 0.0:
+            depth = add_gaussian_depth_noise(depth, config.depth_noise_std, rng, n, f)
     objects = np.full((h, w), -1, dtype=np.int32)
     for body, idx in body_to_object.items():
         objects[seg == body] = idx
@@ -193,4 +201,15 @@ def add_depth_noise(depth: np.ndarray, scale: float, dropout: float,
         out += (rng.standard_normal(out.shape) * sigma).astype(np.float32)
     if dropout > 0.0:
         out[rng.random(out.shape) < dropout] = np.nan
+    return out
+
+
+def add_gaussian_depth_noise(depth: np.ndarray, std: float, rng: np.random.Generator,
+                             near: float, far: float) -> np.ndarray:
+    """Gaussian noise of ``std`` metres on every valid pixel (finite, nearer than ``far``),
+    clipped to [near, far]; no-return (NaN) and far-plane pixels stay as they are."""
+    out = depth.astype(np.float32, copy=True)
+    valid = np.isfinite(out) & (out < far)
+    noise = rng.standard_normal(out.shape).astype(np.float32) * np.float32(std)
+    out[valid] = np.clip(out[valid] + noise[valid], near, far)
     return out

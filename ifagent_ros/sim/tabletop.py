@@ -28,7 +28,14 @@ import pybullet_data
 from ifagent_ros.core.control.robot_model import PANDA_HOME_Q
 from ifagent_ros.sim.bodies import create_floor, create_object, create_table
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
-from ifagent_ros.sim.scene import SceneSpec, load_scene, resolve_scene_path, sample_placements
+from ifagent_ros.sim.scene import (
+    ObjectSpec,
+    SceneSpec,
+    load_scene,
+    resolve_scene_path,
+    sample_placements,
+)
+from ifagent_ros.sim.tabletop_domain import DomainConfig, jitter_placements, jitter_rgba
 
 ARM_JOINT_NAMES: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINT_NAMES: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
@@ -54,8 +61,13 @@ class TabletopConfig:
     gripper_speed: float = 0.1  # m/s per finger
     camera: CameraConfig = field(default_factory=CameraConfig)
     scene_dirs: tuple[str | Path, ...] = ()  # searched before the repo's sim/scenes
+    # Per-episode perturbations (object xy jitter, colours, friction, mass), drawn from ``seed``.
+    domain: DomainConfig = field(default_factory=DomainConfig)
 
     def __post_init__(self) -> None:
+        if self.domain.needs_seed and self.seed is None:
+            raise ValueError("domain.object_xy_jitter / domain.colour_jitter need a seed >= 0 "
+                             "(parameter seed), so that the randomized world is reproducible")
         if not (math.isfinite(self.timestep) and 0.0 < self.timestep <= 0.05):
             raise ValueError(f"timestep must be in (0, 0.05] s, got {self.timestep}")
         if len(self.home_q) != len(ARM_JOINT_NAMES):
@@ -87,6 +99,9 @@ class TabletopSim:
         else:
             self.scene = load_scene(resolve_scene_path(cfg.scene, cfg.scene_dirs))
         placements = sample_placements(self.scene, cfg.seed)  # validates before connecting
+        if cfg.domain.object_xy_jitter > 0.0 and cfg.seed is not None:
+            placements = jitter_placements(self.scene, placements, cfg.domain.object_xy_jitter,
+                                           cfg.seed)
         self._client: int | None = p.connect(p.DIRECT)
         self._steps = 0
         try:
@@ -131,8 +146,29 @@ class TabletopSim:
         self.table_id = create_table(self.scene.table, c)
         self.floor_id = create_floor(-self.scene.table.height, c)
         self.object_ids: list[int] = [create_object(o, pl, c)
-                                      for o, pl in zip(self.scene.objects, placements, strict=True)]
+                                      for o, pl in zip(self._rendered_objects(), placements,
+                                                       strict=True)]
+        self._scale_dynamics()
         self.reset_arm(cfg.home_q, cfg.gripper_width)
+
+    def _rendered_objects(self) -> list[ObjectSpec]:
+        """The scene's objects as built: colours jittered (``domain.colour_jitter``); the colour
+        *name* (ground truth) stays. ``self.scene`` keeps the file's values."""
+        objs, jitter = self.scene.objects, self.config.domain.colour_jitter
+        if jitter == 0.0 or self.config.seed is None:
+            return list(objs)
+        rgbas = jitter_rgba([o.color.rgba for o in objs], jitter, self.config.seed)
+        return [o.model_copy(update={"color": o.color.model_copy(update={"rgba": rgba})})
+                for o, rgba in zip(objs, rgbas, strict=True)]
+
+    def _scale_dynamics(self) -> None:
+        d, c = self.config.domain, self.client_id
+        if d.friction_scale == 1.0 and d.mass_scale == 1.0:
+            return  # leave PyBullet's values untouched: defaults behave exactly as before
+        for body in self.object_ids:
+            mass, friction = p.getDynamicsInfo(body, -1, physicsClientId=c)[:2]
+            p.changeDynamics(body, -1, mass=mass * d.mass_scale,
+                             lateralFriction=friction * d.friction_scale, physicsClientId=c)
 
     # ---- basics -------------------------------------------------------------------------
     @property
