@@ -46,7 +46,7 @@ from ifagent_ros.nodes.node_main import run_node
 
 _DEFAULTS: dict[str, Any] = {
     "house": "apartment_a", "map_file": "", "frame_id": "map",
-    "planner": "rule", "llm.url": "", "llm.model": "", "llm.path": "",
+    "planner": "rule", "planner_seed": 0, "llm.url": "", "llm.model": "", "llm.path": "",
     "status_rate_hz": 2.0,
     "topics.instruction": "/ifagent/instruction", "topics.objects": "/ifagent/objects",
     "topics.odom": "/odom", "topics.goal": "/goal_pose", "topics.plan": "/ifagent/nav/plan",
@@ -79,7 +79,8 @@ class VlnPlannerNode(Node):
         self.frame_id = str(p["frame_id"])
         self.known_map = load_known_map(str(p["house"]), str(p["map_file"]))
         planner = make_planner(str(p["planner"]), llm_url=str(p["llm.url"]),
-                               llm_model=str(p["llm.model"]), llm_path=str(p["llm.path"]))
+                               llm_model=str(p["llm.model"]), llm_path=str(p["llm.path"]),
+                               seed=int(p["planner_seed"]))
         config = NavSupervisorConfig(**{k.split(".", 1)[1]: type(v)(p[k])
                                         for k, v in _SUPERVISOR_DEFAULTS.items()})
         self.supervisor = NavSupervisor(self.known_map, planner, config)

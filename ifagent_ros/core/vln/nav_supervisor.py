@@ -100,14 +100,26 @@ class NavUpdate:
     path: list[tuple[float, float, float]] | None = None
 
 
+PLANNERS = ("rule", "llm", "stop", "random", "nearest-object")
+
+
 def make_planner(kind: str = "rule", *, llm_url: str = "", llm_model: str = "",
-                 llm_path: str = "", llm_api_key: str | None = None) -> Planner:
-    """The default rule planner, or an LLM planner over an OpenAI-compatible endpoint
-    (``llm_url`` + ``llm_model``) or a local transformers model (``llm_path``)."""
+                 llm_path: str = "", llm_api_key: str | None = None, seed: int = 0) -> Planner:
+    """The default rule planner, an LLM planner over an OpenAI-compatible endpoint
+    (``llm_url`` + ``llm_model``) or a local transformers model (``llm_path``), or one of the
+    evaluation baselines (stop, random walk with ``seed``, nearest object), so test campaigns
+    compare them in the same node graph."""
+    from ifagent_ros.core.vln import baselines
     from ifagent_ros.core.vln.planner import RulePlanner
 
     if kind == "rule":
         return RulePlanner()
+    if kind == "stop":
+        return baselines.StopPlanner()  # type: ignore[return-value]
+    if kind == "random":
+        return baselines.RandomWalkPlanner(seed=seed)  # type: ignore[return-value]
+    if kind == "nearest-object":
+        return baselines.NearestObjectPlanner()  # type: ignore[return-value]
     if kind == "llm":
         from ifagent_ros.core.vln import llm
 
@@ -118,7 +130,7 @@ def make_planner(kind: str = "rule", *, llm_url: str = "", llm_model: str = "",
         else:
             raise ValueError("planner 'llm' needs llm.url (+ llm.model) or llm.path")
         return llm.LLMPlanner(backend)  # type: ignore[return-value]
-    raise ValueError(f"unknown planner {kind!r}: use 'rule' or 'llm'")
+    raise ValueError(f"unknown planner {kind!r}: use one of {', '.join(PLANNERS)}")
 
 
 class NavSupervisor:
