@@ -70,6 +70,7 @@ setup(
             "vln_planner_node = ifagent_ros.nodes.vln_planner_node:main",
             "base_executor_node = ifagent_ros.nodes.base_executor_node:main",
             "sim_user_node = ifagent_ros.nodes.sim_user_node:main",
+            "fault_relay_node = ifagent_ros.nodes.fault_relay_node:main",
             "ifagent = ifagent_ros.cli:main",
         ],
     },

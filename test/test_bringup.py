@@ -187,6 +187,7 @@ def test_registry_names_the_nodes() -> None:
             "vln_planner_node",
             "base_executor_node",
             "sim_user_node",
+            "fault_relay_node",
         )
     }
 

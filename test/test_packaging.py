@@ -27,6 +27,7 @@ NODE_SCRIPTS = [
     "vln_planner_node",
     "base_executor_node",
     "sim_user_node",
+    "fault_relay_node",
 ]
 DATA_DIRS = ["launch", "config", "urdf", "sim", "models"]
 # Imports that are ROS packages (rosdep keys), so package.xml must name them.

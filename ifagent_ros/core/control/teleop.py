@@ -236,7 +236,9 @@ class TeleopMapper:
             f = _as_float(b)
             if f is None or not math.isfinite(f):
                 return f"button {i} is not a number: {b!r}", [], []
-            pressed.append(f > 0.0)  # joy_node sends 0/1; anything positive counts as pressed
+            if f not in (0.0, 1.0):  # joy_node sends 0/1: anything else is a broken driver
+                return f"button {i} is {b!r}, not 0 or 1", [], []
+            pressed.append(f == 1.0)
         return None, values, pressed
 
     def _update(self, axes: Sequence[float], buttons: Sequence[int], stamp: float) -> TeleopOutput:

@@ -224,6 +224,8 @@ def test_reset_returns_to_initial_mode() -> None:
         (pad(ly="up"), btn(), "not a number"),  # type: ignore[arg-type]
         (pad(ly=None), btn(), "not a number"),  # type: ignore[arg-type]
         (pad(), [None] * 11, "not a number"),
+        (pad(), [2**31 - 1] * 11, "not 0 or 1"),  # a garbage burst must not press buttons
+        (pad(), [-1] * 11, "not 0 or 1"),
         (None, btn(), "internal error"),
     ],
 )
