@@ -61,6 +61,7 @@ NODE_REGISTRY: dict[str, str] = {
     "vln_planner_node": "ifagent_ros.nodes.vln_planner_node",
     "base_executor_node": "ifagent_ros.nodes.base_executor_node",
     "sim_user_node": "ifagent_ros.nodes.sim_user_node",
+    "fault_relay_node": "ifagent_ros.nodes.fault_relay_node",
 }
 
 ParamsSource = str | os.PathLike | Mapping[str, Mapping[str, Any]]
@@ -173,6 +174,9 @@ class GraphHandle:
         self.executors: list[Any] = []  # rclpy executors, one per spin thread
         self.error: BaseException | None = None  # what stopped spinning, if anything did
         self._threads: list[threading.Thread] = []
+        # name -> (executor, thread, halt) of a node spinning alone, so kill_node can stop it.
+        self._own_spin: dict[str, tuple[Any, threading.Thread, threading.Event]] = {}
+        self.dead: dict[str, Any] = {}  # name -> node destroyed by kill_node()
         self._stopped = threading.Event()
         self._stop_spinning = threading.Event()
         self._lock = threading.Lock()
@@ -217,12 +221,16 @@ class GraphHandle:
         except BaseException:
             self.stop()
             raise
+        own = self.executor_mode not in ("multi", "events_shared")
         for executor, name in zip(
-            self.executors, self.nodes if len(self.executors) > 1 else ["graph"], strict=True
+            self.executors, self.nodes if own else ["graph"], strict=True
         ):
+            halt = threading.Event()
             thread = threading.Thread(
-                target=self._spin, args=(executor,), name=f"ifagent-{name}", daemon=True
+                target=self._spin, args=(executor, halt), name=f"ifagent-{name}", daemon=True
             )
+            if own:
+                self._own_spin[name] = (executor, thread, halt)
             self._threads.append(thread)
             thread.start()
         return self
@@ -251,21 +259,66 @@ class GraphHandle:
         executor.add_node(node)
         self.nodes[name] = node
         self.executors.append(executor)
+        halt = threading.Event()
         thread = threading.Thread(
-            target=self._spin, args=(executor,), name=f"ifagent-{name}", daemon=True
+            target=self._spin, args=(executor, halt), name=f"ifagent-{name}", daemon=True
         )
+        self._own_spin[name] = (executor, thread, halt)
         self._threads.append(thread)
         thread.start()
         return node
 
-    def _spin(self, executor: Any) -> None:
+    def kill_node(self, name: str, timeout: float = 5.0) -> None:
+        """Stop one node abruptly, like a crashed process: its spinning ends and it is destroyed
+        without close() (so no farewell messages such as a last "stop"); its publishers and
+        subscriptions vanish from the graph. The other nodes keep spinning. stop() later calls
+        its close() quietly, only to release what it holds (child processes, files)."""
+        if name in self.dead:
+            raise BringupError(f"node {name!r} is dead already")
+        if name not in self.nodes:
+            raise BringupError(f"the graph has no node {name!r}; nodes: {', '.join(self.nodes)}")
+        if not self.running:
+            raise BringupError("kill_node() needs a running graph")
+        node = self.nodes.pop(name)
+        self.dead[name] = node
+        own = self._own_spin.pop(name, None)
+        if own is not None:
+            executor, thread, halt = own
+            halt.set()
+            executor.wake()
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("%s: a callback still runs after %.1f s; destroying anyway", name,
+                            timeout)
+            self.executors.remove(executor)
+            executor.shutdown(timeout_sec=0)
+        else:  # shares an executor with other nodes
+            for executor in self.executors:
+                if node in executor.get_nodes():
+                    executor.remove_node(node)
+        node.destroy_node()
+        log.warning("killed %s", name)
+
+    def alive_nodes(self) -> list[str]:
+        """Names of the nodes not killed (in start order)."""
+        return list(self.nodes)
+
+    def dead_nodes(self) -> list[str]:
+        """Names of the nodes kill_node() destroyed."""
+        return list(self.dead)
+
+    def _spin(self, executor: Any, halt: threading.Event | None = None) -> None:
         from rclpy.executors import ExternalShutdownException
 
         try:
             # Our own loop instead of executor.spin(): stop() must end spinning without
             # executor.shutdown(), which would destroy the guard condition that callbacks
             # still running in the pool trigger when they finish.
-            while not self._stop_spinning.is_set() and self.context.ok():
+            while (
+                not self._stop_spinning.is_set()
+                and not (halt is not None and halt.is_set())
+                and self.context.ok()
+            ):
                 executor.spin_once(timeout_sec=0.1)
         except ExternalShutdownException:
             pass
@@ -273,7 +326,8 @@ class GraphHandle:
             self.error = self.error or exc
             log.error("node callback failed; stopping the graph", exc_info=exc)
         finally:
-            self._stopped.set()
+            if halt is None or not halt.is_set():  # a killed node's thread stops only itself
+                self._stopped.set()
 
     @property
     def running(self) -> bool:
@@ -318,6 +372,12 @@ class GraphHandle:
                     method()
                 except Exception:
                     log.exception("%s.%s() failed", name, step)
+        for name, node in self.dead.items():
+            # Destroyed already; close() only frees what it holds (its publishes may fail).
+            close = getattr(node, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
         if self.context is not None:
             self.context.try_shutdown()
         self._stopped.set()

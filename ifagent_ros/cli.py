@@ -44,6 +44,8 @@ SUBCOMMANDS: list[Subcommand] = [
                "record scripted demonstrations of the tabletop tasks (dataset + MCAP)"),
     Subcommand("train", "ifagent_ros.cli_train",
                "train a shared-autonomy model (lilac, lila, bc) on CPU or CUDA"),
+    Subcommand("campaign", "ifagent_ros.cli_campaign",
+               "test campaigns: run a scenario (local workers or Ray), report, compare, gap"),
 ]
 
 LOG_FORMAT = "[ifagent] %(levelname)s %(name)s: %(message)s"

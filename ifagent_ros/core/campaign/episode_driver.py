@@ -1,0 +1,335 @@
+"""The episode driver's logic: when an episode starts and ends, when faults fire, the verdict.
+
+ROS-free and pure: :class:`EpisodeDriver` takes observations (ROS time in seconds, parsed
+messages) and returns :class:`Action` s for ``campaign_driver_node`` to carry out (publish an
+event, a fault command or the instruction, kill a node, end the episode). The rules:
+
+- start: once the graph is up (the first /clock in sim; /joint_states or /odom on a robot), the
+  recorder has every key topic and, for shared autonomy in sim, the first ground truth is in
+  (its objects are the start state the metrics compare with);
+- faults: ``time`` at ``at_s`` of episode time; ``motion`` at the first arm joint faster than
+  :data:`MOTION_RAD_S` (or base faster than :data:`MOTION_M_S`) after ``at_s``;
+  ``instruction`` once the instruction is out and ``at_s`` has passed. Each fires once; one
+  with ``duration_s > 0`` is switched off again after it, in episode (ROS) time (kill_node never
+  is: nothing restarts). The command tells the relay, which times on the wall clock,
+  ``duration_s / time_scale``, so that its own expiry agrees;
+- end: shared autonomy when the simulated person says done, or :data:`SETTLE_S` after it first
+  reports success (objects settle); VLN when the planner stops, asks or halts on our
+  instruction (success: the final pose within ``success_radius_m`` of the goal); perception
+  after ``task.duration_s``; a real robot when the operator's verdict arrives; anything at
+  ``time_limit_s`` of episode time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ifagent_ros.core.campaign.types import (
+    CampaignEvent,
+    EpisodeSpec,
+    FaultCommand,
+    FaultSpec,
+)
+
+__all__ = ["MOTION_M_S", "MOTION_RAD_S", "SETTLE_S", "Action", "EpisodeDriver"]
+
+MOTION_RAD_S = 0.05   # an arm joint faster than this: the arm moves
+MOTION_M_S = 0.05     # the base faster than this: the base moves
+SETTLE_S = 1.0        # after the person first reports success, before the verdict
+INSTRUCTION_REPEAT_S = 1.0
+NAV_END_MODES = ("stopped", "asking", "halted")
+RELAYED = ("freeze_camera", "stale_joint_states", "joy_garbage", "odom_jump")
+
+ActionKind = Literal["event", "fault_command", "kill", "instruction", "end"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """``event``: publish ``payload`` (CampaignEvent); ``fault_command``: publish ``payload``
+    (FaultCommand); ``kill``: kill node ``payload`` (str); ``instruction``: publish text
+    ``payload``; ``end``: end the episode, reason ``payload`` (then call :meth:`finish`)."""
+
+    kind: ActionKind
+    payload: Any
+
+
+@dataclass
+class _Fault:
+    spec: FaultSpec
+    seed: int
+    fired_at: float | None = None
+    expired: bool = False
+
+
+@dataclass
+class EpisodeDriver:
+    spec: EpisodeSpec
+    arm_joints: Sequence[str] = field(default_factory=lambda: [f"panda_joint{i}"
+                                                               for i in range(1, 8)])
+    # shared autonomy without an instruction-taking node (teleop): the person has the task
+    # from the start, so "instruction" faults count from the start.
+    instruction_at_start: bool | None = None
+
+    def __post_init__(self) -> None:
+        kind = self.spec.task.kind
+        if self.instruction_at_start is None:
+            self.instruction_at_start = (kind == "shared_autonomy"
+                                         and "shared_autonomy_node" not in self.spec.nodes)
+        self.kind = kind
+        self.graph_up = False
+        self.start_stamp: float | None = None
+        self.ended: str | None = None
+        self.verdict: dict[str, Any] | None = None
+        self.faults = [_Fault(f, (self.spec.seed * 100 + i) % 2**31)
+                       for i, f in enumerate(self.spec.faults)]
+        self.objects_at_start: list[dict[str, Any]] | None = None
+        self.motion_at: float | None = None      # the latest ROS time the robot moved
+        self.instruction_at: float | None = None
+        self._instruction_sent_at = -math.inf
+        self._instruction_acknowledged = False
+        self._prev_q: tuple[float, dict[str, float]] | None = None
+        self._sim_user: dict[str, Any] | None = None
+        self._success_at: float | None = None
+        self._nav_end: dict[str, Any] | None = None
+        self.pose: tuple[float, float] | None = None       # from odometry
+        self.true_pose: tuple[float, float] | None = None  # from the simulator
+        self._operator: dict[str, Any] | None = None
+        if kind == "vln_houses":
+            ep = self.spec.task.episode
+            missing = [k for k in ("instruction", "goal", "success_radius_m") if k not in ep]
+            if missing:
+                raise ValueError(f"vln_houses episode {self.spec.episode_id}: task.episode lacks "
+                                 f"{', '.join(missing)}")
+        if kind == "perception" and not (self.spec.task.duration_s or 0) > 0:
+            raise ValueError(f"perception episode {self.spec.episode_id}: task.duration_s must "
+                             f"be > 0, got {self.spec.task.duration_s}")
+
+    # ------------------------------------------------------------------ observations
+    @property
+    def started(self) -> bool:
+        return self.start_stamp is not None
+
+    def episode_time(self, now: float) -> float:
+        return 0.0 if self.start_stamp is None else now - self.start_stamp
+
+    def observe_graph_up(self) -> None:
+        self.graph_up = True
+
+    def observe_ground_truth(self, objects: list[dict[str, Any]]) -> None:
+        if self.objects_at_start is None:
+            self.objects_at_start = list(objects)
+
+    def observe_joint_state(self, now: float, names: Sequence[str], positions: Sequence[float],
+                            velocities: Sequence[float]) -> bool:
+        """True if an arm joint moves faster than MOTION_RAD_S (velocities, or position
+        differences when the message carries none)."""
+        arm = set(self.arm_joints)
+        speeds: list[float] = []
+        if len(velocities) == len(names):
+            speeds = [abs(v) for n, v in zip(names, velocities, strict=True) if n in arm]
+        elif len(positions) == len(names):
+            q = {n: float(p) for n, p in zip(names, positions, strict=True) if n in arm}
+            if self._prev_q is not None and now > self._prev_q[0]:
+                dt = now - self._prev_q[0]
+                speeds = [abs(q[n] - p) / dt for n, p in self._prev_q[1].items() if n in q]
+            self._prev_q = (now, q)
+        moving = any(math.isfinite(s) and s > MOTION_RAD_S for s in speeds)
+        if moving and self.started:
+            self.motion_at = now
+        return moving
+
+    def observe_odom(self, now: float, x: float, y: float, vx: float, vy: float) -> bool:
+        """True if the base moves faster than MOTION_M_S."""
+        if math.isfinite(x) and math.isfinite(y):
+            self.pose = (x, y)
+        moving = math.isfinite(vx) and math.isfinite(vy) and math.hypot(vx, vy) > MOTION_M_S
+        if moving and self.started:
+            self.motion_at = now
+        return moving
+
+    def observe_base_pose(self, x: float, y: float) -> None:
+        if math.isfinite(x) and math.isfinite(y):
+            self.true_pose = (x, y)
+
+    def observe_instruction(self, now: float) -> None:
+        """The instruction went out (seen on its topic, shared autonomy; the person may send it
+        before the start event, then it counts from the start)."""
+        if self.instruction_at is None:
+            self.instruction_at = now
+
+    def observe_sim_user(self, now: float, status: dict[str, Any]) -> None:
+        self._sim_user = status
+        if status.get("success") and self._success_at is None and self.started:
+            self._success_at = now
+
+    def observe_nav(self, status: dict[str, Any]) -> None:
+        ours = status.get("instruction") == self.spec.task.episode.get("instruction")
+        if not ours:
+            return
+        self._instruction_acknowledged = True
+        if status.get("mode") in NAV_END_MODES and self._nav_end is None and self.started:
+            self._nav_end = status
+
+    def observe_operator_verdict(self, verdict: dict[str, Any]) -> None:
+        """EPISODE_DIR/verdict.json: {"success": bool, "valid": bool, "note": str}."""
+        if not isinstance(verdict.get("success"), bool) or not isinstance(verdict.get("valid"),
+                                                                          bool):
+            raise ValueError(f"operator verdict needs boolean success and valid, got {verdict}")
+        self._operator = verdict
+
+    # ------------------------------------------------------------------ decisions
+    def ready(self, recorder_ready: bool) -> bool:
+        if not self.graph_up or not recorder_ready:
+            return False
+        if self.kind == "shared_autonomy" and not self.spec.real:
+            return self.objects_at_start is not None
+        return True
+
+    def step(self, now: float, *, recorder_ready: bool = True) -> list[Action]:
+        """Everything due at ROS time ``now``."""
+        if self.ended is not None:
+            return []
+        out: list[Action] = []
+        if not self.started:
+            if not self.ready(recorder_ready):
+                return out
+            self.start_stamp = now
+            out.append(self._event(now, "start", self._start_detail()))
+            if self.instruction_at_start:
+                self.instruction_at = now
+        t = self.episode_time(now)
+        if self.kind == "vln_houses" and not self._instruction_acknowledged \
+                and now - self._instruction_sent_at >= INSTRUCTION_REPEAT_S:
+            self._instruction_sent_at = now
+            if self.instruction_at is None:
+                self.instruction_at = now
+            out.append(Action("instruction", str(self.spec.task.episode["instruction"])))
+        out += self._faults(now, t)
+        reason = self._end_reason(now, t)
+        if reason is not None:
+            if self.verdict is not None:
+                out.append(self._event(now, "verdict", self.verdict))
+            self.ended = reason
+            out.append(Action("end", reason))
+        return out
+
+    def finish(self, now: float, reason: str, nodes_alive: Sequence[str],
+               nodes_dead: Sequence[str], error: str | None = None) -> CampaignEvent:
+        """The ``end`` event (also for an end the driver did not decide: error, SIGTERM)."""
+        self.ended = self.ended or reason
+        detail: dict[str, Any] = {"reason": reason, "nodes_alive": list(nodes_alive),
+                                  "nodes_dead": list(nodes_dead),
+                                  "episode_time_s": self.episode_time(now)}
+        if error:
+            detail["error"] = error
+        return CampaignEvent(stamp=now, event="end", episode_id=self.spec.episode_id,
+                             detail=detail)
+
+    # ------------------------------------------------------------------ internals
+    def _event(self, now: float, event: str, detail: dict[str, Any]) -> Action:
+        return Action("event", CampaignEvent(stamp=now, event=event,  # type: ignore[arg-type]
+                                             episode_id=self.spec.episode_id, detail=detail))
+
+    def _start_detail(self) -> dict[str, Any]:
+        task, ep = self.spec.task, self.spec.task.episode
+        d: dict[str, Any] = {"task": task.model_dump(), "condition": self.spec.condition,
+                             "seed": self.spec.seed, "scene_seed": self.spec.scene_seed,
+                             "time_scale": self.spec.time_scale, "real": self.spec.real}
+        if self.kind == "shared_autonomy":
+            d.update(family=task.family or ep.get("family"),
+                     task_seed=ep.get("task_seed", self.spec.scene_seed), split=task.split,
+                     objects_at_start=self.objects_at_start or [])
+        elif self.kind == "vln_houses":
+            d.update(instruction=ep["instruction"], goal=list(ep["goal"]),
+                     shortest_path_m=ep.get("shortest_path_m"),
+                     success_radius_m=ep["success_radius_m"], house=ep.get("house"))
+        else:
+            d.update(scene=task.scene or ep.get("scene"))
+        return d
+
+    def _due(self, f: _Fault, t: float) -> bool:
+        if t < f.spec.at_s:
+            return False
+        if f.spec.trigger == "time":
+            return True
+        if f.spec.trigger == "motion":
+            return self.motion_at is not None and self.episode_time(self.motion_at) >= f.spec.at_s
+        return self.instruction_at is not None
+
+    def _faults(self, now: float, t: float) -> list[Action]:
+        out: list[Action] = []
+        for f in self.faults:
+            s = f.spec
+            if f.fired_at is None and self._due(f, t):
+                f.fired_at = now
+                out.append(self._event(now, "fault", {**s.model_dump(), "active": True}))
+                if s.kind == "kill_node":
+                    out.append(Action("kill", s.target))
+                else:
+                    # The relay times faults on the wall clock: the same span at time_scale.
+                    out.append(Action("fault_command", FaultCommand(
+                        kind=s.kind, active=True, duration_s=s.duration_s / self.spec.time_scale,
+                        magnitude=s.magnitude, seed=f.seed)))
+            elif f.fired_at is not None and not f.expired and s.duration_s > 0 \
+                    and s.kind != "kill_node" and now - f.fired_at >= s.duration_s:
+                f.expired = True
+                out.append(self._event(now, "fault", {**s.model_dump(), "active": False}))
+                out.append(Action("fault_command", FaultCommand(
+                    kind=s.kind, active=False, magnitude=s.magnitude, seed=f.seed)))
+        return out
+
+    def _end_reason(self, now: float, t: float) -> str | None:
+        if self.spec.real:
+            if self._operator is not None:
+                self.verdict = {"success": self._operator["success"],
+                                "valid": self._operator["valid"], "by": "operator",
+                                "note": str(self._operator.get("note", ""))}
+                return "operator"
+            return "time_limit" if t >= self.spec.time_limit_s else None
+        if self.kind == "shared_autonomy":
+            s = self._sim_user or {}
+            settled = self._success_at is not None and now - self._success_at >= SETTLE_S
+            if settled or s.get("done"):
+                self.verdict = self._sa_verdict(s)
+                return "done"
+        elif self.kind == "vln_houses":
+            if self._nav_end is not None:
+                self.verdict = self._nav_verdict(self._nav_end)
+                return "done"
+        elif t >= float(self.spec.task.duration_s or 0.0):
+            self.verdict = {"success": None, "valid": True, "by": "perception"}
+            return "done"
+        if t < self.spec.time_limit_s:
+            return None
+        if self.kind == "shared_autonomy":
+            self.verdict = self._sa_verdict(self._sim_user or {})
+        elif self.kind == "vln_houses":
+            self.verdict = {**self._nav_verdict({"mode": None}), "success": False,
+                            "note": "the planner never stopped"}
+        else:
+            self.verdict = {"success": None, "valid": True, "by": "perception"}
+        return "time_limit"
+
+    def _sa_verdict(self, s: dict[str, Any]) -> dict[str, Any]:
+        v: dict[str, Any] = {"success": bool(s.get("success")), "valid": True, "by": "sim_user",
+                             "time_to_success_s": s.get("time_to_success_s"),
+                             "corrections": s.get("corrections", 0)}
+        if not s:
+            v["note"] = "no status from the simulated person"
+        return v
+
+    def _nav_verdict(self, status: dict[str, Any]) -> dict[str, Any]:
+        ep = self.spec.task.episode
+        pose = self.true_pose or self.pose
+        v: dict[str, Any] = {"by": "nav", "valid": True, "mode": status.get("mode"),
+                             "reason": status.get("reason"),
+                             "pose_source": "base_pose" if self.true_pose else "odom"}
+        if pose is None:
+            return {**v, "success": False, "final_position": None, "distance_to_goal_m": None,
+                    "note": "no pose received"}
+        d = math.hypot(pose[0] - float(ep["goal"][0]), pose[1] - float(ep["goal"][1]))
+        return {**v, "success": d <= float(ep["success_radius_m"]),
+                "final_position": [pose[0], pose[1]], "distance_to_goal_m": d}
