@@ -43,11 +43,9 @@ VERBS: tuple[CampaignVerb, ...] = (
 
 
 def _chosen_verb(argv: list[str]) -> str | None:
-    if "campaign" in argv:
-        for arg in argv[argv.index("campaign") + 1:]:
-            if not arg.startswith("-"):
-                return arg
-    return None
+    from ifagent_ros.cli import word_after
+
+    return word_after(argv, "campaign")
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> None:

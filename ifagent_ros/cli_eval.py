@@ -40,12 +40,9 @@ TARGETS: tuple[EvalTarget, ...] = (
 
 def _chosen_target(argv: list[str]) -> str | None:
     """The word after ``eval`` on the command line (argparse has not run yet)."""
-    if "eval" in argv:
-        rest = argv[argv.index("eval") + 1:]
-        for arg in rest:
-            if not arg.startswith("-"):
-                return arg
-    return None
+    from ifagent_ros.cli import word_after
+
+    return word_after(argv, "eval")
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> None:
