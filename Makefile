@@ -9,7 +9,7 @@ STAMP       := $(VENV)/.ifagent-installed
 APT_PACKAGES := libusb-1.0-0 libgl1 libgomp1 espeak-ng sox libportaudio2
 PYTEST_ARGS ?=
 
-.PHONY: all venv apt-deps demo test lint clean distclean
+.PHONY: all venv apt-deps browser-deps demo test lint clean distclean
 
 all: test
 
@@ -26,6 +26,18 @@ apt-deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $$missing; \
 	fi
 
+# Headless Chromium for the browser tests (the campaign report is opened in it); the tests
+# fail instead of skipping under `make test` (IFAGENT_REQUIRE_BROWSER=1).
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+	  exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "apt-get not found: install Chromium yourself for the browser tests"; exit 1; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	echo "installing Debian package: chromium"; \
+	$$sudo apt-get update && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends chromium
+
 venv: apt-deps $(STAMP)
 
 # Reruns when requirements or packaging change. The package is installed editable with
@@ -41,8 +53,8 @@ $(STAMP): requirements.txt setup.py setup.cfg package.xml
 demo: venv
 	$(VENV)/bin/ifagent demo
 
-test: venv
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+test: venv browser-deps
+	IFAGENT_REQUIRE_BROWSER=1 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -426,7 +426,7 @@ def perception(rec: Recording, tl: Timeline, joints: Joints | None) -> TaskResul
 
     gts = sorted((stamp_or_log(g.stamp, t), g) for t, g in rec.models(GROUND_TRUTH, GroundTruth))
     gt_t = np.asarray([t for t, _ in gts], float)
-    frames = errors = labels = colors = n_gt = n_pred = 0
+    frames = matched = labels = colors = n_gt = n_pred = 0
     err_sum = 0.0
     for log_t, ol in rec.models(OBJECTS, ObjectList):
         t = stamp_or_log(ol.stamp, log_t)
@@ -447,18 +447,18 @@ def perception(rec: Recording, tl: Timeline, joints: Joints | None) -> TaskResul
         rows, cols = linear_sum_assignment(np.where(d <= PERCEPTION_GATE_M, d, 1e3))
         for r, c in zip(rows, cols, strict=True):
             if d[r, c] <= PERCEPTION_GATE_M:
-                errors += 1
+                matched += 1
                 err_sum += float(d[r, c])
                 labels += pred[r].label.lower() == truth[c].label.lower()
                 colors += pred[r].color.lower() == truth[c].color.lower()
-    mean_err = err_sum / errors if errors else None
-    recall = errors / n_gt if n_gt else None
+    mean_err = err_sum / matched if matched else None
+    recall = matched / n_gt if n_gt else None
     values: dict[str, Any] = {
         "frames_evaluated": frames, "perception_position_error_m": mean_err,
         "perception_recall": recall,
-        "perception_precision": errors / n_pred if n_pred else None,
-        "perception_label_accuracy": labels / errors if errors else None,
-        "perception_color_accuracy": colors / errors if errors else None}
+        "perception_precision": matched / n_pred if n_pred else None,
+        "perception_label_accuracy": labels / matched if matched else None,
+        "perception_color_accuracy": colors / matched if matched else None}
     if not frames:
         return TaskResult(values, None, f"no {OBJECTS} list had a {GROUND_TRUTH} within "
                           f"{PERCEPTION_PAIR_MAX_DT_S} s in the episode")
