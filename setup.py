@@ -72,6 +72,8 @@ setup(
             "sim_user_node = ifagent_ros.nodes.sim_user_node:main",
             "fault_relay_node = ifagent_ros.nodes.fault_relay_node:main",
             "ifagent = ifagent_ros.cli:main",
+            # one campaign episode (the runner starts `python -m ifagent_ros.campaign_episode`)
+            "ifagent_campaign_episode = ifagent_ros.campaign_episode:main",
         ],
     },
 )

@@ -118,6 +118,7 @@ def test_console_scripts() -> None:
     assert scripts == {
         **{name: f"ifagent_ros.nodes.{name}:main" for name in NODE_SCRIPTS},
         "ifagent": "ifagent_ros.cli:main",
+        "ifagent_campaign_episode": "ifagent_ros.campaign_episode:main",
     }
     assert (REPO / "ifagent_ros" / "cli.py").exists()
 

@@ -91,8 +91,10 @@ def test_shipped_files_say_what_the_brief_asks() -> None:
     assert list(lt.conditions) == ["teleop", "bc", "lila", "lilac"]
     assert lt.episodes == 10 and lt.time_limit_s == 45.0
     assert {"user_skill", "asr_word_error_rate", "latency_s"} <= set(lt.randomization)
-    vln = load_scenario(PACKAGE_ROOT / "sim/scenarios/vln_houses.yaml")
+    assert load_scenario(PACKAGE_ROOT / "sim/scenarios/vln_houses.yaml").faults == []
+    vln = load_scenario(PACKAGE_ROOT / "sim/scenarios/vln_faults.yaml")
     assert [(f.kind, f.magnitude, f.at_s) for f in vln.faults] == [("odom_jump", 1.5, 5.0)]
+    assert list(vln.conditions) == ["rule"]
     faults = expand(load_scenario(PACKAGE_ROOT / "sim/scenarios/faults.yaml"))
     kills = {s.condition: [f.target for f in s.faults if f.kind == "kill_node"] for s in faults}
     assert kills == {"teleop": ["teleop_node"], "lilac": ["shared_autonomy_node"]}
