@@ -64,17 +64,6 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
-def word_after(argv: Sequence[str], word: str) -> str | None:
-    """The first positional argument after ``word`` (a dispatcher's chosen verb, read before
-    argparse runs so that only that verb's module is imported)."""
-    argv = list(argv)
-    if word in argv:
-        for arg in argv[argv.index(word) + 1:]:
-            if not arg.startswith("-"):
-                return arg
-    return None
-
-
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser; only the subcommand named in `argv` gets its arguments (imports its module)."""
     parser = argparse.ArgumentParser(

@@ -15,56 +15,30 @@ interrupted; a rerun of the same command resumes. report/compare/gap live in
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from ifagent_ros.cli_verbs import Verb, add_verbs, run_verb
 
-class CampaignVerb(NamedTuple):
-    name: str
-    module: str
-    add: str
-    run: str
-    help: str
-
-
-VERBS: tuple[CampaignVerb, ...] = (
-    CampaignVerb("run", "ifagent_ros.cli_campaign", "add_run_arguments", "run_run",
+VERBS: tuple[Verb, ...] = (
+    Verb("run", "ifagent_ros.cli_campaign", "add_run_arguments", "run_run",
                  "run (or resume) a scenario: local workers, Ray, or a real robot (--real)"),
-    CampaignVerb("report", "ifagent_ros.cli_campaign_report", "add_report_arguments",
+    Verb("report", "ifagent_ros.cli_campaign_report", "add_report_arguments",
                  "run_report", "report of a run folder (report.html, summary.json)"),
-    CampaignVerb("compare", "ifagent_ros.cli_campaign_report", "add_compare_arguments",
+    Verb("compare", "ifagent_ros.cli_campaign_report", "add_compare_arguments",
                  "run_compare", "compare two run folders"),
-    CampaignVerb("gap", "ifagent_ros.cli_campaign_report", "add_gap_arguments", "run_gap",
+    Verb("gap", "ifagent_ros.cli_campaign_report", "add_gap_arguments", "run_gap",
                  "sim-to-real gap between a simulated and a real-robot run"),
 )
 
 
-def _chosen_verb(argv: list[str]) -> str | None:
-    from ifagent_ros.cli import word_after
-
-    return word_after(argv, "campaign")
-
-
 def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> None:
-    sub = parser.add_subparsers(dest="campaign", required=True, metavar="VERB")
-    chosen = _chosen_verb(list(sys.argv[1:] if argv is None else argv))
-    for verb in VERBS:
-        verb_parser = sub.add_parser(verb.name, help=verb.help, description=verb.help)
-        verb_parser.set_defaults(_campaign_verb=verb)
-        if verb.name == chosen:
-            try:
-                module = importlib.import_module(verb.module)
-            except ImportError as exc:
-                parser.error(f"cannot load 'campaign {verb.name}' ({verb.module}): {exc}")
-            getattr(module, verb.add)(verb_parser)
+    add_verbs(parser, VERBS, command="campaign", metavar="VERB", argv=argv)
 
 
 def run(args: argparse.Namespace) -> int:
-    verb: CampaignVerb = args._campaign_verb
-    return int(getattr(importlib.import_module(verb.module), verb.run)(args) or 0)
+    return run_verb(args)
 
 
 # ---- campaign run -----------------------------------------------------------------------------

@@ -6,6 +6,14 @@ at once, so teleop latency stays low) and rate-limited (the reference never adva
 control period per period of wall time, so a burst of messages cannot speed the arm up); a timer
 keeps stepping when commands stop, which is what brakes on a stale command, a released deadman or an
 e-stop.
+
+``control_clock``: ``steady`` (default; a robot, or a sim at wall speed) steps on the steady clock,
+so a simulator that stops publishing /clock cannot stop the watchdog from braking. ``sim`` (with
+``use_sim_time``; what campaigns use) steps on the simulator's clock: the timer fires as /clock
+advances and takes one step per elapsed control period, so the arm moves at its commanded speed
+in sim time whatever ``time_scale`` the sim runs at (on the steady clock it would move
+``time_scale`` times too slowly in sim time). Without /clock it does not step, and neither does the
+simulated arm.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
-from ifagent_ros.core.control.executor_core import ExecutorConfig, ExecutorCore
+from ifagent_ros.core.control.executor_core import ExecutorConfig, ExecutorCore, StepOutput
 from ifagent_ros.core.control.kinematics import ArmKinematics, KinematicsConfig
 from ifagent_ros.core.control.robot_model import EE_FRAME, FRANKA_LIMITS, PANDA_ARM_JOINTS
 from ifagent_ros.core.control.safety_filter import SafetyLimits
@@ -35,9 +43,13 @@ ESTOP_QOS = QoSProfile(
     depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
 )
 
+CONTROL_CLOCKS = ("steady", "sim")
+MAX_CATCH_UP = 50  # control periods the sim clock may jump in one go and still be stepped through
+
 _DEFAULTS: dict[str, object] = {
     "backend": "pybullet",
     "control_rate_hz": 500.0,
+    "control_clock": "steady",
     "frame_id": "base_link",
     "watchdog_timeout_s": 0.1,
     "future_tolerance_s": 0.05,
@@ -169,7 +181,14 @@ class ExecutorNode(Node):
         )
 
         dt = self.config.dt
-        self._vt = -1e9  # wall time the newest reference point stands for
+        self.control_clock = str(p["control_clock"])
+        if self.control_clock not in CONTROL_CLOCKS:
+            raise ValueError(f"control_clock must be one of {CONTROL_CLOCKS}, "
+                             f"got {self.control_clock!r}")
+        self._sim_clock = self.control_clock == "sim"
+        if self._sim_clock and not self.get_parameter("use_sim_time").value:
+            raise ValueError("control_clock: sim needs use_sim_time: true (the sim's /clock)")
+        self._vt = -1e9  # control-clock time the newest reference point stands for
         self._last_cmd_arrival = -1e9
         self._source_stamp_ns = 0
         self.steps = 0
@@ -187,10 +206,11 @@ class ExecutorNode(Node):
         self._status_pub = self.create_publisher(String, str(p["topics.status"]), 10)
         self._reset_service = str(p["topics.reset_estop_service"])
         self.create_service(Trigger, self._reset_service, self._on_reset_estop)
-        # Control and status run on the steady clock: with use_sim_time, a simulator that stops
-        # publishing /clock must not stop the watchdog from braking.
+        # Status always, control unless control_clock is sim, run on the steady clock: with
+        # use_sim_time, a simulator that stops publishing /clock must not stop the watchdog.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._timer = self.create_timer(dt, self._on_timer, clock=steady)
+        self._timer = self.create_timer(
+            dt, self._on_timer, clock=self.get_clock() if self._sim_clock else steady)
         self._status_timer = self.create_timer(
             1.0 / float(p["status_rate_hz"]), self._publish_status, clock=steady
         )
@@ -208,12 +228,16 @@ class ExecutorNode(Node):
     def _ros_now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
+    def _now(self) -> float:
+        """The control clock: sim time (control_clock sim) or the steady clock."""
+        return self._ros_now() if self._sim_clock else time.monotonic()
+
     def _on_twist(self, msg: TwistStamped) -> None:
         if self._closed:
             return
         t, a = msg.twist.linear, msg.twist.angular
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        now = time.monotonic()
+        now = self._now()
         reason = self.core.on_twist(
             np.array([t.x, t.y, t.z, a.x, a.y, a.z]),
             msg.header.frame_id,
@@ -231,7 +255,7 @@ class ExecutorNode(Node):
     def _on_joint_velocity(self, msg: Float64MultiArray) -> None:
         if self._closed:
             return
-        now = time.monotonic()
+        now = self._now()
         reason = self.core.on_joint_velocity(np.asarray(msg.data, dtype=float), now)
         if reason is not None:
             self._warn(reason)
@@ -243,7 +267,7 @@ class ExecutorNode(Node):
     def _on_joy(self, msg: Joy) -> None:
         if self._closed:
             return
-        self._warn(self.core.on_joy(list(msg.axes), list(msg.buttons), time.monotonic()))
+        self._warn(self.core.on_joy(list(msg.axes), list(msg.buttons), self._now()))
 
     def _on_joint_state(self, msg: JointState) -> None:
         if self._closed:
@@ -254,7 +278,7 @@ class ExecutorNode(Node):
         except (KeyError, IndexError):
             self._warn(f"joint state rejected: it lacks some of {self.joint_names}")
             return
-        self._warn(self.core.on_joint_state(q, time.monotonic()))
+        self._warn(self.core.on_joint_state(q, self._now()))
 
     def _on_estop(self, msg: Bool) -> None:
         if self._closed:
@@ -265,7 +289,7 @@ class ExecutorNode(Node):
             self.get_logger().error(
                 f"E-STOP latched: braking; publish False, then call {self._reset_service} to clear"
             )
-            self._try_step(time.monotonic(), force=True)
+            self._try_step(self._now(), force=True)
 
     def _on_reset_estop(
         self, request: Trigger.Request, response: Trigger.Response
@@ -277,27 +301,53 @@ class ExecutorNode(Node):
     def _on_timer(self) -> None:
         if self._closed:
             return
-        now = time.monotonic()
+        now = self._now()
+        if self._sim_clock:
+            self._catch_up(now)
         # The timer steps only when the command stream is not already driving the steps.
-        if now - self._last_cmd_arrival >= 1.5 * self.config.dt:
+        elif now - self._last_cmd_arrival >= 1.5 * self.config.dt:
             self._try_step(now)
+
+    def _catch_up(self, now: float) -> None:
+        """Sim clock: one step per control period elapsed since the last (the sim's /clock moves
+        in physics steps, often longer than a control period); only the newest point is sent.
+        After a pause longer than MAX_CATCH_UP periods the missed periods are dropped, not
+        replayed."""
+        dt = self.config.dt
+        if now - self._vt > MAX_CATCH_UP * dt:
+            self._vt = now - dt
+        out = None
+        while self._vt + dt <= now + 1e-9:
+            self._vt += dt
+            out = self._step(self._vt) or out
+        if out is not None:
+            self.backend.send(out.q, out.v, self._source_stamp_ns)
 
     # ------------------------------------------------------------------------ control
     def _try_step(self, now: float, force: bool = False) -> None:
         dt = self.config.dt
-        # Rate limit: the reference may not run ahead of the wall clock by more than half a period.
+        # Sim clock: the timer steps as /clock advances (an e-stop still brakes at once).
+        if self._sim_clock and not force:
+            return
+        # Rate limit: the reference may not run ahead of the clock by more than half a period.
         if not force and now < self._vt + 0.5 * dt:
             return
+        out = self._step(now)
+        if out is None:
+            return
+        self._vt = max(self._vt + dt, now)
+        self.backend.send(out.q, out.v, self._source_stamp_ns)
+
+    def _step(self, now: float) -> StepOutput | None:
         t0 = time.perf_counter()
         out = self.core.step(now)
         if self.record_step_times:
             self.step_times.append(time.perf_counter() - t0)
         if out is None:
             self._warn("waiting for /joint_states before commanding the arm")
-            return
-        self._vt = max(self._vt + dt, now)
+            return None
         self.steps += 1
-        self.backend.send(out.q, out.v, self._source_stamp_ns)
+        return out
 
     def _publish_status(self) -> None:
         if self._closed:

@@ -14,6 +14,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from ros_helpers import spin_for, spin_until
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -228,3 +229,87 @@ def test_control_loop_runs_on_sim_time_without_clock(ros_context) -> None:
         ex.shutdown()
         node.destroy_node()
         arm.destroy_node()
+
+
+# --- control_clock: sim ---------------------------------------------------------------------
+
+
+class SimClock:
+    """Publishes /clock in physics-sized ticks as fast as the test spins (a sim far faster than
+    real time) and spins the executor between ticks."""
+
+    def __init__(self, ros_context, ex) -> None:
+        self.node = Node("test_clock", context=ros_context)
+        self.pub = self.node.create_publisher(ClockMsg, "/clock", 10)
+        self.ex = ex
+        self.t = 1.0
+
+    def advance(self, seconds: float, tick: float = 1.0 / 240.0) -> None:
+        for _ in range(round(seconds / tick)):
+            self.t += tick
+            msg = ClockMsg()
+            msg.clock.sec = int(self.t)
+            msg.clock.nanosec = int(round((self.t - int(self.t)) * 1e9))
+            self.pub.publish(msg)
+            for _ in range(6):
+                self.ex.spin_once(timeout_sec=0.0)
+
+
+@pytest.fixture
+def sim_graph(ros_context):
+    ex = SingleThreadedExecutor(context=ros_context)
+    node = ExecutorNode(context=ros_context, parameter_overrides=[
+        Parameter("use_sim_time", value=True), Parameter("control_clock", value="sim"),
+        Parameter("control_rate_hz", value=500.0)])
+    arm = FakeArm(ros_context)
+    arm.set_parameters([Parameter("use_sim_time", value=True)])  # stamps + timers on /clock
+    clock = SimClock(ros_context, ex)
+    for n in (node, arm, clock.node):
+        ex.add_node(n)
+    yield clock, node, arm
+    node.close()
+    ex.shutdown()
+    for n in (node, arm, clock.node):
+        n.destroy_node()
+
+
+def test_sim_control_clock_steps_once_per_sim_control_period(sim_graph) -> None:
+    """/clock moves in 1/240 s ticks, published as fast as the test runs (many times real
+    time): the executor takes 500 steps per second of sim time, so the arm moves at its
+    commanded speed in sim time. (On the steady clock it would take 500 per wall second.)"""
+    clock, node, arm = sim_graph
+    clock.advance(1.0)
+    assert arm.commands, "no arm command on the sim clock"
+    arm.stick = [0.05, 0.0, 0.0]
+    clock.advance(0.5)  # accelerate
+    steps0, x0 = node.steps, ee(arm)[0]
+    clock.advance(2.0)
+    assert node.steps - steps0 == pytest.approx(1000, abs=6)
+    assert ee(arm)[0] - x0 == pytest.approx(0.05 * 2.0, rel=0.1)  # commanded speed, sim time
+    for cmd in arm.commands[-50:]:
+        assert np.all(np.abs(cmd.points[0].velocities) <= node.core.filter.vmax + 1e-9)
+    # Released stick: it brakes within the watchdog, in sim time.
+    arm.stick = None
+    clock.advance(0.5)
+    assert np.all(np.abs(arm.commands[-1].points[0].velocities) < 1e-6)
+
+
+def test_sim_control_clock_does_not_step_without_clock(sim_graph) -> None:
+    clock, node, arm = sim_graph
+    clock.advance(0.2)
+    for _ in range(50):  # deliver the /clock messages still in flight
+        clock.ex.spin_once(timeout_sec=0.001)
+    steps = node.steps
+    assert steps > 0
+    for _ in range(300):  # wall time passes, sim time does not
+        clock.ex.spin_once(timeout_sec=0.001)
+    assert node.steps == steps
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ([Parameter("control_clock", value="wall")], "control_clock must be one of"),
+    ([Parameter("control_clock", value="sim")], "control_clock: sim needs use_sim_time"),
+])
+def test_bad_control_clock_is_refused(ros_context, overrides, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        ExecutorNode(context=ros_context, parameter_overrides=overrides)

@@ -7,7 +7,9 @@ the spec and those sections), so every rule is unit-tested without DDS:
   (unless ``spec.record`` is false) and ``fault_relay_node`` when a link or a relay fault needs
   it; the driver (``campaign_driver_node``) is built by the episode process itself;
 - every node runs on sim time (``use_sim_time: true``) unless ``spec.real``; sim_node runs
-  ``realtime: true`` at ``spec.time_scale``;
+  ``realtime: true`` at ``spec.time_scale``, executor_node steps on /clock (``control_clock:
+  sim``) and link latency/jitter (sim seconds) reach the relay, which times on the steady clock,
+  divided by ``time_scale``;
 - every impaired topic (``spec.links``) and every topic a fault breaks is published by its
   producer under ``RAW_PREFIX + name`` (a parameter remap, :data:`PRODUCER_PARAMS`) and
   republished on the standard name by the relay, which applies the impairment and the faults.
@@ -212,6 +214,7 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         raise GraphPlanError("fault joy_garbage needs the simulated person (no real robot)")
 
     if relay:
+        scale = float(spec.time_scale) if sim else 1.0
         r: dict[str, Any] = {"seed": int(spec.seed), "fault_topic": FAULT_TOPIC,
                              "joy_topic": "/joy"}
         if routes:
@@ -219,8 +222,9 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
                 "routes.inputs": [x.raw for x in routes],
                 "routes.outputs": [x.topic for x in routes],
                 "routes.types": [x.msgtype for x in routes],
-                "routes.latency_s": [float(x.link.latency_s) for x in routes],
-                "routes.jitter_s": [float(x.link.jitter_s) for x in routes],
+                # the relay times on the steady clock: sim seconds / time_scale = wall seconds
+                "routes.latency_s": [float(x.link.latency_s) / scale for x in routes],
+                "routes.jitter_s": [float(x.link.jitter_s) / scale for x in routes],
                 "routes.drop_rate": [float(x.link.drop_rate) for x in routes],
                 "routes.word_error_rate": [float(x.link.word_error_rate) for x in routes]})
         overrides[RELAY_NODE] = r
@@ -238,6 +242,9 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         overrides.setdefault(n, {})["use_sim_time"] = sim
     if sim and "sim_node" in nodes:
         overrides["sim_node"].update(realtime=True, time_scale=float(spec.time_scale))
+    if sim and "executor_node" in nodes:
+        # Steps on /clock: the arm moves at its commanded speed in sim time at any time_scale.
+        overrides["executor_node"]["control_clock"] = "sim"
 
     kind = spec.task.kind
     key = [EVENTS_TOPIC, *(["/clock"] if sim else []), *KEY_TOPICS[kind]]

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import random
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,6 +88,9 @@ class Scenario(_Strict):
     randomization: dict[str, rnd.FactorRange] = Field(default_factory=dict)
     faults: list[ScenarioFault] = Field(default_factory=list)
     faults_on_real: bool = False
+    # node -> {param: value} for every condition whose graph has the node (a condition's own
+    # overrides win); e.g. a smaller camera for a study that only needs snapshots
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     # Filled by load_scenario: the file; the absolute paths its names resolved to (keys
     # "params_file", "model:<condition>", "scene", "house:<name>"); the params file's sim_node
@@ -136,47 +137,6 @@ def condition_nodes(kind: str, condition: str) -> list[str]:
 
 # ---- loading ----------------------------------------------------------------------------------
 
-class _Lines:
-    """Line numbers (1-based) of the YAML nodes, by pydantic-style location."""
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self.root = root
-
-    def __call__(self, loc: tuple[Any, ...]) -> int:
-        node, line = self.root, 1
-        if node is not None:
-            line = node.start_mark.line + 1
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                match = [(k, v) for k, v in node.value if str(k.value) == str(part)]
-                if not match:
-                    break
-                line, node = match[0][0].start_mark.line + 1, match[0][1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                    and 0 <= part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                break
-        return line
-
-
-def _duplicates(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> list[tuple]:
-    out: list[tuple] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            key = str(k.value)
-            if key in seen:
-                out.append((k.start_mark.line + 1, key, path))
-            seen.add(key)
-            out += _duplicates(v, (*path, key))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out += _duplicates(v, (*path, i))
-    return out
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and resolve a scenario file; :class:`ScenarioError` says what is wrong."""
     path = Path(path).expanduser()
@@ -194,21 +154,29 @@ def load_scenario(path: str | Path) -> Scenario:
         line = mark.line + 1 if mark is not None else 1
         raise ScenarioError(f"{where}:{line}: not valid YAML: "
                             f"{getattr(exc, 'problem', None) or exc}") from exc
-    lines = _Lines(root)
+    from ifagent_ros.core.campaign.scenario_checks import (  # it imports this module's models
+        Lines,
+        check_scenario,
+        duplicate_keys,
+        pydantic_message,
+        where_name,
+    )
+
+    lines = Lines(root)
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}:1: a scenario is a map of keys (name, task, conditions, "
                             f"...), got {type(data).__name__}")
-    dups = _duplicates(root)
+    dups = duplicate_keys(root)
     if dups:
         raise ScenarioError("\n".join(
-            f"{where}:{ln}: duplicate key {key!r} in {_where_name(p)}"
+            f"{where}:{ln}: duplicate key {key!r} in {where_name(p)}"
             for ln, key, p in dups))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_pydantic_message(err, where, lines, Scenario)) from None
+        raise ScenarioError(pydantic_message(err, where, lines, Scenario)) from None
     scenario._source = path.resolve()
-    problems = _check(scenario, lines)
+    problems = check_scenario(scenario, lines)
     if problems:
         raise ScenarioError("\n".join(f"{where}:{ln}: {msg}" for ln, msg in sorted(problems)))
     return scenario
@@ -311,6 +279,8 @@ def expand(scenario: Scenario, *, campaign_name: str | None = None,
         if real and not scenario.faults_on_real:
             faults = []
         base = scenario.condition_seed(k)
+        nodes = condition_nodes(scenario.task.kind, cond)
+        common = {n: p for n, p in scenario.overrides.items() if n in nodes}
         for i in range(scenario.episodes):
             scene_seed = scenario.seed + i
             task, task_ov = _task(scenario, cond, i, scene_seed)
@@ -324,323 +294,9 @@ def expand(scenario: Scenario, *, campaign_name: str | None = None,
             specs.append(EpisodeSpec(
                 campaign=campaign, episode_id=f"{cond}-{i:04d}", condition=cond, index=i,
                 seed=base + i, scene_seed=scene_seed, task=task, params_file=params_file,
-                nodes=condition_nodes(scenario.task.kind, cond),
-                overrides=_merge(task_ov, r_ov, cspec.overrides), randomization=values,
+                nodes=nodes, overrides=_merge(task_ov, common, r_ov, cspec.overrides),
+                randomization=values,
                 links=links, faults=faults, time_limit_s=float(scenario.time_limit_s),
                 wall_limit_s=float(wall), time_scale=float(time_scale), record=scenario.record,
                 record_topics=list(scenario.record_topics), real=real))
     return specs
-
-
-def _closest(word: str, options: Any) -> str:
-    import difflib
-
-    best = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {best[0]!r}?)" if best else ""
-
-# ---- checks -----------------------------------------------------------------------------------
-
-FOLDER_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-FAULT_KINDS: dict[str, tuple[str, ...]] = {
-    "shared_autonomy": ("kill_node", "freeze_camera", "stale_joint_states", "joy_garbage"),
-    "vln_houses": ("kill_node", "freeze_camera", "odom_jump"),
-    "perception": ("kill_node", "freeze_camera", "stale_joint_states"),
-}
-FAULT_TRIGGERS: dict[str, tuple[str, ...]] = {  # perception: nothing moves, no instruction
-    "shared_autonomy": ("time", "motion", "instruction"),
-    "vln_houses": ("time", "motion", "instruction"), "perception": ("time",)}
-_ONLY_FOR = {"families": "shared_autonomy", "split": "shared_autonomy", "houses": "vln_houses",
-             "duration_s": "perception"}
-
-
-def _where_name(path: tuple[Any, ...]) -> str:
-    if not path:
-        return "the scenario"
-    if path[0] == "conditions" and len(path) >= 2:
-        rest = ".".join(map(str, path[2:]))
-        return f"condition {path[1]!r}" + (f" ({rest})" if rest else "")
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model that holds the mapping at ``loc`` (for its allowed keys)."""
-    from types import UnionType
-    from typing import Union, get_args, get_origin
-
-    tp: Any = model
-    for part in loc:
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
-            if field is None:
-                return None
-            tp = field.annotation
-        elif get_origin(tp) in (list, dict):
-            tp = get_args(tp)[-1]
-        else:
-            return None
-        if get_origin(tp) in (Union, UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            tp = args[0] if len(args) == 1 else tp
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _pydantic_message(err: ValidationError, where: str, lines: _Lines,
-                      model: type[BaseModel]) -> str:
-    msgs: list[tuple[int, str]] = []
-    for e in err.errors():
-        loc, line = tuple(e["loc"]), lines(tuple(e["loc"]))
-        parent = loc[:-1]
-        if e["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            sub = _model_at(model, parent)
-            allowed = sorted(sub.model_fields) if sub is not None else []
-            hint = _closest(key, allowed).replace(" (", "; ").rstrip(")")
-            msgs.append((line, f"unknown key {key!r} in {_where_name(parent)}; allowed: "
-                               f"{', '.join(allowed)}{hint}"))
-        elif e["type"] == "missing":
-            msgs.append((line, f"missing key {str(loc[-1])!r} in {_where_name(parent)}"))
-        else:
-            got = repr(e.get("input"))
-            got = got if len(got) <= 80 else got[:77] + "..."
-            msgs.append((line, f"{_where_name(loc)}: {e['msg']} (got {got})"))
-    return "\n".join(f"{where}:{ln}: {m}" for ln, m in sorted(msgs, key=lambda x: x[0]))
-
-
-def _roots() -> list[Path]:
-    """Where relative names resolve after the scenario's folder: the repo (or the installed
-    package's share folder when ament knows it)."""
-    roots = [PACKAGE_ROOT]
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        roots.append(Path(get_package_share_directory("ifagent_ros")))
-    except Exception:  # not installed with colcon, or ament_index missing
-        pass
-    return roots
-
-
-def _find(name: str, dirs: list[Path], *, suffix: str = "",
-          want_dir: bool = False) -> tuple[Path | None, list[str]]:
-    p = Path(name).expanduser()
-    names = [p] if not suffix or p.suffix in (".yaml", ".yml") else [p, Path(f"{p}{suffix}")]
-    cands = names if p.is_absolute() else [d / n for d in dirs for n in names]
-    tried: list[str] = []
-    for c in cands:
-        tried.append(str(c))
-        if c.is_dir() if want_dir else c.is_file():
-            return c.resolve(), tried
-    return None, list(dict.fromkeys(tried))
-
-
-def _check(sc: Scenario, lines: _Lines) -> list[tuple[int, str]]:
-    """Everything the schema cannot say; fills ``sc._paths`` and ``sc._sim_params``."""
-    out: list[tuple[int, str]] = []
-
-    def bad(loc: tuple[Any, ...], msg: str) -> None:
-        out.append((lines(loc), msg))
-
-    base = sc.source.parent if sc.source is not None else Path.cwd()
-    roots = [base, *_roots()]
-    kind = sc.task.kind
-    if not FOLDER_SAFE.match(sc.name):
-        bad(("name",), f"name {sc.name!r} must be folder-safe (letters, digits, '_', '-', '.')")
-    if sc.episodes < 1:
-        bad(("episodes",), f"episodes must be >= 1, got {sc.episodes}")
-    if sc.seed < 0:
-        bad(("seed",), f"seed must be >= 0, got {sc.seed}")
-    for key in ("time_limit_s", "time_scale", "wall_limit_s"):
-        v = getattr(sc, key)
-        if v is not None and not (math.isfinite(v) and v > 0):
-            bad((key,), f"{key} must be a number > 0, got {v}")
-    for j, topic in enumerate(sc.record_topics):
-        if not topic.startswith("/"):
-            bad(("record_topics", j), f"record_topics: {topic!r} is not an absolute topic name")
-    sections: dict[str, dict[str, Any]] = {}
-    pf, tried = _find(sc.params_file, roots)
-    if pf is None:
-        bad(("params_file",), f"params_file {sc.params_file!r} not found; tried "
-                              f"{', '.join(tried)}")
-    else:
-        from ifagent_ros.params_file import ParamsFileError, read_params_file
-
-        sc._paths["params_file"] = str(pf)
-        try:
-            sections, wildcard = read_params_file(pf)
-        except ParamsFileError as exc:
-            bad(("params_file",), f"params_file does not read: {exc}")
-        else:
-            sections = {n: {**wildcard, **p} for n, p in sections.items()}
-            sc._sim_params = sections.get("sim_node", {})
-            world = str(sc._sim_params.get("world", "tabletop"))
-            want = "house" if kind == "vln_houses" else "tabletop"
-            if world != want:
-                bad(("params_file",), f"params_file {pf}: sim_node world is {world!r}; task "
-                                      f"kind {kind!r} needs world {want!r}")
-    _check_task(sc, bad, base, roots)
-    _check_conditions(sc, bad, roots, sections)
-    if sc.episodes >= 1:
-        seeds = [(n, sc.condition_seed(k)) for k, n in enumerate(sc.conditions)]
-        for a, (na, sa) in enumerate(seeds):
-            for nb, sb in seeds[a + 1:]:
-                lo, hi = max(sa, sb), min(sa, sb) + sc.episodes - 1
-                if lo <= hi:
-                    at = nb if sc.conditions[nb].seed is not None else na
-                    bad(("conditions", at, "seed"), f"seed reused across conditions: {na!r} and "
-                                                    f"{nb!r} both use seeds {lo}..{hi}")
-    for loc, msg in rnd.check_factors(sc.randomization, kind, sc._sim_params):
-        bad(loc, msg)
-    _check_faults(sc, bad)
-    return out
-
-
-def _check_task(sc: Scenario, bad: Any, base: Path, roots: list[Path]) -> None:
-    t, kind = sc.task, sc.task.kind
-    for key, only in _ONLY_FOR.items():
-        if key in t.model_fields_set and kind != only:
-            bad(("task", key), f"task.{key} applies to task kind {only!r} only, not {kind!r}")
-    if kind == "shared_autonomy":
-        from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES
-
-        if not t.families:
-            bad(("task",), f"task.families is empty; shared_autonomy needs at least one of "
-                           f"{', '.join(TASK_FAMILIES)}")
-        for j, fam in enumerate(t.families):
-            if fam not in TASK_FAMILIES:
-                bad(("task", "families", j), f"unknown task family {fam!r}"
-                    f"{_closest(fam, TASK_FAMILIES)}; known: {', '.join(TASK_FAMILIES)}")
-    elif kind == "vln_houses":
-        from ifagent_ros.sim.house import load_house
-
-        if "scene" in t.model_fields_set:
-            bad(("task", "scene"), "task.scene does not apply to vln_houses (houses does)")
-        if not t.houses:
-            bad(("task",), "task.houses is empty; vln_houses needs at least one sim/houses name")
-        dirs = [base, base.parent / "houses", *(r / "sim" / "houses" for r in roots[1:]), *roots]
-        for j, name in enumerate(t.houses):
-            path, tried = _find(name, dirs, suffix=".yaml")
-            if path is None:
-                bad(("task", "houses", j), f"house {name!r} not found; tried {', '.join(tried)}")
-                continue
-            try:
-                load_house(path)
-            except Exception as exc:  # the house loader's own message says what is wrong
-                bad(("task", "houses", j), f"house {name!r} ({path}) does not load: {exc}")
-            sc._paths[f"house:{name}"] = str(path)
-    else:
-        if t.duration_s is None:
-            bad(("task",), "missing key 'duration_s' in task: how long each perception "
-                           "episode watches (seconds)")
-        elif not (math.isfinite(t.duration_s) and t.duration_s > 0):
-            bad(("task", "duration_s"), f"task.duration_s must be > 0, got {t.duration_s}")
-        elif t.duration_s > sc.time_limit_s:
-            bad(("task", "duration_s"), f"task.duration_s {t.duration_s:g} exceeds "
-                                        f"time_limit_s {sc.time_limit_s:g}")
-    if t.scene is not None and kind != "vln_houses":
-        from ifagent_ros.sim.scene import load_scene
-
-        dirs = [base, base.parent / "scenes", *(r / "sim" / "scenes" for r in roots[1:]), *roots]
-        path, tried = _find(t.scene, dirs, suffix=".yaml")
-        if path is None:
-            bad(("task", "scene"), f"scene {t.scene!r} not found; tried {', '.join(tried)}")
-            return
-        try:
-            load_scene(path)
-        except Exception as exc:  # the scene loader's own message says what is wrong
-            bad(("task", "scene"), f"scene {t.scene!r} ({path}) does not load: {exc}")
-        sc._paths["scene"] = str(path)
-
-
-def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
-                      sections: dict[str, dict[str, Any]]) -> None:
-    from ifagent_ros.params_file import ParamsFileError, flatten_params
-
-    kind = sc.task.kind
-    known = CONDITIONS[kind]
-    if not sc.conditions:
-        bad(("conditions",), f"conditions is empty; task kind {kind!r} knows "
-                             f"{', '.join(known)}")
-    for name, c in sc.conditions.items():
-        loc = ("conditions", name)
-        if name not in known:
-            bad(loc, f"condition {name!r} is not one task kind {kind!r} knows"
-                     f"{_closest(name, known)}; known: {', '.join(known)}")
-            continue
-        need = known[name]
-        if need is None and c.model is not None:
-            bad((*loc, "model"), f"condition {name!r} takes no model (got {c.model!r})")
-        elif need in ("file", "dir") and c.model is None:
-            example = f"models/{name}.pt" if need == "file" else "a local checkpoint folder"
-            bad(loc, f"condition {name!r} names no model (add model: {example})")
-        elif need is not None and c.model is not None:
-            want_dir = need != "file"
-            path, tried = _find(c.model, roots, want_dir=want_dir)
-            if path is None:
-                what = "folder" if want_dir else "file"
-                bad((*loc, "model"), f"condition {name!r}: model {what} {c.model!r} not found; "
-                                     f"tried {', '.join(tried)}")
-            else:
-                sc._paths[f"model:{name}"] = str(path)
-        if c.seed is not None and c.seed < 0:
-            bad((*loc, "seed"), f"condition {name!r}: seed must be >= 0, got {c.seed}")
-        nodes = condition_nodes(kind, name)
-        flat: dict[str, dict[str, Any]] = {}
-        for node, params in c.overrides.items():
-            if node not in nodes:
-                bad((*loc, "overrides", node), f"condition {name!r} overrides {node!r}, which is "
-                                               f"not in its graph ({', '.join(nodes)})")
-                continue
-            try:
-                flat[node] = flatten_params(params, where=f"condition {name!r} overrides {node}")
-            except ParamsFileError as exc:
-                bad((*loc, "overrides", node), str(exc))
-        c.overrides = flat
-        if name == "llm" and c.model is None:
-            planner = {**sections.get("vln_planner_node", {}), **flat.get("vln_planner_node", {})}
-            if not planner.get("llm.url") and not planner.get("llm.path"):
-                bad(loc, "condition 'llm' needs a model (model: a local model folder) or "
-                         "overrides: {vln_planner_node: {llm.url: ..., llm.model: ...}}")
-
-
-def _check_faults(sc: Scenario, bad: Any) -> None:
-    kind = sc.task.kind
-    for j, f in enumerate(sc.faults):
-        loc = ("faults", j)
-        if f.kind not in FAULT_KINDS[kind]:
-            bad((*loc, "kind"), f"fault {f.kind!r} does not apply to task kind {kind!r} "
-                                f"(allowed: {', '.join(FAULT_KINDS[kind])})")
-        if f.trigger not in FAULT_TRIGGERS[kind]:
-            bad((*loc, "trigger"), f"fault trigger {f.trigger!r} does not apply to task kind "
-                                   f"{kind!r} (allowed: {', '.join(FAULT_TRIGGERS[kind])})")
-        for key in ("at_s", "duration_s"):
-            v = getattr(f, key)
-            if not (math.isfinite(v) and v >= 0):
-                bad((*loc, key), f"fault {f.kind}: {key} must be >= 0, got {v}")
-        if f.at_s > sc.time_limit_s:
-            bad((*loc, "at_s"), f"fault {f.kind}: at_s {f.at_s:g} is after the episode's "
-                                f"time_limit_s {sc.time_limit_s:g}")
-        if f.kind in ("odom_jump", "joy_garbage") and not (math.isfinite(f.magnitude)
-                                                          and f.magnitude > 0):
-            unit = "metres" if f.kind == "odom_jump" else "messages per second"
-            bad(loc, f"fault {f.kind} needs magnitude > 0 ({unit})")
-        if f.kind == "kill_node" and not f.target:
-            bad(loc, "fault kill_node needs target: the node to kill (e.g. "
-                     "shared_autonomy_node)")
-        if f.kind != "kill_node" and f.target:
-            bad((*loc, "target"), f"fault {f.kind}: target applies to kill_node only")
-        if f.conditions is not None and not f.conditions:
-            bad((*loc, "conditions"), f"fault {f.kind}: conditions is empty (it would never run)")
-        for c in f.conditions or []:
-            if c not in sc.conditions:
-                bad((*loc, "conditions"), f"fault {f.kind} names condition {c!r}, which the "
-                    f"scenario does not have{_closest(c, sc.conditions)}; conditions: "
-                    f"{', '.join(sc.conditions)}")
-        if f.kind == "kill_node" and f.target:
-            for c in f.conditions if f.conditions is not None else list(sc.conditions):
-                if c in sc.conditions and c in CONDITIONS[kind] \
-                        and f.target not in (nodes := condition_nodes(kind, c)):
-                    bad((*loc, "target"), f"fault kill_node target {f.target!r} is not in the "
-                        f"graph of condition {c!r} ({', '.join(nodes)}); restrict the fault with "
-                        f"conditions: [...]")

@@ -52,6 +52,7 @@ def test_sim_episode_runs_every_node_on_sim_time_with_a_recorder(tmp_path: Path)
     assert all(plan.overrides[n]["use_sim_time"] is True for n in plan.nodes)
     assert plan.overrides["sim_node"]["time_scale"] == 2.5
     assert plan.overrides["sim_node"]["realtime"] is True
+    assert plan.overrides["executor_node"]["control_clock"] == "sim"  # steps on /clock
     rec = plan.overrides[RECORDER_NODE]
     assert rec["output"] == str(tmp_path / "bag") and rec["discovery_period_s"] <= 0.5
     assert "topics" not in rec  # every topic
@@ -91,6 +92,11 @@ def test_links_remap_the_producers_and_route_through_the_relay(tmp_path: Path) -
     assert all(isinstance(v, float) for v in r["routes.latency_s"])  # typed ROS double arrays
     assert r["seed"] == 7 and r["fault_topic"] == FAULT_TOPIC and r["joy_topic"] == "/joy"
     assert r["use_sim_time"] is True
+    # Latency is in sim seconds; the relay times on the steady clock, so it gets wall seconds.
+    fast = plan_graph(spec(links=links, time_scale=4.0), TABLETOP, tmp_path).overrides[RELAY_NODE]
+    assert fast["routes.latency_s"] == [0.005, 0.0025, 0.0]
+    assert fast["routes.jitter_s"] == [0.00125, 0.0, 0.0]
+    assert fast["routes.drop_rate"] == [0.1, 0.0, 0.0]
     # The driver watches the producer's (true) joint states for motion.
     assert plan.driver.joint_states == RAW_PREFIX + "/joint_states"
     assert plan.source("/joy") == RAW_PREFIX + "/joy" and plan.source("/clock") == "/clock"
@@ -178,6 +184,7 @@ def test_real_mode_runs_on_the_wall_clock(tmp_path: Path) -> None:
     plan = plan_graph(spec(real=True, time_scale=3.0), TABLETOP, tmp_path)
     assert all(plan.overrides[n]["use_sim_time"] is False for n in plan.nodes)
     assert "time_scale" not in plan.overrides["sim_node"]
+    assert "control_clock" not in plan.overrides["executor_node"]  # steady, as on a robot
     assert plan.driver.start == "/joint_states"
     assert "/clock" not in plan.key_topics
     with pytest.raises(GraphPlanError, match="joy_garbage"):

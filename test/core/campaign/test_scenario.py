@@ -325,6 +325,34 @@ def test_condition_overrides_merge_last_and_are_flattened(tmp_path: Path) -> Non
     assert {s.campaign for s in specs} == {"night_run"}
 
 
+def test_scenario_overrides_reach_every_graph_with_the_node(tmp_path: Path) -> None:
+    text = BASE.replace("bc: {model: models/bc.pt}", """bc:
+    model: models/bc.pt
+    overrides:
+      sim_node: {camera: {width: 160}}""") + """\
+overrides:
+  sim_node: {camera: {width: 320, height: 240}}
+  shared_autonomy_node: {control_rate_hz: 50.0}
+"""
+    specs = expand(load_scenario(write(tmp_path, text)))
+    by = {s.condition: s for s in specs if s.index == 0}
+    assert by["teleop"].overrides["sim_node"]["camera.width"] == 320
+    assert by["teleop"].overrides["sim_node"]["camera.height"] == 240
+    assert "shared_autonomy_node" not in by["teleop"].overrides  # not in the teleop graph
+    assert by["lilac"].overrides["shared_autonomy_node"]["control_rate_hz"] == 50.0
+    assert by["bc"].overrides["sim_node"]["camera.width"] == 160  # the condition's own wins
+    assert by["bc"].overrides["sim_node"]["camera.height"] == 240
+    # the randomization's task/scene overrides are still there
+    assert by["teleop"].overrides["sim_user_node"]["task"] == "pick_place_bowl"
+
+
+def test_scenario_overrides_of_a_node_no_graph_has(tmp_path: Path) -> None:
+    text = BASE + "overrides:\n  vln_planner_node: {planner: rule}\n"
+    msg = error_of(tmp_path, text)
+    assert f"scn.yaml:{line_of(text, 'vln_planner_node')}: overrides 'vln_planner_node', " \
+           "which is in no condition's graph" in msg
+
+
 def test_real_mode_has_no_randomization(tmp_path: Path) -> None:
     text = BASE.replace("time_limit_s: 30.0", "time_limit_s: 30.0\ntime_scale: 4.0")
     sc = load_scenario(write(tmp_path, text))
