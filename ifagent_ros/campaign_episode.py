@@ -98,7 +98,7 @@ class Episode:
                                f"declare no such parameter")
 
     def _recorder_missing(self) -> list[str]:
-        if self.plan is None or not self.plan.record:
+        if self.plan is None:
             return []
         recorder = self.graph.nodes.get(RECORDER_NODE)
         have = recorder.recorded_topics() if recorder is not None else {}

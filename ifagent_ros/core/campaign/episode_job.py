@@ -337,8 +337,6 @@ def run_episode(job: EpisodeJob, *, stop: threading.Event | None = None,
             fields = {"status": "failed", "failure_reason": f"episode error: {run.error}"}
         elif given is not None and not given.get("valid", True):
             fields = {"status": "invalid"}  # operator: the trial does not count
-        elif not spec.record:
-            fields = {"status": "ok"}
         else:
             fields = _measure(job, spec, folder, given)
         if given is not None and not given.get("valid", True):

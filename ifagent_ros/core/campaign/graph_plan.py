@@ -4,7 +4,8 @@ ROS-free and pure (the params file is read by :func:`read_sections`, the rest is
 the spec and those sections), so every rule is unit-tested without DDS:
 
 - the nodes: ``spec.nodes`` (``[]``: every section of the params file) plus ``recorder_node``
-  (unless ``spec.record`` is false) and ``fault_relay_node`` when a link or a relay fault needs
+  (every topic, ``spec.record_topics``, or with ``record: false`` only the topics the metrics
+  read) and ``fault_relay_node`` when a link or a relay fault needs
   it; the driver (``campaign_driver_node``) is built by the episode process itself;
 - every node runs on sim time (``use_sim_time: true``) unless ``spec.real``; sim_node runs
   ``realtime: true`` at ``spec.time_scale``, executor_node steps on /clock (``control_clock:
@@ -228,16 +229,22 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
                 "routes.drop_rate": [float(x.link.drop_rate) for x in routes],
                 "routes.word_error_rate": [float(x.link.word_error_rate) for x in routes]})
         overrides[RELAY_NODE] = r
+    # record: false still records what the metrics read (small: no camera, no point clouds),
+    # so every episode is measured from its bag.
     if spec.record:
         topics = list(spec.record_topics)
-        if topics and EVENTS_TOPIC not in topics:
-            topics.append(EVENTS_TOPIC)  # metrics read the timeline from the bag
-        rec: dict[str, Any] = {"output": str(Path(episode_dir) / "bag"),
-                               "discovery_period_s": RECORDER_DISCOVERY_S}
-        if topics:
-            rec["topics"] = topics
-        overrides[RECORDER_NODE] = rec
-    all_nodes = ([RECORDER_NODE] if spec.record else []) + ([RELAY_NODE] if relay else []) + nodes
+    else:
+        from ifagent_ros.core.campaign.metrics import METRIC_TOPICS
+
+        topics = list(METRIC_TOPICS)
+    if topics and EVENTS_TOPIC not in topics:
+        topics.append(EVENTS_TOPIC)  # metrics read the timeline from the bag
+    rec: dict[str, Any] = {"output": str(Path(episode_dir) / "bag"),
+                           "discovery_period_s": RECORDER_DISCOVERY_S}
+    if topics:
+        rec["topics"] = topics
+    overrides[RECORDER_NODE] = rec
+    all_nodes = [RECORDER_NODE] + ([RELAY_NODE] if relay else []) + nodes
     for n in all_nodes:
         overrides.setdefault(n, {})["use_sim_time"] = sim
     if sim and "sim_node" in nodes:
@@ -248,9 +255,9 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
 
     kind = spec.task.kind
     key = [EVENTS_TOPIC, *(["/clock"] if sim else []), *KEY_TOPICS[kind]]
-    if spec.record_topics:
+    if topics:
         key = [t for t in key if t == EVENTS_TOPIC or any(fnmatchcase(t, p)
-                                                          for p in spec.record_topics)]
+                                                          for p in topics)]
 
     def val(node: str, param: str, default: Any) -> Any:
         return _value(node, param, default, overrides, sections)

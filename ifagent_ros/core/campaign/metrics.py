@@ -78,7 +78,8 @@ from ifagent_ros.core.campaign.types import (
 from ifagent_ros.core.recording.bag import BagReader
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 
-__all__ = ["REQUIRED_TOPICS", "EpisodeMetrics", "MetricsError", "MissingTopicsError",
+__all__ = ["METRIC_TOPICS", "REQUIRED_TOPICS", "EpisodeMetrics", "MetricsError",
+           "MissingTopicsError",
            "episode_metrics"]
 
 EXECUTOR_STATUS = "/ifagent/executor/status"
@@ -116,6 +117,8 @@ _SUCCESS_NEEDS = {
 _READ = {EVENTS_TOPIC, EXECUTOR_STATUS, ESTOP, TWIST, RAW_JOINT_STATES, JOINT_STATES, JOY,
          CORRECTION, INSTRUCTION, SIM_USER_STATUS, GROUND_TRUTH, OBJECTS, NAV_STATUS, ODOM,
          RAW_PREFIX + ODOM, BASE_POSE}
+# Every topic the metrics read: what a `record: false` episode still records.
+METRIC_TOPICS: tuple[str, ...] = tuple(sorted(_READ))
 
 
 class MetricsError(ValueError):

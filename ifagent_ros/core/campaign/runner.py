@@ -237,7 +237,7 @@ def run_campaign(
     jobs_specs = [s for s in selected if s.episode_id not in records]
     try:
         check_episode_defaults(
-            metrics=bool(jobs_specs) and metrics_fn is None and any(s.record for s in jobs_specs),
+            metrics=bool(jobs_specs) and metrics_fn is None,
             command=bool(jobs_specs) and episode_command is None)
     except ImportError as exc:
         raise CampaignError(f"this installation cannot run episodes: {exc}") from None

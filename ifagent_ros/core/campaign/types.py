@@ -144,7 +144,7 @@ class EpisodeSpec(_Strict):
     time_limit_s: float = 60.0       # episode (ROS) time
     wall_limit_s: float = 300.0      # hard limit of the process; then it is killed
     time_scale: float = 1.0          # sim speed vs. wall clock (sim_node's time_scale)
-    record: bool = True
+    record: bool = True  # false: the bag holds only the topics the metrics read
     record_topics: list[str] = Field(default_factory=list)  # [] = every topic
     domain_id: int | None = None     # set by the runner for the process it starts
     real: bool = False               # real-robot mode: no randomization, operator verdicts

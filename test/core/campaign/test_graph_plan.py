@@ -192,9 +192,16 @@ def test_real_mode_runs_on_the_wall_clock(tmp_path: Path) -> None:
                    TABLETOP, tmp_path)
 
 
-def test_record_false_has_no_recorder_and_record_topics_keep_the_events(tmp_path: Path) -> None:
+def test_record_false_records_what_the_metrics_read_and_record_topics_keep_the_events(
+        tmp_path: Path) -> None:
+    from ifagent_ros.core.campaign.metrics import METRIC_TOPICS
+
     plan = plan_graph(spec(record=False), TABLETOP, tmp_path)
-    assert RECORDER_NODE not in plan.nodes and RECORDER_NODE not in plan.overrides
+    topics = plan.overrides[RECORDER_NODE]["topics"]
+    assert plan.nodes[0] == RECORDER_NODE and set(topics) == set(METRIC_TOPICS)
+    assert {"/joint_states", "/sim/ground_truth", EVENTS_TOPIC} <= set(topics)
+    assert not any(t.startswith("/camera") for t in topics)
+    assert plan.key_topics == [EVENTS_TOPIC, "/joint_states"]
     plan = plan_graph(spec(record_topics=["/joint_states", "/sim/*"]), TABLETOP, tmp_path)
     assert plan.overrides[RECORDER_NODE]["topics"] == ["/joint_states", "/sim/*", EVENTS_TOPIC]
     assert plan.key_topics == [EVENTS_TOPIC, "/joint_states"]  # /clock is not recorded
