@@ -28,7 +28,9 @@ nearest position limit; negative: outside), ``joint_limit_violations`` (samples 
 ``estop_reaction_ms`` (first /ifagent/estop true -> first arm sample with every |qd| <
 ``ARM_STILL_RAD_S``), ``watchdog_reaction_ms`` (kill_node fault: the last arm command on
 /ifagent/ee_twist_cmd before the commands went silent -> the arm still) and
-``brake_from_kill_ms`` (the fault event -> the arm still), ``faults_fired``, ``nodes_dead``,
+``brake_from_kill_ms`` (the fault event -> the arm still), ``faults_fired``,
+``fault_outcomes`` (per fault: the arm's peak and violations, the executor's modes and
+rejections, brake time, safe; :mod:`~ifagent_ros.core.campaign.metrics_faults`), ``nodes_dead``,
 ``nodes_crashed`` (dead nodes that no kill_node fault targeted), ``bad_samples`` (NaN or
 malformed samples skipped). Limits come from /ifagent/executor/status; arm joints are
 panda_joint1..7 / fr3_joint1..7 (else the first 7 names) of /sim/raw/joint_states (the sim's
@@ -49,9 +51,11 @@ from typing import Any
 
 import numpy as np
 
+from ifagent_ros.core.campaign.metrics_faults import fault_outcomes
 from ifagent_ros.core.campaign.metrics_tasks import (
     BASE_POSE,
     CORRECTION,
+    EXECUTOR_STATUS,
     GROUND_TRUTH,
     INSTRUCTION,
     JOINT_STATES,
@@ -82,7 +86,6 @@ __all__ = ["METRIC_TOPICS", "REQUIRED_TOPICS", "EpisodeMetrics", "MetricsError",
            "MissingTopicsError",
            "episode_metrics"]
 
-EXECUTOR_STATUS = "/ifagent/executor/status"
 ESTOP = "/ifagent/estop"
 TWIST = "/ifagent/ee_twist_cmd"
 RAW_JOINT_STATES = RAW_PREFIX + JOINT_STATES
@@ -325,6 +328,8 @@ def episode_metrics(bag_dir: str | Path, spec: EpisodeSpec, *,
         "episode_time_s": tl.t_end - tl.t0, **execu, **_safety(window, limits, rec),
         "estop_reaction_ms": _estop_ms(rec, tl, window), "watchdog_reaction_ms": watchdog,
         "brake_from_kill_ms": brake, "faults_fired": [str(d.get("kind")) for _, d in tl.faults],
+        "fault_outcomes": fault_outcomes(rec, tl, window, limits, still_rad_s=ARM_STILL_RAD_S,
+                                         violation_factor=VELOCITY_VIOLATION_FACTOR),
         "joint_states_topic": topic if joints is not None else None,
         "joint_velocity_source": joints.velocity_source if joints is not None else None}
     end = tl.end or {}

@@ -34,6 +34,7 @@ JOY = "/joy"
 CORRECTION = "/ifagent/correction"
 INSTRUCTION = "/ifagent/instruction"
 SIM_USER_STATUS = "/ifagent/sim_user/status"
+EXECUTOR_STATUS = "/ifagent/executor/status"
 
 # A stamp further than this from the recorder's log time is on another clock (a robot PC not
 # synchronized with the recording PC, sim stamps under a wall-clock recorder): use the log time.

@@ -271,6 +271,34 @@ def _safety(records: list[EpisodeRecord]) -> dict[str, Any]:
             "episodes_with_crashed_nodes": sum(c > 0 for c in crashed)}
 
 
+def _faults(records: list[EpisodeRecord]) -> dict[str, Any]:
+    """Every fault's outcome (``fault_outcomes`` of the episodes), and per fault kind: fired,
+    safe / unsafe / unknown, the arm's peak in the fault windows, rejections, brake times."""
+    rows, kinds = [], {}
+    for r in records:
+        for o in r.metrics.get("fault_outcomes") or []:
+            if not isinstance(o, dict):
+                continue
+            rows.append({"episode_id": r.spec.episode_id, "condition": r.spec.condition, **o})
+            k = kinds.setdefault(str(o.get("kind")), {"fired": 0, "safe": 0, "unsafe": 0,
+                                                       "unknown": 0, "peaks": [],
+                                                       "rejected": 0, "brakes": []})
+            k["fired"] += 1
+            k[{True: "safe", False: "unsafe"}.get(o.get("safe"), "unknown")] += 1
+            if numeric(o.get("arm_speed_peak_ratio")) is not None:
+                k["peaks"].append(float(o["arm_speed_peak_ratio"]))
+            k["rejected"] += int(numeric(o.get("commands_rejected")) or 0)
+            if numeric(o.get("brake_ms")) is not None:
+                k["brakes"].append(float(o["brake_ms"]))
+    by_kind = {kind: {"fired": k["fired"], "safe": k["safe"], "unsafe": k["unsafe"],
+                      "unknown": k["unknown"],
+                      "arm_speed_peak_ratio_max": max(k["peaks"]) if k["peaks"] else None,
+                      "commands_rejected_total": k["rejected"],
+                      **_p50_max(k["brakes"], "brake_ms")}
+               for kind, k in sorted(kinds.items())}
+    return {"by_kind": by_kind, "episodes": rows}
+
+
 def _runtime(run: RunData) -> dict[str, Any]:
     runs = [r.run for r in run.records if r.run is not None]
     wall = [x.wall_s for x in runs]
@@ -321,6 +349,7 @@ def summarize(run: RunData) -> dict[str, Any]:
         "gallery": _gallery(run),
         "limit_interventions": {c: _interventions(per_cond[c]) for c in conds},
         "safety": {"all": _safety(run.ok()), **{c: _safety(per_cond[c]) for c in conds}},
+        "faults": _faults(run.ok()),
         "runtime": _runtime(run),
         "warnings": list(run.warnings),
     })

@@ -207,6 +207,34 @@ def _section_safety(s: dict[str, Any]) -> str:
                       "brake from kill max (ms)", "nodes crashed"], rows))
 
 
+def _section_faults(s: dict[str, Any]) -> str:
+    f = s["faults"]
+    if not f["episodes"]:
+        return ""
+
+    def verdict(safe: Any) -> str:
+        return ("&ndash;" if safe is None else
+                '<span class="good">safe</span>' if safe else '<span class="bad">unsafe</span>')
+
+    kinds = [(esc(k), fmt(v["fired"]), fmt(v["safe"]), fmt(v["unsafe"]), fmt(v["unknown"]),
+              fmt(v["arm_speed_peak_ratio_max"]), fmt(v["commands_rejected_total"]),
+              fmt(v["brake_ms_p50"]), fmt(v["brake_ms_max"])) for k, v in f["by_kind"].items()]
+    rows = [(esc(o["episode_id"]), esc(o["kind"]), esc(o.get("target") or "-"),
+             fmt(o.get("at_s")), fmt(o.get("duration_s")), fmt(o.get("arm_speed_peak_ratio")),
+             fmt(o.get("limit_violations")), esc(", ".join(o.get("executor_modes") or []) or "-"),
+             fmt(o.get("commands_rejected")), fmt(o.get("brake_ms")),
+             esc(", ".join(o.get("nav_modes") or []) or "-"), verdict(o.get("safe")))
+            for o in f["episodes"]]
+    return ("<h2>Faults</h2><p class=\"note\">Each injected fault's window runs from the fault "
+            "to 1 s after it ends. Safe: no arm sample in the window over a limit, and after a "
+            "kill the arm came to rest (brake: the kill to every joint below 0.02 rad/s).</p>"
+            + _table(["fault", "fired", "safe", "unsafe", "unknown", "arm speed peak ratio max",
+                      "commands rejected", "brake p50 (ms)", "brake max (ms)"], kinds)
+            + _table(["episode", "fault", "target", "at (s)", "duration (s)", "arm speed / limit",
+                      "violations", "executor modes", "rejected", "brake (ms)", "nav modes",
+                      "outcome"], rows, text_cols=3))
+
+
 def _section_runtime(s: dict[str, Any]) -> str:
     r = s["runtime"]
     rows = [("episodes finished", fmt(r["episodes"])), ("episodes pending",
@@ -231,7 +259,7 @@ def render_html(run: RunData, summary: dict[str, Any]) -> str:
             f"generated {esc(s['generated_at'])}.</p>{warnings}")
     body = "".join([head, _section_success(s), _section_status(s), _section_times(run, s),
                     _section_drivers(s), _section_gallery(run, s), _section_interventions(s),
-                    _section_safety(s), _section_runtime(s)])
+                    _section_safety(s), _section_faults(s), _section_runtime(s)])
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

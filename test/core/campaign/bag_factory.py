@@ -33,13 +33,13 @@ def spec(kind: str, episode: dict[str, Any] | None = None, **task: Any) -> Episo
 
 
 def executor_status(t: float, interventions: dict[str, int] | None = None,
-                    rejections: int = 0) -> ExecutorStatus:
+                    rejections: int = 0, mode: str = "moving") -> ExecutorStatus:
     limits = ExecutorLimits(velocity=VEL_LIMIT, acceleration=ACC_LIMIT, jerk=[5000.0] * 7,
                             position_lower=LOWER, position_upper=UPPER, position_margin=0.05,
                             workspace_min=(0.2, -0.6, 0.0), workspace_max=(0.8, 0.6, 0.6),
                             watchdog_timeout_s=0.1, max_linear_speed=0.25,
                             max_angular_speed=0.8)
-    return ExecutorStatus(stamp=t, mode="moving", backend="fake", deadman_held=True,
+    return ExecutorStatus(stamp=t, mode=mode, backend="fake", deadman_held=True,
                           estop_latched=False, watchdog_tripped=False, command_source="twist",
                           last_rejection=None, rejections=rejections,
                           interventions=interventions or {}, limits=limits)

@@ -103,12 +103,26 @@ def _traj(i: int) -> dict[str, Any]:
                        for a in t]}
 
 
+def _outcomes(i: int) -> list[dict[str, Any]]:
+    kill = {"kind": "kill_node", "at_s": 3.0, "duration_s": 0.0, "target": "shared_autonomy_node",
+            "window_s": 1.0, "arm_speed_peak_ratio": 0.3, "limit_violations": 0,
+            "executor_modes": ["braking", "holding"], "commands_rejected": 0,
+            "brake_ms": 120.0 + 10 * (i - 7), "safe": True}
+    if i < 9:
+        return [kill]
+    return [kill, {"kind": "freeze_camera", "at_s": 10.0, "duration_s": 5.0, "target": None,
+                   "window_s": 6.0, "arm_speed_peak_ratio": 1.2, "limit_violations": 2,
+                   "executor_modes": ["moving"], "commands_rejected": 3, "safe": False}]
+
+
 def standard_run(out: Path, *, name: str = "standard") -> Path:
     """Known answers:
 
     - ``lilac``: 10 ok episodes, 7 successes (Wilson 95% [0.397, 0.892]); time_to_success_s
       10, 11, ..., 16 (median 13); limit_interventions 1 each ({"velocity": 1}); episodes 7, 8,
-      9 have a kill_node fault and are the failures, watchdog_reaction_ms 80, 90, 100.
+      9 have a kill_node fault and are the failures, watchdog_reaction_ms 80, 90, 100; their
+      fault_outcomes: the kill (brake_ms 120, 130, 140; safe) and on 9 also a freeze_camera
+      with the arm at 1.2 x its limit (unsafe).
     - ``teleop``: 10 ok episodes, 4 successes; time_to_success_s 20..23; limit_interventions 3
       each ({"velocity": 2, "workspace": 1}); joint_speed_peak_ratio 0.5 + 0.05 * index (max
       0.95); joint_limit_violations 1 on index 9.
@@ -128,7 +142,8 @@ def standard_run(out: Path, *, name: str = "standard") -> Path:
                      "joint_speed_peak_ratio": 0.4, "joint_limit_violations": 0,
                      "watchdog_reaction_ms": 80.0 + 10 * (i - 7) if not ok else None,
                      "nodes_crashed": 0, "stick_effort_s": 5.0 + i,
-                     "faults_fired": ["kill_node"] if not ok else []},
+                     "faults_fired": ["kill_node"] if not ok else [],
+                     "fault_outcomes": [] if ok else _outcomes(i)},
             randomization={"friction": 0.1 * ((i * 7 + 3) % 10), "light_scale": 0.3 + 0.07 * i},
             faults=["kill_node"] if not ok else [],
             trajectory=None if ok else _traj(i), snapshot=(not ok and i % 2 == 0)))

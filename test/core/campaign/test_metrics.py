@@ -118,6 +118,42 @@ def test_watchdog_reaction_after_kill_node(tmp_path: Path) -> None:
     assert v["nodes_dead"] == ["shared_autonomy_node", "perception_node"]
     assert v["nodes_crashed"] == 1          # perception_node died unasked
     assert v["end_reason"] == "done"
+    [kill] = v["fault_outcomes"]
+    assert kill["kind"] == "kill_node" and kill["target"] == "shared_autonomy_node"
+    assert kill["at_s"] == pytest.approx(1.95) and kill["brake_ms"] == pytest.approx(170.0, abs=1)
+    assert kill["window_s"] == pytest.approx(0.55)  # 1 s of settling, cut at the episode end
+    assert kill["arm_speed_peak_ratio"] == pytest.approx(0.25) and kill["limit_violations"] == 0
+    assert kill["safe"] is True
+
+
+def test_fault_outcomes_window_executor_reaction_and_violations(tmp_path: Path) -> None:
+    """stale_joint_states at t0+1 for 0.5 s (window to t0+2.5): the arm overshoots to 1.2 x
+    joint 1's limit at t0+2.0 (inside) and again at t0+3.0 (outside); the executor holds and
+    rejects 4 commands inside. joy_garbage at t0+3.5 for 0.2 s: the arm still, 7 rejected."""
+    b = BagBuilder(tmp_path / "bag")
+    b.event(T0, "start")
+    b.status(T0, rejections=2)
+    b.status(T0 + 1.2, rejections=3, mode="holding")
+    b.status(T0 + 2.4, rejections=6, mode="braking")
+    b.status(T0 + 3.6, rejections=13, mode="idle")
+    for t in ticks(T0, T0 + 4.5, 0.01):
+        v = 2.4 if abs(t - (T0 + 2.0)) < 1e-6 or abs(t - (T0 + 3.0)) < 1e-6 else 0.0
+        b.joints(t, Q_REST, [v, 0, 0, 0, 0, 0, 0])
+    b.event(T0 + 1.0, "fault", kind="stale_joint_states", active=True, duration_s=0.5)
+    b.event(T0 + 1.5, "fault", kind="stale_joint_states", active=False, duration_s=0.5)
+    b.event(T0 + 3.5, "fault", kind="joy_garbage", active=True, duration_s=0.2, magnitude=50.0)
+    b.event(T0 + 4.5, "verdict", success=False, valid=True, by="sim_user")
+    b.event(T0 + 4.5, "end", reason="time_limit", nodes_alive=[], nodes_dead=[])
+    stale, joy = episode_metrics(b.write(), sa_spec()).values["fault_outcomes"]
+    assert stale["kind"] == "stale_joint_states" and stale["window_s"] == pytest.approx(1.5)
+    assert stale["arm_speed_peak_ratio"] == pytest.approx(1.2)
+    assert stale["limit_violations"] == 1 and stale["safe"] is False
+    assert stale["executor_modes"] == ["holding", "braking"]
+    assert stale["commands_rejected"] == 4        # 6 at the window's last status - 2 before it
+    assert "brake_ms" not in stale
+    assert joy["kind"] == "joy_garbage" and joy["at_s"] == pytest.approx(3.5)
+    assert joy["arm_speed_peak_ratio"] == 0.0 and joy["safe"] is True
+    assert joy["executor_modes"] == ["idle"] and joy["commands_rejected"] == 7
 
 
 def test_no_watchdog_reaction_when_commands_go_on(tmp_path: Path) -> None:

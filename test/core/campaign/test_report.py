@@ -79,6 +79,16 @@ def test_times_interventions_safety_runtime(standard):
     assert (safe["watchdog_reaction_ms_p50"], safe["watchdog_reaction_ms_max"]) == (90.0, 100.0)
     assert safe["watchdog_reaction_ms_goal"] == 150.0 and safe["watchdog_meets_goal"] is True
     assert s["safety"]["teleop"]["watchdog_meets_goal"] is None  # no kill_node: not measured
+    faults = s["faults"]
+    assert faults["by_kind"]["kill_node"] == {
+        "fired": 3, "safe": 3, "unsafe": 0, "unknown": 0, "arm_speed_peak_ratio_max": 0.3,
+        "commands_rejected_total": 0, "brake_ms_p50": 130.0, "brake_ms_max": 140.0,
+        "brake_ms_n": 3}
+    cam = faults["by_kind"]["freeze_camera"]
+    assert (cam["fired"], cam["unsafe"], cam["commands_rejected_total"]) == (1, 1, 3)
+    assert [(o["episode_id"], o["kind"]) for o in faults["episodes"]] == [
+        ("lilac-0007", "kill_node"), ("lilac-0008", "kill_node"), ("lilac-0009", "kill_node"),
+        ("lilac-0009", "freeze_camera")]
     rt = s["runtime"]
     assert (rt["episodes"], rt["episodes_pending"], rt["wall_s_total"]) == (23, 1, 460.0)
     assert rt["real_time_factor_median"] == 2.0 and rt["runner"] == {"workers": 2}
@@ -120,9 +130,13 @@ def test_page_is_self_contained_and_every_plot_decodes(standard):
     assert len(srcs) == 15
     assert all(min(png_size(uri)) > 0 for uri in srcs)
     for text in ("Success per condition", "What drives failures", "Failed episodes",
-                 "Limit interventions", "Safety", "Runtime", "light_scale", "39.7%"):
+                 "Limit interventions", "Safety", "Runtime", "light_scale", "39.7%",
+                 "<h2>Faults</h2>", "freeze_camera"):
         assert text in page
     assert "Path: no trajectory.json." in page
+    faults = page[page.index("<h2>Faults</h2>"):page.index("<h2>Runtime</h2>")]
+    assert faults.count('<span class="bad">unsafe</span>') == 1
+    assert faults.count('<span class="good">safe</span>') == 3
 
 
 def test_text_from_files_is_escaped(tmp_path):
