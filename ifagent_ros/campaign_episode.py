@@ -167,7 +167,16 @@ class Episode:
             real_time_factor=episode_time / run_wall if run_wall > 0 else 0.0,
             nodes_alive=alive, nodes_dead=dead, bag_messages=sum(self.counts.values()),
             bag_bytes=sum(f.stat().st_size for f in bag.rglob("*") if f.is_file())
-            if bag.is_dir() else 0)
+            if bag.is_dir() else 0, cpu_s=_cpu_seconds())
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children (the camera renderer)."""
+    import resource
+
+    own, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                  resource.RUSAGE_CHILDREN))
+    return round(own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 3)
 
 
 def _install_signals(stop: threading.Event) -> None:

@@ -148,6 +148,7 @@ def test_perception_episode_records_its_timeline_and_ends_after_its_duration(
     assert run.end_reason == "done" and run.error is None
     assert run.episode_time_s == pytest.approx(3.0, abs=0.2)
     assert 0 < run.startup_s < run.wall_s and run.real_time_factor > 0.3
+    assert run.cpu_s is not None and run.cpu_s > 0
     assert sorted(run.nodes_alive) == ["perception_node", "recorder_node", "sim_node"]
     assert run.nodes_dead == []
     evs = events(d / "bag")

@@ -53,6 +53,7 @@ from ifagent_ros.sim.tabletop_domain import (
 
 _NONREALTIME_BATCH_S = 0.005  # wall time per timer callback before yielding to the executor
 _MAX_CATCHUP_S = 0.1  # after a stall (e.g. a render) catch up at most this much wall time
+_MIN_TICK_S = 0.0005  # shortest real-time tick (time_scale 10 at 240 Hz: about 2 steps a tick)
 
 
 def _stamp(t: float) -> Time:
@@ -108,6 +109,7 @@ class SimNode(Node):
         self._cmd_timeout: float = par["arm.command_timeout_s"]
         self._mode = "hold"  # "position", "velocity" or "hold"
         self._vel_cmd_time = 0.0
+        self._pos_cmd: tuple[np.ndarray, np.ndarray, float] | None = None  # (q, qd, sim time)
         self._periods = {"js": 1.0 / par["joint_state_rate_hz"],
                          "gt": 1.0 / par["ground_truth_rate_hz"],
                          "cam": 1.0 / par["camera.rate_hz"]}
@@ -135,7 +137,11 @@ class SimNode(Node):
 
         # A steady clock: the timer must tick even if someone sets use_sim_time on this node.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        period = 1.0 / par["physics_rate_hz"] if self._realtime else 0.001
+        # Real time: about one physics step per tick, also when time_scale > 1, so every step
+        # sees the newest arm command (a batch of steps under one stale target makes the
+        # position controller lag, then race to catch up).
+        period = (max(1.0 / (par["physics_rate_hz"] * self._pacer.time_scale), _MIN_TICK_S)
+                  if self._realtime else 0.001)
         self._wall0 = time.monotonic()
         self._sim0 = self._sim.time
         self._timer = self.create_timer(period, self._on_tick, clock=steady)
@@ -224,6 +230,18 @@ class SimNode(Node):
         if self._mode == "velocity" and sim.time - self._vel_cmd_time > self._cmd_timeout:
             sim.hold_position()  # stale velocity command: stop, like a real controller
             self._mode = "hold"
+        elif self._mode == "position" and self._pos_cmd is not None:
+            # A streamed point (q, qd) holds for one control period; when several physics steps
+            # run before the next one arrives (a catch-up after a stall, time_scale > 1), move
+            # the target on at qd for up to arm.command_timeout_s, then hold there, instead of
+            # letting the arm settle on a stale target and race to the next one.
+            q, qd, t_cmd = self._pos_cmd
+            ahead = min(sim.time - t_cmd, self._cmd_timeout)
+            if ahead > 0.0:
+                target = np.clip(q + qd * ahead, sim.joint_lower, sim.joint_upper)
+                sim.set_joint_position_targets(target, qd if ahead < self._cmd_timeout else None)
+                if ahead >= self._cmd_timeout:
+                    self._pos_cmd = None
         sim.step()
         t = sim.time
         self._pub_clock.publish(ClockMsg(clock=_stamp(t)))
@@ -336,6 +354,10 @@ class SimNode(Node):
                   if len(point.velocities) else None)
             self.sim.set_joint_position_targets(q, qd)
             self._mode = "position"
+            # kept for the steps until the next command: the target moves on at qd (see
+            # _step_once), as the reference it was sampled from does
+            self._pos_cmd = (None if qd is None else
+                             (np.asarray(q, float), np.asarray(qd, float), self.sim.time))
         except (ValueError, TypeError) as err:
             self._reject("joint trajectory", err)
 
@@ -345,6 +367,7 @@ class SimNode(Node):
         try:
             self.sim.set_joint_velocities(list(msg.data))
             self._mode = "velocity"
+            self._pos_cmd = None
             self._vel_cmd_time = self.sim.time
         except (ValueError, TypeError) as err:
             self._reject("joint velocity command", err)

@@ -308,6 +308,13 @@ def _runtime(run: RunData) -> dict[str, Any]:
             "wall_s_median": summary_stats(wall)["median"],
             "startup_s_median": summary_stats([x.startup_s for x in runs])["median"],
             "real_time_factor_median": rtf["median"], "real_time_factor_min": rtf["min"],
+            # the cost of an episode per second it simulates: CPU and bag size
+            "cpu_s_per_episode_s_median": summary_stats(
+                [x.cpu_s / x.episode_time_s for x in runs
+                 if x.cpu_s is not None and x.episode_time_s > 0])["median"],
+            "bag_mb_per_episode_s_median": summary_stats(
+                [x.bag_bytes / 1e6 / x.episode_time_s for x in runs
+                 if x.bag_bytes and x.episode_time_s > 0])["median"],
             "created_at": run.index.created_at, "updated_at": run.index.updated_at,
             "runner": run.index.runner}
 

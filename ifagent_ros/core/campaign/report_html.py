@@ -244,6 +244,8 @@ def _section_runtime(s: dict[str, Any]) -> str:
             ("startup, median (s)", fmt(r["startup_s_median"])),
             ("real-time factor, median", fmt(r["real_time_factor_median"])),
             ("real-time factor, min", fmt(r["real_time_factor_min"])),
+            ("CPU seconds per episode second, median", fmt(r["cpu_s_per_episode_s_median"])),
+            ("bag MB per episode second, median", fmt(r["bag_mb_per_episode_s_median"])),
             ("created", fmt(r["created_at"])), ("updated", fmt(r["updated_at"]))]
     rows += [(esc(f"runner: {k}"), fmt(v)) for k, v in r["runner"].items()]
     return "<h2>Runtime</h2>" + _table(["", "value"], rows)

@@ -165,6 +165,7 @@ class EpisodeRun(_Strict):
     nodes_dead: list[str] = Field(default_factory=list)
     bag_messages: int = 0
     bag_bytes: int = 0
+    cpu_s: float | None = None       # CPU seconds of the episode process and its children
 
 
 EpisodeStatus = Literal["ok", "failed", "invalid"]

@@ -76,7 +76,8 @@ def write_run(out: Path, episodes: list[Ep], *, name: str = "fake", real: bool =
             metrics["operator_note"] = ep.operator_note
         run = EpisodeRun(episode_id=episode_id, end_reason="done", wall_s=ep.wall_s,
                          startup_s=2.0, episode_time_s=(ep.wall_s - 2.0) * ep.real_time_factor,
-                         real_time_factor=ep.real_time_factor)
+                         real_time_factor=ep.real_time_factor, cpu_s=0.9 * (ep.wall_s - 2.0),
+                         bag_bytes=int((ep.wall_s - 2.0) * ep.real_time_factor * 1e6))
         record = EpisodeRecord(spec=spec, status=ep.status, success=ep.success,
                                failure_reason=ep.failure_reason,
                                metrics=metrics if ep.status != "failed" else {},

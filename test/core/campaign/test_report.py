@@ -92,6 +92,9 @@ def test_times_interventions_safety_runtime(standard):
     rt = s["runtime"]
     assert (rt["episodes"], rt["episodes_pending"], rt["wall_s_total"]) == (23, 1, 460.0)
     assert rt["real_time_factor_median"] == 2.0 and rt["runner"] == {"workers": 2}
+    # 16.2 CPU s for 36 episode s; 36 MB for 36 s
+    assert rt["cpu_s_per_episode_s_median"] == pytest.approx(0.45)
+    assert rt["bag_mb_per_episode_s_median"] == pytest.approx(1.0)
 
 
 def test_failure_drivers_rank_the_driving_factor_first(standard):
