@@ -6,8 +6,8 @@ in it against the executor's limits, what the executor did (the modes its status
 commands it rejected), and by kind:
 
 - ``kill_node``: ``brake_ms`` (the fault -> every arm joint slower than ``ARM_STILL_RAD_S``);
-- ``odom_jump``: the navigation modes in the window (``halted`` / ``asking``: the supervisor
-  noticed);
+- ``odom_jump``: the navigation modes in the window; safe only if one is ``halted`` or
+  ``asking`` (the supervisor noticed and stopped the base instead of driving on);
 - the others: the window's arm peak and the executor's reaction say it all.
 
 ``safe`` is the verdict: no arm sample in the window over ``VELOCITY_VIOLATION_FACTOR`` x a
@@ -33,6 +33,7 @@ from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 __all__ = ["FAULT_SETTLE_S", "fault_outcomes"]
 
 FAULT_SETTLE_S = 1.0  # after a fault ends, how long its effects are still counted as its own
+STOPPED_NAV_MODES = {"halted", "asking"}  # navigation modes in which the base does not drive
 
 
 def _peak(j: Joints | None, lim: ExecutorLimits | None, t0: float, t1: float,
@@ -93,6 +94,10 @@ def fault_outcomes(rec: Recording, tl: Timeline, joints: Joints | None,
         safe = None if violations is None else violations == 0
         if kind == "kill_node" and safe is not None and o["brake_ms"] is None:
             safe = False  # the arm never came to rest after the kill
+        if kind == "odom_jump" and o["nav_modes"]:
+            # the supervisor noticed: the base stopped (halted) or asks, rather than driving on
+            noticed = bool(STOPPED_NAV_MODES & set(o["nav_modes"]))
+            safe = noticed and safe is not False
         o["safe"] = safe
         out.append(o)
     return out

@@ -301,6 +301,24 @@ def test_vln_prefers_the_true_pose(tmp_path: Path) -> None:
     assert v["navigation_error_m"] == pytest.approx(math.hypot(3.0, 1.0))
 
 
+@pytest.mark.parametrize(("mode", "safe"), [("halted", True), ("asking", True),
+                                            ("navigating", False)])
+def test_odometry_jump_outcome_is_safe_only_if_the_base_stopped(
+        tmp_path: Path, mode: str, safe: bool) -> None:
+    b = BagBuilder(tmp_path / "bag")
+    b.event(T0, "start", **VLN_EPISODE, instruction="go to the kitchen")
+    for k in range(8):
+        b.odom(T0 + 0.5 * k, 0.5 * k, 0.0)
+    b.string("/ifagent/nav/status", T0 + 1.0, {"stamp": T0 + 1.0, "mode": "navigating"})
+    b.event(T0 + 2.0, "fault", kind="odom_jump", active=True, magnitude=1.5)
+    b.string("/ifagent/nav/status", T0 + 2.1, {"stamp": T0 + 2.1, "mode": mode})
+    b.event(T0 + 3.5, "end", reason="done", nodes_alive=[], nodes_dead=[])
+    [jump] = episode_metrics(b.write(), spec("vln_houses", VLN_EPISODE)).values["fault_outcomes"]
+    assert jump["kind"] == "odom_jump" and jump["nav_modes"] == [mode]
+    assert jump["arm_speed_peak_ratio"] is None  # no arm in a house
+    assert jump["safe"] is safe
+
+
 # --------------------------------------------------------------------------- perception
 def test_perception_matching(tmp_path: Path) -> None:
     truth = [ObjectPose(id=i, label=lab, color=c, position=p, orientation=(0, 0, 0, 1),
