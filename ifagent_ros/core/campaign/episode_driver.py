@@ -60,7 +60,8 @@ class Action:
 class _Fault:
     spec: FaultSpec
     seed: int
-    fired_at: float | None = None
+    fired_at: float | None = None  # ROS time it fired
+    ends_at: float | None = None   # episode time it ends (duration_s > 0, not kill_node)
     expired: bool = False
 
 
@@ -260,11 +261,23 @@ class EpisodeDriver:
         return self.instruction_at is not None
 
     def _faults(self, now: float, t: float) -> list[Action]:
+        """Faults ending now, then faults starting now (a fault that ends when the next one
+        starts is over first). A time-triggered fault ends ``duration_s`` after its scheduled
+        time, an event-triggered one ``duration_s`` after it fired."""
         out: list[Action] = []
+        for f in self.faults:
+            s = f.spec
+            if f.ends_at is not None and not f.expired and t >= f.ends_at - 1e-9:
+                f.expired = True
+                out.append(self._event(now, "fault", {**s.model_dump(), "active": False}))
+                out.append(Action("fault_command", FaultCommand(
+                    kind=s.kind, active=False, magnitude=s.magnitude, seed=f.seed)))
         for f in self.faults:
             s = f.spec
             if f.fired_at is None and self._due(f, t):
                 f.fired_at = now
+                if s.duration_s > 0 and s.kind != "kill_node":
+                    f.ends_at = (s.at_s if s.trigger == "time" else t) + s.duration_s
                 out.append(self._event(now, "fault", {**s.model_dump(), "active": True}))
                 if s.kind == "kill_node":
                     out.append(Action("kill", s.target))
@@ -273,12 +286,6 @@ class EpisodeDriver:
                     out.append(Action("fault_command", FaultCommand(
                         kind=s.kind, active=True, duration_s=s.duration_s / self.spec.time_scale,
                         magnitude=s.magnitude, seed=f.seed)))
-            elif f.fired_at is not None and not f.expired and s.duration_s > 0 \
-                    and s.kind != "kill_node" and now - f.fired_at >= s.duration_s:
-                f.expired = True
-                out.append(self._event(now, "fault", {**s.model_dump(), "active": False}))
-                out.append(Action("fault_command", FaultCommand(
-                    kind=s.kind, active=False, magnitude=s.magnitude, seed=f.seed)))
         return out
 
     def _end_reason(self, now: float, t: float) -> str | None:

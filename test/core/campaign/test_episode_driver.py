@@ -113,6 +113,29 @@ def test_a_fault_at_zero_fires_with_the_start_event() -> None:
     assert [a.kind for a in d.step(1.0)] == ["event", "event", "fault_command"]
 
 
+def test_a_fault_ending_when_the_next_starts_is_over_first() -> None:
+    """Time faults end at at_s + duration_s (not at their firing step + duration_s), and in one
+    step the endings come before the starts, so back-to-back faults never overlap."""
+    a = FaultSpec(kind="freeze_camera", at_s=1.0, duration_s=1.0)
+    b = FaultSpec(kind="stale_joint_states", at_s=2.0, duration_s=0.5)
+    d = started(spec(faults=[b, a]), t=0.0)
+    assert events(d.step(1.004), "fault") == [{**a.model_dump(), "active": True}]  # a late step
+    acts = d.step(2.0)
+    assert [(e["kind"], e["active"]) for e in events(acts, "fault")] == [
+        ("freeze_camera", False), ("stale_joint_states", True)]
+    assert [(c.payload.kind, c.payload.active) for c in acts if c.kind == "fault_command"] == [
+        ("freeze_camera", False), ("stale_joint_states", True)]
+
+
+def test_an_event_triggered_fault_lasts_its_duration_from_when_it_fired() -> None:
+    f = FaultSpec(kind="stale_joint_states", trigger="motion", at_s=1.0, duration_s=0.5)
+    d = started(spec(faults=[f]), t=0.0)
+    assert moving(d, 3.0)
+    assert events(d.step(3.0), "fault")[0]["active"] is True
+    assert d.step(3.4) == []
+    assert events(d.step(3.5), "fault")[0]["active"] is False
+
+
 def test_kill_node_fires_on_the_first_motion_after_at_s_and_never_expires() -> None:
     f = FaultSpec(kind="kill_node", target="shared_autonomy_node", trigger="motion", at_s=3.0,
                   duration_s=1.0)
