@@ -21,7 +21,10 @@ is surprising): ``success``, ``valid``, ``episode_time_s``, ``time_to_success_s`
 ``limit_interventions`` (sum of the last executor status' ``interventions``, minus the last one
 before t0 when the executor ran before the episode; per limit in ``interventions``),
 ``rejections`` (same), ``joint_speed_peak_ratio`` (max |qd| / velocity limit over samples and
-arm joints), ``joint_acc_peak_ratio`` (velocity differences / dt, moving-averaged over
+arm joints), ``command_speed_peak_ratio`` / ``command_acc_peak_ratio`` (the same for what the
+executor commanded: its arm command's velocities and their smoothed differences; the measured
+peaks also hold what the arm did on its own, e.g. a simulated contact's jolt),
+``joint_acc_peak_ratio`` (velocity differences / dt, moving-averaged over
 ``ACC_SMOOTHING_SAMPLES``, / acceleration limit), ``joint_position_margin_min`` (rad to the
 nearest position limit; negative: outside), ``joint_limit_violations`` (samples over
 ``VELOCITY_VIOLATION_FACTOR`` x a velocity limit or outside a position limit),
@@ -89,6 +92,11 @@ __all__ = ["METRIC_TOPICS", "REQUIRED_TOPICS", "EpisodeMetrics", "MetricsError",
 ESTOP = "/ifagent/estop"
 TWIST = "/ifagent/ee_twist_cmd"
 RAW_JOINT_STATES = RAW_PREFIX + JOINT_STATES
+# The executor's arm command (franka_ros2-style streamed single-point trajectories): the sim's
+# and the FR3's controller topics; any other JointTrajectory topic in a bag is read too.
+ARM_COMMAND_TOPICS = ("/panda_arm_controller/joint_trajectory",
+                      "/fr3_arm_controller/joint_trajectory")
+TRAJECTORY_TYPE = "trajectory_msgs/msg/JointTrajectory"
 ARM_STILL_RAD_S = 0.02            # every arm joint slower than this: the arm has stopped
 VELOCITY_VIOLATION_FACTOR = 1.05  # a velocity over 1.05 x its limit is a violation
 ACC_SMOOTHING_SAMPLES = 3
@@ -119,7 +127,7 @@ _SUCCESS_NEEDS = {
     "perception": f"{OBJECTS} + {GROUND_TRUTH}"}
 _READ = {EVENTS_TOPIC, EXECUTOR_STATUS, ESTOP, TWIST, RAW_JOINT_STATES, JOINT_STATES, JOY,
          CORRECTION, INSTRUCTION, SIM_USER_STATUS, GROUND_TRUTH, OBJECTS, NAV_STATUS, ODOM,
-         RAW_PREFIX + ODOM, BASE_POSE}
+         RAW_PREFIX + ODOM, BASE_POSE, *ARM_COMMAND_TOPICS}
 # Every topic the metrics read: what a `record: false` episode still records.
 METRIC_TOPICS: tuple[str, ...] = tuple(sorted(_READ))
 
@@ -160,7 +168,8 @@ def _read(bag_dir: str | Path) -> Recording:
         with BagReader(path, on_unknown="skip") as reader:
             types = {t: s.type for t, s in reader.summary().items()}
             messages: dict[str, list[tuple[float, Any]]] = {}
-            for m in reader.messages([t for t in types if t in _READ]):
+            for m in reader.messages([t for t, ty in types.items()
+                                      if t in _READ or ty == TRAJECTORY_TYPE]):
                 messages.setdefault(m.topic, []).append((m.timestamp_ns * 1e-9, m.message))
     except Exception as err:  # rosbags/mcap raise many kinds on a cut or corrupt file
         files = ", ".join(sorted(p.name for p in path.iterdir() if p.name != "metadata.yaml"))
@@ -255,6 +264,43 @@ def _safety(j: Joints | None, lim: ExecutorLimits | None, rec: Recording) -> dic
     return out
 
 
+def _command_peaks(rec: Recording, tl: Timeline, lim: ExecutorLimits | None
+                   ) -> dict[str, Any]:
+    """Peaks of what the executor commanded (the arm command's velocities, and their
+    differences over time) against its limits: the executor's own compliance, apart from how
+    the arm (or the simulator's contacts) moved."""
+    out: dict[str, Any] = {"command_speed_peak_ratio": None, "command_acc_peak_ratio": None,
+                           "command_topic": None}
+    topics = [t for t, ty in rec.types.items() if ty == TRAJECTORY_TYPE and rec.has(t)]
+    if not topics or lim is None:
+        return out
+    topic = max(topics, key=lambda t: len(rec.messages[t]))
+    t_list, v_list = [], []
+    n = len(lim.velocity)
+    for t, msg in rec.messages[topic]:
+        if not tl.within(t) or not len(msg.points):
+            continue
+        v = np.asarray(msg.points[-1].velocities, float)
+        if v.shape != (n,) or not np.all(np.isfinite(v)):
+            rec.skip(topic)
+            continue
+        t_list.append(t)
+        v_list.append(v)
+    if not v_list:
+        return out
+    t_arr, v_arr = np.asarray(t_list), np.stack(v_list)
+    vel, amax = np.asarray(lim.velocity, float), np.asarray(lim.acceleration[:n], float)
+    out.update(command_topic=topic, command_speed_peak_ratio=float(np.max(np.abs(v_arr) / vel)))
+    dt = np.diff(t_arr)
+    ok = dt > 0
+    if ok.sum() >= ACC_SMOOTHING_SAMPLES and len(amax) == n:
+        acc = np.diff(v_arr, axis=0)[ok] / dt[ok, None]
+        kernel = np.ones(ACC_SMOOTHING_SAMPLES) / ACC_SMOOTHING_SAMPLES
+        smooth = np.stack([np.convolve(acc[:, k], kernel, "valid") for k in range(n)], axis=1)
+        out["command_acc_peak_ratio"] = float(np.max(np.abs(smooth) / amax))
+    return out
+
+
 def _estop_ms(rec: Recording, tl: Timeline, j: Joints | None) -> float | None:
     on = [t for t, m in rec.messages.get(ESTOP, ()) if m.data and tl.within(t)]
     if not on:
@@ -326,6 +372,7 @@ def episode_metrics(bag_dir: str | Path, spec: EpisodeSpec, *,
     watchdog, brake = _watchdog_ms(rec, tl, window)
     values: dict[str, Any] = {
         "episode_time_s": tl.t_end - tl.t0, **execu, **_safety(window, limits, rec),
+        **_command_peaks(rec, tl, limits),
         "estop_reaction_ms": _estop_ms(rec, tl, window), "watchdog_reaction_ms": watchdog,
         "brake_from_kill_ms": brake, "faults_fired": [str(d.get("kind")) for _, d in tl.faults],
         "fault_outcomes": fault_outcomes(rec, tl, window, limits, still_rad_s=ARM_STILL_RAD_S,

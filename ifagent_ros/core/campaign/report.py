@@ -44,6 +44,7 @@ METRIC_DIRECTIONS: dict[str, int] = {
     "episode_time_s": -1, "time_to_success_s": -1, "path_length_m": 0, "spl": 1,
     "navigation_error_m": -1, "stick_effort_s": -1, "corrections": -1,
     "limit_interventions": -1, "joint_speed_peak_ratio": -1, "joint_acc_peak_ratio": -1,
+    "command_speed_peak_ratio": -1, "command_acc_peak_ratio": -1,
     "joint_limit_violations": -1, "estop_reaction_ms": -1, "watchdog_reaction_ms": -1,
     "brake_from_kill_ms": -1, "nodes_crashed": -1, "perception_position_error_m": -1,
     "perception_recall": 1,
@@ -258,8 +259,12 @@ def _safety(records: list[EpisodeRecord]) -> dict[str, Any]:
     acc = metric_values(records, "joint_acc_peak_ratio")
     watchdog = metric_values(records, "watchdog_reaction_ms")
     crashed = metric_values(records, "nodes_crashed")
+    cmd_speed = metric_values(records, "command_speed_peak_ratio")
+    cmd_acc = metric_values(records, "command_acc_peak_ratio")
     return {"joint_speed_peak_ratio_max": max(speed) if speed else None,
             "joint_acc_peak_ratio_max": max(acc) if acc else None,
+            "command_speed_peak_ratio_max": max(cmd_speed) if cmd_speed else None,
+            "command_acc_peak_ratio_max": max(cmd_acc) if cmd_acc else None,
             "joint_limit_violations_total": int(sum(metric_values(records,
                                                                   "joint_limit_violations"))),
             **_p50_max(watchdog, "watchdog_reaction_ms"),

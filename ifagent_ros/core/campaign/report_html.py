@@ -193,15 +193,19 @@ def _section_safety(s: dict[str, Any]) -> str:
         goal = "&ndash;" if meets is None else (
             '<span class="good">met</span>' if meets else '<span class="bad">missed</span>')
         rows.append((esc("all conditions" if c == "all" else c),
+                     fmt(v["command_speed_peak_ratio_max"]), fmt(v["command_acc_peak_ratio_max"]),
                      fmt(v["joint_speed_peak_ratio_max"]), fmt(v["joint_acc_peak_ratio_max"]),
                      fmt(v["joint_limit_violations_total"]), fmt(v["watchdog_reaction_ms_p50"]),
                      fmt(v["watchdog_reaction_ms_max"]), goal, fmt(v["estop_reaction_ms_max"]),
                      fmt(v["brake_from_kill_ms_max"]), fmt(v["nodes_crashed_total"])))
     goal_ms = s["safety"]["all"]["watchdog_reaction_ms_goal"]
     return (f"<h2>Safety</h2><p class=\"note\">Speed and acceleration ratios are peak / limit "
-            f"(above 1: over the limit). Watchdog goal: the arm still within {goal_ms:g} ms of "
-            f"its command stream going silent.</p>"
-            + _table(["condition", "speed peak ratio max", "acc peak ratio max",
+            f"(above 1: over the limit): commanded (what the executor sent) and measured (the "
+            f"joint states, which also show jolts the arm took, e.g. simulated contacts). "
+            f"Watchdog goal: the arm still within {goal_ms:g} ms of its command stream going "
+            f"silent.</p>"
+            + _table(["condition", "commanded speed peak ratio", "commanded acc peak ratio",
+                      "measured speed peak ratio", "measured acc peak ratio",
                       "joint limit violations", "watchdog p50 (ms)", "watchdog max (ms)",
                       f"watchdog {goal_ms:g} ms goal", "e-stop max (ms)",
                       "brake from kill max (ms)", "nodes crashed"], rows))

@@ -102,6 +102,18 @@ class BagBuilder:
                 linear=v3(x=vx, y=0.0, z=0.0), angular=v3(x=0.0, y=0.0, z=0.0)))
         return self.add("/ifagent/ee_twist_cmd", "geometry_msgs/msg/TwistStamped", msg, t)
 
+    def arm_command(self, t: float, q: Any, qd: Any,
+                    topic: str = "/panda_arm_controller/joint_trajectory") -> BagBuilder:
+        """A streamed single-point JointTrajectory, as executor_node sends it."""
+        tt = self.t
+        point = tt["trajectory_msgs/msg/JointTrajectoryPoint"](
+            positions=np.asarray(q, float), velocities=np.asarray(qd, float),
+            accelerations=np.zeros(0), effort=np.zeros(0),
+            time_from_start=tt["builtin_interfaces/msg/Duration"](sec=0, nanosec=2_000_000))
+        msg = tt["trajectory_msgs/msg/JointTrajectory"](header=self.header(t),
+                                                         joint_names=list(ARM), points=[point])
+        return self.add(topic, "trajectory_msgs/msg/JointTrajectory", msg, t)
+
     def estop(self, t: float, on: bool = True) -> BagBuilder:
         return self.add("/ifagent/estop", "std_msgs/msg/Bool", self.t["std_msgs/msg/Bool"](data=on),
                         t)

@@ -126,7 +126,8 @@ def standard_run(out: Path, *, name: str = "standard") -> Path:
       with the arm at 1.2 x its limit (unsafe).
     - ``teleop``: 10 ok episodes, 4 successes; time_to_success_s 20..23; limit_interventions 3
       each ({"velocity": 2, "workspace": 1}); joint_speed_peak_ratio 0.5 + 0.05 * index (max
-      0.95); joint_limit_violations 1 on index 9.
+      0.95); command_speed_peak_ratio 0.45 + 0.05 * index (max 0.9); joint_limit_violations 1
+      on index 9.
     - plus 2 ``failed`` episodes (condition lilac; reason "hung: killed after 60 s") and 1
       ``invalid`` one (teleop, operator note "robot bumped"), and 1 pending (teleop).
     - ``light_scale`` = 0.3 + 0.07 * index drives failure: the failures are the highest light
@@ -156,6 +157,7 @@ def standard_run(out: Path, *, name: str = "standard") -> Path:
             metrics={"time_to_success_s": 20.0 + i if ok else None, "episode_time_s": 40.0 + i,
                      "limit_interventions": 3, "interventions": {"velocity": 2, "workspace": 1},
                      "joint_speed_peak_ratio": 0.5 + 0.05 * i,
+                     "command_speed_peak_ratio": 0.45 + 0.05 * i,
                      "joint_limit_violations": 1 if i == 9 else 0, "nodes_crashed": 0,
                      "stick_effort_s": 20.0 + i},
             randomization={"friction": 0.1 * ((i * 3 + 1) % 10), "light_scale": light},

@@ -65,6 +65,29 @@ def test_joint_speed_accel_margin_and_interventions(tmp_path: Path) -> None:
     assert v["nodes_dead"] == [] and v["nodes_crashed"] == 0 and v["faults_fired"] == []
 
 
+def test_command_peaks_are_what_the_executor_sent(tmp_path: Path) -> None:
+    """Commanded joint 1 ramps 0 -> 1.0 rad/s at 5 rad/s^2 (half its 10 rad/s^2 limit) while a
+    simulated jolt makes the measured arm read 3 rad/s for one sample: the command peaks say the
+    executor kept to its limits, the measured ones show the jolt."""
+    b = BagBuilder(tmp_path / "bag")
+    b.event(T0, "start").status(T0)
+    for t in ticks(T0, T0 + 0.4, 0.004):
+        v = min(5.0 * (t - T0), 1.0)
+        b.arm_command(t, Q_REST, [v, 0, 0, 0, 0, 0, 0])
+        jolt = 3.0 if abs(t - (T0 + 0.3)) < 1e-6 else v
+        b.joints(t, Q_REST, [jolt, 0, 0, 0, 0, 0, 0])
+    b.arm_command(T0 + 0.404, [math.nan] * 7, [1.0] + [0.0] * 6)  # positions are not read
+    b.arm_command(T0 + 0.408, Q_REST, [math.nan] + [0.0] * 6)  # skipped as bad
+    b.event(T0 + 0.5, "verdict", success=False, valid=True, by="sim_user")
+    b.event(T0 + 0.5, "end", reason="done", nodes_alive=[], nodes_dead=[])
+    v = episode_metrics(b.write(), sa_spec()).values
+    assert v["command_topic"] == "/panda_arm_controller/joint_trajectory"
+    assert v["command_speed_peak_ratio"] == pytest.approx(1.0 / 2.0)   # VEL_LIMIT[0] = 2.0
+    assert v["command_acc_peak_ratio"] == pytest.approx(0.5, abs=0.01)
+    assert v["joint_speed_peak_ratio"] == pytest.approx(1.5)          # the jolt
+    assert v["bad_samples_by_topic"]["/panda_arm_controller/joint_trajectory"] == 1
+
+
 def test_limit_violations_and_nan_samples(tmp_path: Path) -> None:
     b = BagBuilder(tmp_path / "bag")
     b.event(T0, "start").status(T0)

@@ -75,6 +75,7 @@ def test_times_interventions_safety_runtime(standard):
     assert li["teleop"]["mean_per_episode"] == 3.0
     safe = s["safety"]["all"]
     assert safe["joint_speed_peak_ratio_max"] == pytest.approx(0.95)
+    assert safe["command_speed_peak_ratio_max"] == pytest.approx(0.9)
     assert safe["joint_limit_violations_total"] == 1
     assert (safe["watchdog_reaction_ms_p50"], safe["watchdog_reaction_ms_max"]) == (90.0, 100.0)
     assert safe["watchdog_reaction_ms_goal"] == 150.0 and safe["watchdog_meets_goal"] is True
