@@ -124,7 +124,6 @@ class GraphPlan:
     routes: list[Route]
     world: str                                        # sim_node world (tabletop | house)
     driver: DriverTopics
-    record: bool
     key_topics: list[str] = field(default_factory=list)  # recorder must have them before start
 
     def source(self, topic: str) -> str:
@@ -281,4 +280,4 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         camera=COLOR, arm_joints=tuple(str(a) for a in arm))
     return GraphPlan(nodes=all_nodes, overrides=overrides,
                      registry={RELAY_NODE: RELAY_MODULE} if relay else {}, routes=routes,
-                     world=world, driver=driver, record=spec.record, key_topics=key)
+                     world=world, driver=driver, key_topics=key)

@@ -237,23 +237,16 @@ def _executor(rec: Recording, tl: Timeline) -> tuple[dict[str, Any], ExecutorLim
     return out, last.limits
 
 
-def _first_still(j: Joints, after: float) -> float | None:
-    still = (j.t >= after) & np.all(np.abs(j.qd) < ARM_STILL_RAD_S, axis=1)
-    return float(j.t[np.argmax(still)]) if still.any() else None
-
-
 def _safety(j: Joints | None, lim: ExecutorLimits | None, rec: Recording) -> dict[str, Any]:
     out: dict[str, Any] = dict.fromkeys(_SAFETY[:4])
     if j is None or not len(j.t) or lim is None:
         return out
-    n = min(j.q.shape[1], len(lim.velocity), len(lim.position_lower), len(lim.position_upper))
-    vel, lo, hi = (np.asarray(x[:n], float) for x in (lim.velocity, lim.position_lower,
-                                                       lim.position_upper))
-    q, qd = j.q[:, :n], j.qd[:, :n]
-    out["joint_speed_peak_ratio"] = float(np.max(np.abs(qd) / vel))
-    margin = np.minimum(q - lo, hi - q)
+    speed, margin, over = j.against(lim.velocity, lim.position_lower, lim.position_upper,
+                                    VELOCITY_VIOLATION_FACTOR)
+    n = margin.shape[1]
+    qd = j.qd[:, :n]
+    out["joint_speed_peak_ratio"] = float(speed.max())
     out["joint_position_margin_min"] = float(margin.min())
-    over = np.any(np.abs(qd) > VELOCITY_VIOLATION_FACTOR * vel, axis=1) | np.any(margin < 0, 1)
     out["joint_limit_violations"] = int(over.sum())
     dt = np.diff(j.t)
     ok = dt > 0
@@ -307,7 +300,7 @@ def _estop_ms(rec: Recording, tl: Timeline, j: Joints | None) -> float | None:
     on = [t for t, m in rec.messages.get(ESTOP, ()) if m.data and tl.within(t)]
     if not on:
         return None
-    stop = _first_still(j, on[0]) if j is not None else None
+    stop = j.first_still(on[0], ARM_STILL_RAD_S) if j is not None else None
     if stop is None:
         rec.notes.append("e-stop pressed but the arm never came to rest")
         return None
@@ -325,7 +318,7 @@ def _watchdog_ms(rec: Recording, tl: Timeline, j: Joints | None) -> tuple[float 
     first = max(int(np.searchsorted(cmds, kill, side="right")) - 1, 0)
     last = next((float(cmds[i]) for i in range(first, len(cmds))
                  if i + 1 == len(cmds) or cmds[i + 1] - cmds[i] >= gap), None)
-    stop = _first_still(j, kill)
+    stop = j.first_still(kill, ARM_STILL_RAD_S)
     brake = None if stop is None else (stop - kill) * 1e3
     if last is None:
         rec.notes.append(f"kill_node fault but no {TWIST}: no watchdog reaction")
@@ -338,7 +331,7 @@ def _watchdog_ms(rec: Recording, tl: Timeline, j: Joints | None) -> tuple[float 
     if not len(moving) or np.all(np.abs(moving[-1]) < ARM_STILL_RAD_S):
         rec.notes.append("the arm was still when the commands stopped: no watchdog reaction")
         return None, brake
-    stop = _first_still(j, last)
+    stop = j.first_still(last, ARM_STILL_RAD_S)
     if stop is None:
         rec.notes.append("the arm never came to rest after the commands stopped")
         return None, brake

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ifagent_ros.core.campaign.metrics_tasks import (
     EXECUTOR_STATUS,
     NAV_STATUS,
@@ -41,15 +39,12 @@ def _peak(j: Joints | None, lim: ExecutorLimits | None, t0: float, t1: float,
     """(max |qd| / limit, samples over the limits) of the arm in [t0, t1]."""
     if j is None or lim is None:
         return None, None
-    k = (j.t >= t0) & (j.t <= t1)
-    if not k.any():
+    w = j.window(t0, t1)
+    if not len(w.t):
         return None, None
-    n = min(j.q.shape[1], len(lim.velocity), len(lim.position_lower), len(lim.position_upper))
-    vel = np.asarray(lim.velocity[:n], float)
-    lo, hi = np.asarray(lim.position_lower[:n], float), np.asarray(lim.position_upper[:n], float)
-    q, qd = j.q[k, :n], j.qd[k, :n]
-    over = np.any(np.abs(qd) > violation_factor * vel, axis=1) | np.any((q < lo) | (q > hi), 1)
-    return float(np.max(np.abs(qd) / vel)), int(over.sum())
+    speed, _, over = w.against(lim.velocity, lim.position_lower, lim.position_upper,
+                               violation_factor)
+    return float(speed.max()), int(over.sum())
 
 
 def _executor(statuses: list[tuple[float, ExecutorStatus]], t0: float, t1: float
@@ -84,10 +79,9 @@ def fault_outcomes(rec: Recording, tl: Timeline, joints: Joints | None,
             "executor_modes": modes, "commands_rejected": rejected}
         if kind == "kill_node":
             o["brake_ms"] = None
-            if joints is not None:
-                still = (joints.t >= t) & np.all(np.abs(joints.qd) < still_rad_s, axis=1)
-                if still.any():
-                    o["brake_ms"] = round((float(joints.t[np.argmax(still)]) - t) * 1e3, 1)
+            stop = joints.first_still(t, still_rad_s) if joints is not None else None
+            if stop is not None:
+                o["brake_ms"] = round((stop - t) * 1e3, 1)
         if kind == "odom_jump":
             o["nav_modes"] = list(dict.fromkeys(str(n.get("mode")) for tn, n in navs
                                                 if t <= tn <= t1))

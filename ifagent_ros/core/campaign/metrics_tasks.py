@@ -168,6 +168,25 @@ class Joints:
             return None
         return self.q[max(int(np.searchsorted(self.t, t, side="right")) - 1, 0)]
 
+    def first_still(self, after: float, still_rad_s: float) -> float | None:
+        """The first sample time at or after ``after`` with every arm joint slower than
+        ``still_rad_s``; None: the arm never came to rest."""
+        still = (self.t >= after) & np.all(np.abs(self.qd) < still_rad_s, axis=1)
+        return float(self.t[np.argmax(still)]) if still.any() else None
+
+    def against(self, velocity: Sequence[float], lower: Sequence[float],
+                upper: Sequence[float], violation_factor: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every sample against joint limits (over the joints both have): (max |qd| / velocity
+        limit, (N,); rad to the nearest position limit, negative outside, (N, n); over
+        ``violation_factor`` x a velocity limit or outside a position limit, (N,) bool)."""
+        n = min(self.q.shape[1], len(velocity), len(lower), len(upper))
+        vel, lo, hi = (np.asarray(x[:n], float) for x in (velocity, lower, upper))
+        q, qd = self.q[:, :n], self.qd[:, :n]
+        margin = np.minimum(q - lo, hi - q)
+        over = np.any(np.abs(qd) > violation_factor * vel, axis=1) | np.any(margin < 0, 1)
+        return np.max(np.abs(qd) / vel, axis=1), margin, over
+
 
 def _arm_indices(names: Sequence[str]) -> list[int] | None:
     """panda_joint1..7 / fr3_joint1..7 by name, else the first 7 joints; None: no arm here."""

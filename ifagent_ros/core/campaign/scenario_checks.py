@@ -290,8 +290,6 @@ def _check_task(sc: Scenario, bad: Any, base: Path, roots: list[Path]) -> None:
 
 def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
                       sections: dict[str, dict[str, Any]]) -> None:
-    from ifagent_ros.params_file import ParamsFileError, flatten_params
-
     kind = sc.task.kind
     known = CONDITIONS[kind]
     if not sc.conditions:
@@ -321,16 +319,8 @@ def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
         if c.seed is not None and c.seed < 0:
             bad((*loc, "seed"), f"condition {name!r}: seed must be >= 0, got {c.seed}")
         nodes = condition_nodes(kind, name)
-        flat: dict[str, dict[str, Any]] = {}
-        for node, params in c.overrides.items():
-            if node not in nodes:
-                bad((*loc, "overrides", node), f"condition {name!r} overrides {node!r}, which is "
-                                               f"not in its graph ({', '.join(nodes)})")
-                continue
-            try:
-                flat[node] = flatten_params(params, where=f"condition {name!r} overrides {node}")
-            except ParamsFileError as exc:
-                bad((*loc, "overrides", node), str(exc))
+        flat = _flat_overrides(c.overrides, nodes, (*loc, "overrides"), f"condition {name!r} "
+                               f"overrides", f"not in its graph ({', '.join(nodes)})", bad)
         c.overrides = flat
         if name == "llm" and c.model is None:
             planner = {**sections.get("vln_planner_node", {}), **flat.get("vln_planner_node", {})}
@@ -339,22 +329,31 @@ def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
                          "overrides: {vln_planner_node: {llm.url: ..., llm.model: ...}}")
 
 
+def _flat_overrides(overrides: dict[str, Any], nodes: list[str], loc: tuple[Any, ...],
+                    what: str, not_there: str, bad: Any) -> dict[str, dict[str, Any]]:
+    """``overrides`` (node -> nested params) flattened like a params file; a node not in
+    ``nodes`` or a bad value is reported at ``loc + (node,)`` (``what`` {node!r}, which is
+    ``not_there``)."""
+    from ifagent_ros.params_file import ParamsFileError, flatten_params
+
+    flat: dict[str, dict[str, Any]] = {}
+    for node, params in overrides.items():
+        if node not in nodes:
+            bad((*loc, node), f"{what} {node!r}, which is {not_there}")
+            continue
+        try:
+            flat[node] = flatten_params(params, where=f"{what} {node}")
+        except ParamsFileError as exc:
+            bad((*loc, node), str(exc))
+    return flat
+
+
 def _check_overrides(sc: Scenario, bad: Any) -> None:
     """The scenario-wide overrides: nodes of some condition's graph, flattened like a params
     file; sim_node's also change the nominal camera the randomization works from."""
-    from ifagent_ros.params_file import ParamsFileError, flatten_params
-
-    graphs = {n for c in sc.conditions for n in condition_nodes(sc.task.kind, c)}
-    flat: dict[str, dict[str, Any]] = {}
-    for node, params in sc.overrides.items():
-        if node not in graphs:
-            bad(("overrides", node), f"overrides {node!r}, which is in no condition's graph "
-                                     f"({', '.join(sorted(graphs))})")
-            continue
-        try:
-            flat[node] = flatten_params(params, where=f"overrides {node}")
-        except ParamsFileError as exc:
-            bad(("overrides", node), str(exc))
+    graphs = sorted({n for c in sc.conditions for n in condition_nodes(sc.task.kind, c)})
+    flat = _flat_overrides(sc.overrides, graphs, ("overrides",), "overrides",
+                           f"in no condition's graph ({', '.join(graphs)})", bad)
     sc.overrides = flat
     sc._sim_params = {**sc._sim_params, **flat.get("sim_node", {})}
 
