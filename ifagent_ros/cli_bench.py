@@ -41,13 +41,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="print one JSON object of the figures last"
     )
     language = sub.add_parser(
-        "language", help="correction parser vs. LILAC's nearest neighbour; offline ASR")
+        "language", help="correction parser vs. LILAC's nearest neighbour; spoken corrections, "
+        "stops and unrelated speech per recogniser backend")
     language.add_argument("--no-asr", action="store_true",
                           help="parser figures only (skip synthesizing and decoding speech)")
     language.add_argument("--no-baseline", action="store_true",
                           help="skip the MiniLM nearest-neighbour baseline (loads a model)")
+    language.add_argument("--backend", default="whisper,pocketsphinx",
+                          help="comma-separated recogniser backends (default: both)")
     language.add_argument("--asr-full", action="store_true",
-                          help="every voice x speed x noise combination (slow)")
+                          help="the full corpus: every command and stop in every voice x "
+                          "condition (~3000 utterances, slow)")
+    language.add_argument("--limit", type=int, default=None,
+                          help="only the first N utterances of the corpus (kinds interleaved)")
+    language.add_argument("--latency-n", type=int, default=20,
+                          help="commands fed at real-time pace for release -> correction (0: no)")
+    language.add_argument("--corpus-dir", default="runs/speech_corpus",
+                          help="where the rendered corpus is cached")
+    language.add_argument("--whisper-model", default="base", help="base | small | PATH")
+    language.add_argument("--device", default="auto", help="whisper device: auto | cpu | cuda")
+    language.add_argument("--threads", type=int, default=2, help="whisper CPU threads")
+    language.add_argument("--no-stop-detector", action="store_true",
+                          help="skip the always-on stop detector figures")
     language.add_argument(
         "--json", action="store_true", help="print one JSON object of the figures last"
     )
@@ -136,12 +151,24 @@ def _language(args: argparse.Namespace) -> int:
     print(format_parser_table(parser))
     figures = {k: v for k, v in parser.items() if isinstance(v, int | float | bool)}
     if not args.no_asr:
-        from ifagent_ros.bench.asr import asr_bench, format_asr_table
+        from ifagent_ros.bench.language import BACKENDS, format_speech_table, speech_bench
 
-        print("bench language: synthesizing and decoding the ASR corpus ...", flush=True)
-        asr = asr_bench(full=args.asr_full)
-        print(format_asr_table(asr))
-        figures.update({k: v for k, v in asr.items() if isinstance(v, int | float | bool)})
+        backends = tuple(b.strip() for b in args.backend.split(",") if b.strip())
+        unknown = [b for b in backends if b not in BACKENDS]
+        if unknown or not backends:
+            raise SystemExit(f"bench language: --backend takes {', '.join(BACKENDS)}, "
+                             f"not {args.backend!r}")
+        if args.limit is not None and args.limit < 1:
+            raise SystemExit("bench language: --limit must be >= 1")
+        print(f"bench language: spoken corpus through {', '.join(backends)} ...", flush=True)
+        speech = speech_bench(
+            backends, corpus_dir=args.corpus_dir, full=args.asr_full, limit=args.limit,
+            latency_n=args.latency_n, whisper_model=args.whisper_model, device=args.device,
+            threads=args.threads, detector=not args.no_stop_detector,
+            log=lambda line: print(line, flush=True))
+        print(format_speech_table(speech, backends))
+        figures.update({k: v for k, v in speech.items()
+                        if v is None or isinstance(v, int | float | bool)})
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -1,38 +1,58 @@
-"""ASR benchmark on the synthetic espeak-ng corpus (the ASR half of `ifagent bench language`).
+"""Speech half of `ifagent bench language`: spoken corrections, stops and unrelated speech, per
+recogniser backend, on the espeak-ng corpus of :mod:`ifagent_ros.core.speech.corpus`.
 
-Modes: ``grammar`` (pocketsphinx against the correction grammar, with out-of-grammar rejection:
-what speech_node runs), ``grammar_norej`` (the same without rejection: what a bare grammar
-decoder would do), ``free`` (pocketsphinx free-form language model). Figures are flat keys with
-units in their names, per mode and noise level where that matters.
+Per backend (``whisper``, ``pocketsphinx``), every utterance is decoded whole with the scene's
+words as the recogniser's vocabulary and goes through what correction_node does: a stop word
+(``is_stop``) is an e-stop; a transcript under ``MIN_CONFIDENCE`` is dropped; anything else goes
+through the refusal (:func:`~ifagent_ros.core.language.acceptance.accept_transcript`; the bare
+parser when that module is absent). Figures (flat keys, units in the names, ``<b>_`` = backend):
+
+* ``<b>_correction_accuracy_<split>_<condition>``: commands whose accepted correction equals the
+  parser's reading of the reference text (type, direction, rotation, magnitude, target, speed,
+  gripper), split ``heldout`` / ``tuning`` (see the corpus), per condition and ``_all``;
+  ``<b>_correction_accuracy_voice_<voice>``; ``<b>_wer_commands[_<split>_<condition>]``,
+  ``<b>_wer_unrelated``;
+* ``<b>_stop_recall_ptt``: stops heard with push-to-talk (the transcript is a stop, or the
+  always-on detector fired), ``<b>_stop_recall_transcript`` (the transcript alone);
+* ``<b>_unrelated_to_command_count`` / ``_rate``: unrelated utterances that became a command
+  (``_test`` / ``_dev``: on the refusal's held-out / tuning sentences, ``_own``: scene remarks);
+  ``<b>_false_stops_per_100_unrelated`` (transcript or detector);
+* ``<b>_decode_p50_ms``, ``<b>_rtf``: whole-utterance decode time / audio time;
+* the streamed figures of :mod:`.asr_stream`: release -> correction latency with partial
+  decoding, and the stop detector without push-to-talk (recall, false stops, stop -> e-stop).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ifagent_ros.core.speech.asr import AsrConfig, PocketsphinxRecognizer
-from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav
+from ifagent_ros.core.language.stop_words import is_stop
+from ifagent_ros.core.speech.audio import read_wav
 from ifagent_ros.core.speech.corpus import (
-    NOISE_LEVELS,
-    SCENE_VOCABULARY,
+    CONDITIONS,
+    VOICES,
     Utterance,
-    build_corpus,
-    has_stop_word,
-)  # fmt: skip
+    expected_correction,
+    scene_objects,
+    scene_words,
+)
+from ifagent_ros.core.speech.corpus_sentences import STOPISH
 
-MODES: tuple[str, ...] = ("grammar", "grammar_norej", "free")
-_NOISE_KEY = {"clean": "clean", "snr20": "snr20", "snr10": "snr10"}
+MIN_CONFIDENCE = 0.3  # correction_node's min_confidence default
+SPLITS = ("heldout", "tuning")
+Act = Callable[[str, float, list[dict[str, Any]], list[str]], tuple[str, dict[str, Any]]]
 
 
 def normalize(text: str) -> list[str]:
-    """Lower-case words without punctuation."""
-    return re.findall(r"[a-z']+", text.lower())
+    """Lower-case words without punctuation ("E-stop." -> ["e", "stop"])."""
+    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
 
 
 def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
@@ -52,114 +72,156 @@ def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     return edits / max(sum(len(normalize(r)) for r in refs), 1)
 
 
-def _decode_all(utterances: Sequence[Utterance], root: Path) -> dict[str, list[dict[str, Any]]]:
-    grammar = PocketsphinxRecognizer(AsrConfig(vocabulary=SCENE_VOCABULARY))
-    norej = PocketsphinxRecognizer(AsrConfig(vocabulary=SCENE_VOCABULARY, rejection="none",
-                                             free_form_on_reject=False))  # fmt: skip
-    results: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
-    for u in utterances:
+def key_part(name: str) -> str:
+    """A voice or condition as part of a JSON key ("en-gb-x-gbcwmd+f3" -> "en_gb_x_gbcwmd_f3")."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def make_act() -> Act:
+    """What correction_node does with a transcript -> ("stop" | "command" | "refused", fields)."""
+    from ifagent_ros.core.language.parser import CorrectionParser
+
+    parser = CorrectionParser()
+    try:
+        from ifagent_ros.core.language.acceptance import accept_transcript
+    except ImportError:  # the refusal not there yet: a full parse is a command
+        accept_transcript = None
+
+    def act(text: str, confidence: float, objects: list[dict[str, Any]],
+            words: list[str]) -> tuple[str, dict[str, Any]]:  # fmt: skip
+        if is_stop(text):
+            return "stop", {"type": "stop"}
+        if confidence < MIN_CONFIDENCE or not text.strip():
+            return "refused", {"type": "unknown"}
+        if accept_transcript is not None:
+            verdict = accept_transcript(text, objects or None, scene_words=words, parser=parser)
+            fields = verdict.correction.model_dump()
+            accepted = verdict.accepted and fields["type"] not in ("unknown", "stop")
+        else:
+            fields = parser.parse(text, objects=objects or None).model_dump()
+            accepted = fields["type"] not in ("unknown", "stop")
+        if fields["type"] == "stop":
+            return "stop", fields
+        return ("command" if accepted else "refused"), fields
+
+    return act
+
+
+@dataclass
+class Decoded:
+    """One utterance through one backend."""
+
+    u: Utterance
+    text: str
+    seconds: float  # whole-utterance decode
+    outcome: str  # stop | command | refused
+    exact: bool  # commands: the accepted correction equals the reference's
+
+
+def same_correction(got: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Exact match on type, direction, rotation, magnitude, target, speed and gripper."""
+    from ifagent_ros.core.language.corpus import field_matches
+
+    return field_matches(got, expected)["all"]
+
+
+def decode_backend(
+    recognizer: Any,
+    utterances: Sequence[Utterance],
+    root: Path,
+    act: Act,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Decoded]:
+    """Decode every utterance (grouped by scene, so the vocabulary changes once per scene)."""
+    from ifagent_ros.core.language.parser import CorrectionParser
+
+    parser = CorrectionParser()
+    order = sorted(range(len(utterances)), key=lambda i: utterances[i].scene_seed)
+    out: list[Decoded | None] = [None] * len(utterances)
+    scene = None
+    objects: list[dict[str, Any]] = []
+    words: list[str] = []
+    for n, i in enumerate(order):
+        u = utterances[i]
+        if u.scene_seed != scene:
+            scene, objects = u.scene_seed, scene_objects(u.scene_seed)
+            words = scene_words(objects)
+            recognizer.set_vocabulary(words)
         audio = read_wav(root / u.path).samples
-        duration = audio.shape[0] / SAMPLE_RATE
-        for mode in MODES:
-            t0 = time.perf_counter()
-            if mode == "free":
-                text, accepted = grammar.decode_free(audio), False
-            else:
-                st = (grammar if mode == "grammar" else norej).transcribe(audio, 0.0, duration)
-                text, accepted = st.text, st.in_grammar
-            elapsed = time.perf_counter() - t0
-            results[mode].append({"u": u, "text": text, "accepted": accepted,
-                                  "seconds": elapsed, "duration": duration})  # fmt: skip
-    return results
+        t0 = time.perf_counter()
+        speech = recognizer.transcribe(audio, 0.0, u.duration_s)
+        seconds = time.perf_counter() - t0
+        outcome, fields = act(speech.text, speech.confidence, objects, words)
+        exact = False
+        if u.kind == "command" and outcome == "command":
+            exact = same_correction(fields, expected_correction(u, parser).model_dump())
+        out[i] = Decoded(u, speech.text, seconds, outcome, exact)
+        if progress is not None:
+            progress(n + 1, len(utterances))
+    return [d for d in out if d is not None]
 
 
-def _figures(mode: str, rows: list[dict[str, Any]]) -> dict[str, float]:
-    fig: dict[str, float] = {}
-    commandish = [r for r in rows if r["u"].kind != "chitchat"]
-    for noise in (*NOISE_LEVELS, "all"):
-        sel = [r for r in commandish if noise == "all" or r["u"].noise == noise]
-        if not sel:
-            continue
-        # a command counts as recognised only when it was accepted (free mode: any text)
-        hyps = [r["text"] if (r["accepted"] or mode == "free") else "" for r in sel]
-        correct = [normalize(h) == normalize(r["u"].text) for h, r in zip(hyps, sel, strict=True)]
-        fig[f"asr_sentence_accuracy_{mode}_{noise}"] = float(np.mean(correct))
-        fig[f"asr_wer_{mode}_{noise}"] = wer([r["u"].text for r in sel], hyps)
-    if mode == "grammar":  # per voice, all noise levels: shows which accents the model misses
-        for voice in sorted({r["u"].voice for r in commandish}):
-            sel = [r for r in commandish if r["u"].voice == voice]
-            ok = [r["accepted"] and normalize(r["text"]) == normalize(r["u"].text) for r in sel]
-            fig[f"asr_sentence_accuracy_grammar_voice_{voice}"] = float(np.mean(ok))
+def _mean(values: Sequence[bool | float]) -> float | None:
+    return float(np.mean(values)) if len(values) else None
+
+
+def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, bool]) -> dict:
+    """Flat figures of one backend (see the module docstring); ``detector_fired``: per file,
+    whether the always-on stop detector fired on it (empty: no detector)."""
+    fig: dict[str, Any] = {}
+    cmds = [r for r in rows if r.u.kind == "command"]
+    for split in (*SPLITS, "all"):
+        for cond in (*CONDITIONS, "all"):
+            sel = [r for r in cmds if split in ("all", r.u.split) and cond in ("all", r.u.noise)]
+            if not sel:
+                continue
+            tag = f"{split}_{cond}" if cond != "all" else split
+            fig[f"{b}_correction_accuracy_{tag}"] = _mean([r.exact for r in sel])
+            fig[f"{b}_commands_{tag}_n"] = len(sel)
+            fig[f"{b}_wer_commands_{tag}"] = wer([r.u.text for r in sel], [r.text for r in sel])
+    for voice in VOICES:
+        sel = [r for r in cmds if r.u.voice == voice]
+        if sel:
+            fig[f"{b}_correction_accuracy_voice_{key_part(voice)}"] = _mean([r.exact for r in sel])
+    if cmds:
+        fig[f"{b}_wer_commands"] = wer([r.u.text for r in cmds], [r.text for r in cmds])
+    stops = [r for r in rows if r.u.kind == "stop"]
+    if stops:
+        fig[f"{b}_stop_recall_transcript"] = _mean([r.outcome == "stop" for r in stops])
+        fig[f"{b}_stop_recall_ptt"] = _mean([r.outcome == "stop" or detector_fired.get(r.u.path,
+                                             False) for r in stops])  # fmt: skip
+        missed = sorted({f"{r.u.text} ({r.u.voice} {r.u.noise}): {r.text!r}" for r in stops
+                         if r.outcome != "stop"})  # fmt: skip
+        fig[f"{b}_stops_missed_by_transcript"] = missed
+    unrel = [r for r in rows if r.u.kind == "unrelated"]
+    if unrel:
+        fig[f"{b}_wer_unrelated"] = wer([r.u.text for r in unrel], [r.text for r in unrel])
+        for part in ("all", "test", "dev", "own"):
+            sel = [r for r in unrel if part in ("all", r.u.text_split)]
+            if not sel:
+                continue
+            tag = "" if part == "all" else f"_{part}"
+            n_cmd = sum(r.outcome == "command" for r in sel)
+            fig[f"{b}_unrelated_to_command_count{tag}"] = n_cmd
+            fig[f"{b}_unrelated_to_command_rate{tag}"] = n_cmd / len(sel)
+            fig[f"{b}_unrelated_n{tag}"] = len(sel)
+        false = [r.outcome == "stop" or detector_fired.get(r.u.path, False) for r in unrel]
+        fig[f"{b}_false_stops_per_100_unrelated"] = 100.0 * float(np.mean(false))
+        fig[f"{b}_false_stops_per_100_unrelated_transcript"] = 100.0 * float(
+            np.mean([r.outcome == "stop" for r in unrel]))  # fmt: skip
+        plain = [r.outcome == "stop" for r in unrel if not STOPISH.search(r.u.text)]
+        if plain:
+            fig[f"{b}_false_stops_per_100_unrelated_transcript_not_stopish"] = 100.0 * float(
+                np.mean(plain))  # fmt: skip
+        fig[f"{b}_unrelated_commands"] = sorted({f"{r.u.text!r} -> {r.text!r}" for r in unrel
+                                                 if r.outcome == "command"})  # fmt: skip
+    if rows:
+        ms = np.array([r.seconds * 1e3 for r in rows])
+        fig[f"{b}_decode_p50_ms"] = float(np.percentile(ms, 50))
+        fig[f"{b}_decode_p95_ms"] = float(np.percentile(ms, 95))
+        fig[f"{b}_rtf"] = float(sum(r.seconds for r in rows) / sum(r.u.duration_s for r in rows))
     return fig
 
 
-def _safety(mode: str, rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Stop recall, false stops, rejection: a transcript "acts" only when accepted."""
-    acts = [(r, r["accepted"] or mode == "free") for r in rows]
-    stops = [r for r, _ in acts if r["u"].kind == "stop"]
-    non_stops = [(r, a) for r, a in acts if r["u"].kind != "stop"]
-    chit = [(r, a) for r, a in acts if r["u"].kind == "chitchat"]
-    cmds = [(r, a) for r, a in acts if r["u"].kind == "command"]
-    suffix = "" if mode == "grammar" else f"_{mode}"
-    return {
-        f"stop_recall{suffix}": float(np.mean([
-            (r["accepted"] or mode == "free") and has_stop_word(r["text"]) for r in stops])),
-        f"false_stop_rate{suffix}": float(np.mean([a and has_stop_word(r["text"])
-                                                   for r, a in non_stops])),
-        f"chitchat_rejected_rate{suffix}": float(np.mean([not a for _, a in chit])),
-        f"command_rejected_rate{suffix}": float(np.mean([not a for _, a in cmds])),
-    }  # fmt: skip
-
-
-def asr_bench(
-    corpus_dir: str | Path = "runs/asr_corpus",
-    *,
-    combos: int = 2,
-    full: bool = False,
-    limit: int | None = None,
-) -> dict[str, float]:
-    """Build (or reuse) the corpus, decode it in every mode, return flat figures."""
-    utterances = build_corpus(corpus_dir, combos=combos, full=full)
-    if limit is not None:
-        utterances = utterances[:limit]
-    results = _decode_all(utterances, Path(corpus_dir))
-    fig: dict[str, float] = {"asr_utterances": float(len(utterances))}
-    for mode in MODES:
-        fig.update(_figures(mode, results[mode]))
-        fig.update(_safety(mode, results[mode]))
-    rows = results["grammar"]
-    ms = np.array([r["seconds"] * 1000 for r in rows])
-    accepted_ms = np.array([r["seconds"] * 1000 for r in rows if r["accepted"]] or [np.nan])
-    fig["decode_p50_ms"] = float(np.percentile(ms, 50))
-    fig["decode_p99_ms"] = float(np.percentile(ms, 99))
-    fig["decode_accepted_p50_ms"] = float(np.nanpercentile(accepted_ms, 50))
-    fig["decode_accepted_p99_ms"] = float(np.nanpercentile(accepted_ms, 99))
-    fig["decode_rtf"] = float(sum(r["seconds"] for r in rows) / sum(r["duration"] for r in rows))
-    free_ms = np.array([r["seconds"] * 1000 for r in results["free"]])
-    fig["decode_free_p50_ms"] = float(np.percentile(free_ms, 50))
-    return fig
-
-
-def format_asr_table(fig: dict[str, float]) -> str:
-    """A plain-text table of the figures (rates as percentages)."""
-    lines = [f"ASR benchmark ({int(fig.get('asr_utterances', 0))} utterances, pocketsphinx)"]
-    lines.append(f"{'mode':<14}{'noise':<8}{'sentence acc':>14}{'WER':>8}")
-    for mode in MODES:
-        for noise in (*NOISE_LEVELS, "all"):
-            acc = fig.get(f"asr_sentence_accuracy_{mode}_{noise}")
-            if acc is not None:
-                w = fig[f"asr_wer_{mode}_{noise}"]
-                lines.append(f"{mode:<14}{noise:<8}{acc:>13.1%}{w:>8.1%}")
-    lines.append("")
-    for key in sorted(fig):
-        if key.startswith(("stop_", "false_", "chitchat_", "command_rejected")):
-            lines.append(f"{key:<36}{fig[key]:>8.1%}")
-    for key in sorted(k for k in fig if "_voice_" in k):
-        lines.append(f"{key:<50}{fig[key]:>8.1%}")
-    for key in sorted(k for k in fig if k.startswith("decode_")):
-        unit = "" if key.endswith("rtf") else " ms"
-        lines.append(f"{key:<36}{fig[key]:>8.2f}{unit}")
-    return "\n".join(lines)
-
-
-__all__ = ["asr_bench", "edit_distance", "format_asr_table", "normalize", "wer"]
+__all__ = ["Decoded", "MIN_CONFIDENCE", "backend_figures", "decode_backend", "edit_distance",
+           "key_part", "make_act", "normalize", "same_correction", "wer"]  # fmt: skip

@@ -1,12 +1,21 @@
-"""`ifagent bench language` (parser half): the rule parser vs LILAC's nearest-sentence baseline
-on the held-out half of ``core/language/data/corrections.yaml``, per field group, and the
-parser's latency. See :mod:`ifagent_ros.core.language.evaluate` for what each figure means."""
+"""`ifagent bench language`: the correction parser and spoken corrections.
+
+Parser half: the rule parser vs LILAC's nearest-sentence baseline on the held-out half of
+``core/language/data/corrections.yaml``, per field group, and the parser's latency (see
+:mod:`ifagent_ros.core.language.evaluate`). Speech half (:func:`speech_bench`): the espeak-ng
+corpus of :mod:`ifagent_ros.core.speech.corpus` through each recogniser backend, the refusal
+and the always-on stop detector (see :mod:`ifagent_ros.bench.asr` for every figure).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ifagent_ros.core.language.evaluate import GROUPS, evaluate_parser
+from ifagent_ros.core.speech.corpus import CONDITIONS, DEFAULT_ROOT, build_corpus, composition
 
 
 def parser_bench(split: str = "test", baseline: bool = True) -> dict[str, Any]:
@@ -34,4 +43,117 @@ def format_parser_table(fig: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["format_parser_table", "parser_bench"]
+
+
+# -- speech half ---------------------------------------------------------------------------------
+BACKENDS = ("whisper", "pocketsphinx")
+
+
+def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path = DEFAULT_ROOT,
+                 full: bool = False, limit: int | None = None, latency_n: int = 20,
+                 whisper_model: str = "base", device: str = "auto", threads: int = 2,
+                 detector: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The speech figures (see :mod:`ifagent_ros.bench.asr`): build or reuse the corpus, stream
+    it through the stop detector once, then decode it with every backend."""
+    from ifagent_ros.bench.asr import backend_figures, decode_backend, make_act
+    from ifagent_ros.bench.asr_stream import release_latency, stream_detector
+    from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer
+
+    root = Path(corpus_dir)
+    t0 = time.perf_counter()
+    utterances = build_corpus(root, full=full, limit=limit)
+    fig: dict[str, Any] = {**composition(utterances),
+                           "corpus_render_s": time.perf_counter() - t0}  # fmt: skip
+    log(f"  corpus: {len(utterances)} utterances in {root} ({fig['corpus_render_s']:.1f} s)")
+    fired: dict[str, bool] = {}
+    if detector:
+        try:
+            fired, stream = stream_detector(utterances, root)
+            fig.update(stream)
+        except ImportError as exc:
+            log(f"  stop detector unavailable ({exc}): no figures without push-to-talk")
+    act = make_act()
+    commands = [u for u in utterances if u.kind == "command"]
+    for b in backends:
+        cfg = AsrConfig(backend=b, model=whisper_model, device=device, threads=threads)
+        t0 = time.perf_counter()
+        recognizer = make_recognizer(cfg)
+        fig[f"{b}_load_s"] = time.perf_counter() - t0
+        log(f"  {b}: decoding {len(utterances)} utterances ...")
+
+        def progress(done: int, total: int, b: str = b) -> None:
+            if done % 50 == 0 or done == total:
+                log(f"    {b}: {done}/{total}")
+
+        rows = decode_backend(recognizer, utterances, root, act, progress)
+        fig.update(backend_figures(b, rows, fired))
+        if latency_n > 0 and commands:
+            log(f"  {b}: release -> correction on {min(latency_n, len(commands))} commands, "
+                "fed at real-time pace ...")
+            fig.update(release_latency(b, recognizer, commands[:latency_n], root, act))
+    return fig
+
+
+def _fmt(value: Any, unit: str = "%") -> str:
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{100.0 * value:5.1f} %"
+    return f"{value:7.1f}{unit}"
+
+
+def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKENDS) -> str:
+    """Plain-text tables of :func:`speech_bench` figures."""
+    lines = [f"Spoken corpus: {fig.get('n_utterances', 0)} utterances "
+             f"({fig.get('n_kind_command', 0)} commands, {fig.get('n_kind_stop', 0)} stops, "
+             f"{fig.get('n_kind_unrelated', 0)} unrelated; "
+             f"{fig.get('n_split_heldout', 0)} held out, {fig.get('n_split_tuning', 0)} tuning)"]
+    conds = (*CONDITIONS, "all")
+    for b in backends:
+        if f"{b}_rtf" not in fig:
+            continue
+        lines += ["", f"{b}: exact corrections (n) by split x condition",
+                  f"{'split':<10}" + "".join(f"{c:>16}" for c in conds)]
+        for split in ("heldout", "tuning"):
+            cells = []
+            for c in conds:
+                tag = split if c == "all" else f"{split}_{c}"
+                acc, n = fig.get(f"{b}_correction_accuracy_{tag}"), fig.get(f"{b}_commands_{tag}_n")
+                cells.append(f"{_fmt(acc)} ({n or 0:>3})" if acc is not None else "n/a")
+            lines.append(f"{split:<10}" + "".join(f"{c:>16}" for c in cells))
+        voices = [k for k in fig if k.startswith(f"{b}_correction_accuracy_voice_")]
+        lines.append("per voice: " + ", ".join(
+            f"{k.removeprefix(f'{b}_correction_accuracy_voice_')} {_fmt(fig[k])}" for k in voices))
+        lines.append(f"WER commands {_fmt(fig.get(f'{b}_wer_commands'))}, unrelated "
+                     f"{_fmt(fig.get(f'{b}_wer_unrelated'))}")
+        lines.append(f"stop recall with push-to-talk {_fmt(fig.get(f'{b}_stop_recall_ptt'))} "
+                     f"(transcript alone {_fmt(fig.get(f'{b}_stop_recall_transcript'))})")
+        lines.append(f"unrelated -> command: {fig.get(f'{b}_unrelated_to_command_count', 'n/a')}"
+                     f" of {fig.get(f'{b}_unrelated_n', 0)}; false stops per 100 unrelated "
+                     f"{fig.get(f'{b}_false_stops_per_100_unrelated', float('nan')):.1f}")
+        for text in fig.get(f"{b}_unrelated_commands", [])[:8]:
+            lines.append(f"  became a command: {text}")
+        lines.append(f"decode p50 {_fmt(fig.get(f'{b}_decode_p50_ms'), ' ms')}, p95 "
+                     f"{_fmt(fig.get(f'{b}_decode_p95_ms'), ' ms')}, RTF {fig[f'{b}_rtf']:.3f}")
+        if f"{b}_release_to_correction_p50_ms" in fig:
+            lines.append(
+                f"release -> correction p50 {_fmt(fig[f'{b}_release_to_correction_p50_ms'], ' ms')}"
+                f", p95 {_fmt(fig[f'{b}_release_to_correction_p95_ms'], ' ms')} "
+                f"(n {fig[f'{b}_release_to_correction_n']}, partial decoding "
+                f"{'on' if fig[f'{b}_release_partials'] else 'absent'})")
+    if "stop_detector_rtf" in fig:
+        lines += ["", "always-on stop detector (no push-to-talk)",
+                  f"stop recall {_fmt(fig.get('stop_recall_no_ptt'))} (held out "
+                  f"{_fmt(fig.get('stop_recall_no_ptt_heldout'))}); false stops per 100 "
+                  f"unrelated {fig.get('false_stops_per_100_unrelated', float('nan')):.1f}, per 100"
+                  f" commands {fig.get('false_stops_per_100_commands', float('nan')):.1f}",
+                  f"end of stop word -> e-stop p50 {_fmt(fig.get('stop_to_estop_p50_ms'), ' ms')}"
+                  f", p95 {_fmt(fig.get('stop_to_estop_p95_ms'), ' ms')}; RTF "
+                  f"{fig['stop_detector_rtf']:.3f}"]
+        for text in fig.get("stops_missed_no_ptt", [])[:8]:
+            lines.append(f"  missed: {text}")
+    return "\n".join(lines)
+
+
+__all__ = ["BACKENDS", "format_parser_table", "format_speech_table", "parser_bench",
+           "speech_bench"]  # fmt: skip

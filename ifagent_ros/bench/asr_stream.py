@@ -1,0 +1,155 @@
+"""Streamed figures of `ifagent bench language`: the always-on stop detector and push-to-talk.
+
+Stop detector (no push-to-talk, backend independent): each utterance is pushed into a fresh
+:class:`~ifagent_ros.core.speech.stop_detector.StopDetector` in ``CHUNK`` = 1024-sample chunks (64
+ms, what audio_capture_node publishes), followed by 1 s of silence with a little noise (the
+microphone keeps streaming after the word). The e-stop of a detection is latched when the chunk
+that fired has arrived and ``push`` has returned: its latency is the end of that chunk minus the
+end of the stop word (``Utterance.stop_end_s``: the end of the loud frames of the stop word or
+phrase synthesized alone, e.g. "please stop" of "please stop now") plus the push's compute time.
+Measured as fast as the CPU allows, not paced; the detector keeps up in real time when its
+real-time factor (``stop_detector_rtf``) is well under 1.
+
+Release -> correction (push-to-talk): a command is fed to A's
+:class:`~ifagent_ros.core.speech.partial_decoding.PushToTalkDecoder` at real-time pace, pressed
+at the start of the file (0.3 s before the speech) and released 0.3 s after the end of the
+speech (the operator lets go of the button a moment after speaking); the figure is the wall time
+of ``release()`` plus the refusal. Without ``partial_decoding`` (not there yet), release decodes
+the whole buffer once (``<b>_release_partials`` = 0).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav
+from ifagent_ros.core.speech.corpus import Utterance, scene_objects, scene_words
+from ifagent_ros.core.speech.corpus_sentences import STOPISH
+from ifagent_ros.core.stats import percentiles_ms
+
+CHUNK = 1024  # samples per /audio message (audio_capture_node's chunk_size)
+TAIL_S = 1.0  # silence streamed after each utterance
+RELEASE_AFTER_S = 0.3  # the button is released this long after the end of the speech
+
+
+def _chunks(audio: np.ndarray, size: int = CHUNK) -> list[np.ndarray]:
+    return [audio[i : i + size] for i in range(0, audio.shape[0], size)]
+
+
+def _with_tail(audio: np.ndarray, seed: int) -> np.ndarray:
+    hiss = np.random.default_rng(seed).normal(0.0, 20.0, int(TAIL_S * SAMPLE_RATE))
+    return np.concatenate([audio, hiss.astype(np.int16)])
+
+
+def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any | None = None
+                    ) -> tuple[dict[str, bool], dict[str, Any]]:  # fmt: skip
+    """Push every utterance through the stop detector: (fired per file, figures)."""
+    if detector is None:
+        from ifagent_ros.core.speech.stop_detector import StopDetector
+
+        detector = StopDetector()
+    fired: dict[str, bool] = {}
+    latencies: list[float] = []
+    busy = audio_s = 0.0
+    for k, u in enumerate(utterances):
+        detector.reset()
+        audio = _with_tail(read_wav(root / u.path).samples, k)
+        pushed = 0
+        hit = None
+        for chunk in _chunks(audio):
+            t0 = time.perf_counter()
+            events = detector.push(chunk)
+            spent = time.perf_counter() - t0
+            busy += spent
+            pushed += chunk.shape[0]
+            if events and hit is None:
+                hit = pushed / SAMPLE_RATE + spent
+        audio_s += audio.shape[0] / SAMPLE_RATE
+        fired[u.path] = hit is not None
+        if hit is not None and u.kind == "stop":
+            latencies.append(hit - u.stop_end_s)  # < 0: fired while the word was spoken
+    fig: dict[str, Any] = {"stop_detector_rtf": busy / max(audio_s, 1e-9)}
+    stops = [u for u in utterances if u.kind == "stop"]
+    unrel = [u for u in utterances if u.kind == "unrelated"]
+    cmds = [u for u in utterances if u.kind == "command"]
+    if stops:
+        fig["stop_recall_no_ptt"] = float(np.mean([fired[u.path] for u in stops]))
+        for split in ("heldout", "tuning"):
+            sel = [fired[u.path] for u in stops if u.split == split]
+            if sel:
+                fig[f"stop_recall_no_ptt_{split}"] = float(np.mean(sel))
+        fig["stops_missed_no_ptt"] = sorted(f"{u.text} ({u.voice} {u.speed} {u.noise})"
+                                            for u in stops if not fired[u.path])  # fmt: skip
+        lat = percentiles_ms(latencies)
+        fig["stop_to_estop_p50_ms"] = lat["p50_ms"]
+        fig["stop_to_estop_p95_ms"] = (float(np.percentile(np.array(latencies) * 1e3, 95))
+                                       if latencies else None)  # fmt: skip
+        fig["stop_to_estop_max_ms"] = lat["max_ms"]
+    if unrel:
+        fig["false_stops_per_100_unrelated"] = 100.0 * float(np.mean([fired[u.path]
+                                                                      for u in unrel]))  # fmt: skip
+        plain = [fired[u.path] for u in unrel if not STOPISH.search(u.text)]
+        if plain:
+            fig["false_stops_per_100_unrelated_not_stopish"] = 100.0 * float(np.mean(plain))
+        fig["false_stops_unrelated"] = sorted(u.text for u in unrel if fired[u.path])
+    if cmds:
+        fig["false_stops_per_100_commands"] = 100.0 * float(np.mean([fired[u.path]
+                                                                     for u in cmds]))  # fmt: skip
+    return fired, fig
+
+
+def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], root: Path,
+                    act: Callable[..., tuple[str, dict[str, Any]]],
+                    pace: bool = True) -> dict[str, Any]:  # fmt: skip
+    """Release -> correction latency over ``utterances`` (commands), fed at real-time pace."""
+    try:
+        from ifagent_ros.core.speech.partial_decoding import PushToTalkDecoder
+    except ImportError:
+        PushToTalkDecoder = None  # noqa: N806
+    samples: list[float] = []
+    for u in utterances:
+        objects = scene_objects(u.scene_seed)
+        words = scene_words(objects)
+        recognizer.set_vocabulary(words)
+        audio = read_wav(root / u.path).samples
+        release_s = min(u.speech_end_s + RELEASE_AFTER_S, audio.shape[0] / SAMPLE_RATE)
+        audio = audio[: int(release_s * SAMPLE_RATE)]
+        decoder = PushToTalkDecoder(recognizer) if PushToTalkDecoder is not None else None
+        if decoder is not None:
+            decoder.press(0.0)
+        t_start = time.perf_counter()
+        fed = 0
+        for chunk in _chunks(audio):
+            if pace:  # the chunk exists only once it has been spoken
+                due = t_start + (fed + chunk.shape[0]) / SAMPLE_RATE
+                time.sleep(max(0.0, due - time.perf_counter()))
+            fed += chunk.shape[0]
+            if decoder is not None:
+                decoder.feed(chunk)
+        t0 = time.perf_counter()
+        if decoder is not None:
+            speech = decoder.release(release_s)
+        else:
+            speech = recognizer.transcribe(audio, 0.0, release_s)
+        if speech is not None:
+            act(speech.text, speech.confidence, objects, words)
+        samples.append(time.perf_counter() - t0)
+        if decoder is not None:
+            decoder.close()
+    if not samples:
+        return {}
+    ms = np.array(samples) * 1e3
+    p50, p95 = np.percentile(ms, [50, 95])
+    return {f"{b}_release_to_correction_p50_ms": float(p50),
+            f"{b}_release_to_correction_p95_ms": float(p95),
+            f"{b}_release_to_correction_max_ms": float(ms.max()),
+            f"{b}_release_to_correction_n": len(samples),
+            f"{b}_release_partials": int(PushToTalkDecoder is not None)}  # fmt: skip
+
+
+__all__ = ["CHUNK", "RELEASE_AFTER_S", "release_latency", "stream_detector"]
