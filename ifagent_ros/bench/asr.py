@@ -17,6 +17,7 @@ parser when that module is absent). Figures (flat keys, units in the names, ``<b
 * ``<b>_unrelated_to_command_count`` / ``_rate``: unrelated utterances that became a command
   (``_test`` / ``_dev``: on the refusal's held-out / tuning sentences, ``_own``: scene remarks);
   ``<b>_false_stops_per_100_unrelated`` (transcript or detector);
+* ``reference_*``: the same pipeline on the reference texts (a perfect recogniser);
 * ``<b>_decode_p50_ms``, ``<b>_rtf``: whole-utterance decode time / audio time;
 * the streamed figures of :mod:`.asr_stream`: release -> correction latency with partial
   decoding, and the stop detector without push-to-talk (recall, false stops, stop -> e-stop).
@@ -161,6 +162,28 @@ def decode_backend(
     return [d for d in out if d is not None]
 
 
+def reference_figures(utterances: Sequence[Utterance], act: Act) -> dict[str, Any]:
+    """The same pipeline on the reference texts (a perfect recogniser): the ceiling of the
+    accuracy figures and a check on the refusal alone."""
+    from ifagent_ros.core.language.parser import CorrectionParser
+
+    parser = CorrectionParser()
+    exact, unrelated_cmd, stops = [], [], []
+    for u in utterances:
+        objects = scene_objects(u.scene_seed)
+        outcome, fields = act(u.text, 1.0, objects, scene_words(objects))
+        if u.kind == "command":
+            exact.append(outcome == "command" and same_correction(
+                fields, expected_correction(u, parser).model_dump()))  # fmt: skip
+        elif u.kind == "unrelated":
+            unrelated_cmd.append(outcome == "command")
+        else:
+            stops.append(outcome == "stop")
+    return {"reference_correction_accuracy": _mean(exact),
+            "reference_unrelated_to_command_count": int(sum(unrelated_cmd)),
+            "reference_stop_recall": _mean(stops)}  # fmt: skip
+
+
 def _mean(values: Sequence[bool | float]) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
@@ -224,4 +247,5 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
 
 
 __all__ = ["Decoded", "MIN_CONFIDENCE", "backend_figures", "decode_backend", "edit_distance",
-           "key_part", "make_act", "normalize", "same_correction", "wer"]  # fmt: skip
+           "key_part", "make_act", "normalize", "reference_figures", "same_correction",
+           "wer"]  # fmt: skip

@@ -55,7 +55,12 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
                  detector: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
     """The speech figures (see :mod:`ifagent_ros.bench.asr`): build or reuse the corpus, stream
     it through the stop detector once, then decode it with every backend."""
-    from ifagent_ros.bench.asr import backend_figures, decode_backend, make_act
+    from ifagent_ros.bench.asr import (
+        backend_figures,
+        decode_backend,
+        make_act,
+        reference_figures,
+    )
     from ifagent_ros.bench.asr_stream import release_latency, stream_detector
     from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer
 
@@ -73,6 +78,7 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
         except ImportError as exc:
             log(f"  stop detector unavailable ({exc}): no figures without push-to-talk")
     act = make_act()
+    fig.update(reference_figures(utterances, act))
     commands = [u for u in utterances if u.kind == "command"]
     for b in backends:
         cfg = AsrConfig(backend=b, model=whisper_model, device=device, threads=threads)
@@ -108,6 +114,11 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
              f"({fig.get('n_kind_command', 0)} commands, {fig.get('n_kind_stop', 0)} stops, "
              f"{fig.get('n_kind_unrelated', 0)} unrelated; "
              f"{fig.get('n_split_heldout', 0)} held out, {fig.get('n_split_tuning', 0)} tuning)"]
+    if "reference_correction_accuracy" in fig:
+        lines.append(f"reference texts (a perfect recogniser): exact corrections "
+                     f"{_fmt(fig['reference_correction_accuracy'])}, unrelated -> command "
+                     f"{fig['reference_unrelated_to_command_count']}, stops "
+                     f"{_fmt(fig['reference_stop_recall'])}")
     conds = (*CONDITIONS, "all")
     for b in backends:
         if f"{b}_rtf" not in fig:
