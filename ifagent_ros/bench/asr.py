@@ -10,8 +10,8 @@ parser when that module is absent). Figures (flat keys, units in the names, ``<b
 * ``<b>_correction_accuracy_<split>_<condition>``: commands whose accepted correction equals the
   parser's reading of the reference text (type, direction, rotation, magnitude, target, speed,
   gripper), split ``heldout`` / ``tuning`` (see the corpus), per condition and ``_all``;
-  ``<b>_correction_accuracy_voice_<voice>``; ``<b>_wer_commands[_<split>_<condition>]``,
-  ``<b>_wer_unrelated``;
+  ``<b>_correction_accuracy_voice_<voice>[_<condition>]``;
+  ``<b>_wer_commands[_<split>_<condition>]``, ``<b>_wer_unrelated``;
 * ``<b>_stop_recall_ptt``: stops heard with push-to-talk (the transcript is a stop, or the
   always-on detector fired), ``<b>_stop_recall_transcript`` (the transcript alone);
 * ``<b>_unrelated_to_command_count`` / ``_rate``: unrelated utterances that became a command
@@ -203,9 +203,12 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
             fig[f"{b}_commands_{tag}_n"] = len(sel)
             fig[f"{b}_wer_commands_{tag}"] = wer([r.u.text for r in sel], [r.text for r in sel])
     for voice in VOICES:
-        sel = [r for r in cmds if r.u.voice == voice]
-        if sel:
-            fig[f"{b}_correction_accuracy_voice_{key_part(voice)}"] = _mean([r.exact for r in sel])
+        for cond in (*CONDITIONS, "all"):
+            sel = [r for r in cmds if r.u.voice == voice and cond in ("all", r.u.noise)]
+            if sel:
+                tag = key_part(voice) + ("" if cond == "all" else f"_{cond}")
+                fig[f"{b}_correction_accuracy_voice_{tag}"] = _mean([r.exact for r in sel])
+                fig[f"{b}_commands_voice_{tag}_n"] = len(sel)
     if cmds:
         fig[f"{b}_wer_commands"] = wer([r.u.text for r in cmds], [r.text for r in cmds])
     stops = [r for r in rows if r.u.kind == "stop"]

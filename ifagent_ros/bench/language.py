@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ifagent_ros.core.language.evaluate import GROUPS, evaluate_parser
-from ifagent_ros.core.speech.corpus import CONDITIONS, DEFAULT_ROOT, build_corpus, composition
+from ifagent_ros.core.speech.corpus import (
+    CONDITIONS,
+    DEFAULT_ROOT,
+    HELDOUT_VOICES,
+    VOICES,
+    build_corpus,
+    composition,
+)
 
 
 def parser_bench(split: str = "test", baseline: bool = True) -> dict[str, Any]:
@@ -110,6 +117,8 @@ def _fmt(value: Any, unit: str = "%") -> str:
 
 def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKENDS) -> str:
     """Plain-text tables of :func:`speech_bench` figures."""
+    from ifagent_ros.bench.asr import key_part
+
     lines = [f"Spoken corpus: {fig.get('n_utterances', 0)} utterances "
              f"({fig.get('n_kind_command', 0)} commands, {fig.get('n_kind_stop', 0)} stops, "
              f"{fig.get('n_kind_unrelated', 0)} unrelated; "
@@ -123,18 +132,27 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
     for b in backends:
         if f"{b}_rtf" not in fig:
             continue
-        lines += ["", f"{b}: exact corrections (n) by split x condition",
-                  f"{'split':<10}" + "".join(f"{c:>16}" for c in conds)]
+        lines += ["", f"{b}: exact corrections (n) by split / voice (* held out) x condition",
+                  f"{'split / voice':<18}" + "".join(f"{c:>16}" for c in conds)]
         for split in ("heldout", "tuning"):
             cells = []
             for c in conds:
                 tag = split if c == "all" else f"{split}_{c}"
                 acc, n = fig.get(f"{b}_correction_accuracy_{tag}"), fig.get(f"{b}_commands_{tag}_n")
                 cells.append(f"{_fmt(acc)} ({n or 0:>3})" if acc is not None else "n/a")
-            lines.append(f"{split:<10}" + "".join(f"{c:>16}" for c in cells))
-        voices = [k for k in fig if k.startswith(f"{b}_correction_accuracy_voice_")]
-        lines.append("per voice: " + ", ".join(
-            f"{k.removeprefix(f'{b}_correction_accuracy_voice_')} {_fmt(fig[k])}" for k in voices))
+            lines.append(f"{split:<18}" + "".join(f"{c:>16}" for c in cells))
+        for voice in VOICES:
+            tag = key_part(voice)
+            if f"{b}_correction_accuracy_voice_{tag}" not in fig:
+                continue
+            cells = []
+            for c in conds:
+                k = tag if c == "all" else f"{tag}_{c}"
+                acc = fig.get(f"{b}_correction_accuracy_voice_{k}")
+                n = fig.get(f"{b}_commands_voice_{k}_n", 0)
+                cells.append(f"{_fmt(acc)} ({n:>3})" if acc is not None else "n/a")
+            mark = "*" if voice in HELDOUT_VOICES else ""
+            lines.append(f"{voice + mark:<18}" + "".join(f"{c:>16}" for c in cells))
         lines.append(f"WER commands {_fmt(fig.get(f'{b}_wer_commands'))}, unrelated "
                      f"{_fmt(fig.get(f'{b}_wer_unrelated'))}")
         lines.append(f"stop recall with push-to-talk {_fmt(fig.get(f'{b}_stop_recall_ptt'))} "
