@@ -1,4 +1,4 @@
-"""`ifagent bench language` (parser half): runs, prints a table and one JSON object last."""
+"""`ifagent bench language`: the parser half, and the speech half on a tiny spoken corpus."""
 
 from __future__ import annotations
 
