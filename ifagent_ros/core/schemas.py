@@ -153,6 +153,9 @@ class Correction(_Strict):
     rotation: Vec3 | None = None
     magnitude: Literal["small", "medium", "large"] = "medium"
     target: str | None = None  # the referring expression, e.g. "the red bowl"
+    # where relative to the target: None = the target itself ("towards the mug"), else one of
+    # near, above, on, in, below, behind, in_front_of, left_of, right_of ("behind the mug")
+    relation: str | None = None
     target_ids: list[str] = Field(default_factory=list)
     speed_factor: float | None = None
     gripper: Literal["open", "close"] | None = None
@@ -171,6 +174,21 @@ class SpeechText(_Strict):
     start: float  # seconds: audio start stamp (typed: when it was typed)
     end: float  # seconds: audio end stamp
     in_grammar: bool = True  # decoded against the correction grammar (false: free-form)
+
+
+class SpeechStatus(_Strict):
+    """``/ifagent/speech/status``: what became of a transcript, for the operator to read.
+
+    ``verdict``: correction (parsed fully), stop (a stop word: e-stop latched), snapped (a near
+    miss snapped to an in-grammar sentence; ``snapped_from`` is what was heard), refused (not a
+    correction; ``message`` says "heard '…': not a correction" and nothing moves)."""
+
+    version: int = SCHEMA_VERSION
+    stamp: float
+    heard: str
+    verdict: Literal["correction", "stop", "refused", "snapped"]
+    message: str = ""
+    snapped_from: str | None = None
 
 
 SharedAutonomyMode = Literal["latent", "policy", "teleop_fallback", "hold"]

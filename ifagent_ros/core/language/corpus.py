@@ -11,6 +11,7 @@ import yaml
 from ifagent_ros.core.schemas import Correction
 
 CORPUS_PATH = Path(__file__).parent / "data" / "corrections.yaml"
+UNRELATED_PATH = Path(__file__).parent / "data" / "unrelated.yaml"
 FIELD_GROUPS = ("type", "direction", "rotation", "magnitude", "target", "speed", "gripper",
                 "context_free")  # fmt: skip
 VECTOR_TOL = 1e-3
@@ -36,6 +37,16 @@ def load_corpus(split: Split = "all", path: Path = CORPUS_PATH) -> list[Utteranc
         if split in ("all", row["split"]):
             out.append(Utterance(row["text"], row["split"], fields))
     return out
+
+
+def load_unrelated(split: Split = "all", path: Path = UNRELATED_PATH,
+                   kinds: tuple[str, ...] = ("question", "chitchat", "remark")) -> list[str]:
+    """Sentences that are not corrections (questions, chit-chat, remarks about the table):
+    none may become a command or a stop. ``data/unrelated.yaml``: ``sentences`` rows of
+    ``{text, split: dev|test, kind: question|chitchat|remark}``."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return [r["text"] for r in data["sentences"]
+            if split in ("all", r["split"]) and r["kind"] in kinds]  # fmt: skip
 
 
 def _same_vec(a: Any, b: Any) -> bool:
@@ -66,4 +77,5 @@ def field_matches(predicted: dict[str, Any], expected: dict[str, Any]) -> dict[s
     return got
 
 
-__all__ = ["CORPUS_PATH", "FIELD_GROUPS", "Utterance", "field_matches", "load_corpus"]
+__all__ = ["CORPUS_PATH", "FIELD_GROUPS", "UNRELATED_PATH", "Utterance", "field_matches",
+           "load_corpus", "load_unrelated"]  # fmt: skip

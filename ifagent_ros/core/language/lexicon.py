@@ -21,12 +21,18 @@ NZ: Vec = (0.0, 0.0, -1.0)
 # Phrases rewritten before tokenizing, so that one token carries one meaning.
 REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), r) for p, r in (
+        # "too close" (to me) is "away": closer means toward the operator (-x), so too close
+        # reverses it (+x); not the gripper. "too close to the mug" is asked about (parser).
+        (r"\btoo (?:close|near)(?: to (?:me|us|myself))?\b(?! to\b| by\b)", "away"),
         (r"\bcounter ?clockwise\b|\banti ?clockwise\b|\bcounterclockwise\b|\bccw\b", "ccw"),
         (r"\bclockwise\b|\bcw\b", "cw"),
         (r"\b(?:towards?|to|closer to|nearer to|in to) (?:me|us|myself)\b", "backward"),
         (r"\baway from (?:me|us|myself)\b", "away"),
         (r"\bback up\b|\bpull back\b|\bback off\b|\bback away\b", "backward"),
         (r"\btoo far\b", "too"),
+        # "too close" (to me) is "away": closer means toward the operator (-x), so too close
+        # reverses it (+x); not the gripper. "too close to the mug" is asked about (parser).
+
         (r"\bquite a (?:bit|lot)\b|\ba good bit\b|\ba whole lot\b|\ba long way\b", "alot"),
         (r"\ba lot\b|\ba great deal\b", "alot"),
         (r"\b(?:the )?(?:other|opposite|wrong|reverse) (?:way|direction|side)\b|\bopposite\b"
@@ -150,9 +156,21 @@ TARGET_PREPS = frozenset((
     "towards", "toward", "to", "near", "next", "closer", "nearer", "close", "above", "over",
     "onto", "on", "at", "beside", "by", "behind", "into", "in", "reach", "approach", "for",
     "hover", "find", "aim", "under", "below", "top", "front", "of", "beneath", "atop",
+    "underneath", "inside", "upon",
 ))  # fmt: skip
 # Words skipped at the start of a target phrase ("over to the mug" -> "the mug").
 TARGET_LEAD = TARGET_PREPS | frozenset(("up", "down", "right", "back", "directly", "straight"))
+# Spatial relations of a target ("behind the mug" is behind it, not the mug itself): the last
+# relation word before the noun phrase decides; "over to"/"over by" are just "to"/"by".
+RELATIONS: dict[str, str] = {
+    **dict.fromkeys(("near", "next", "beside", "by", "close", "closer", "nearer", "adjacent"),
+                    "near"),
+    **dict.fromkeys(("above", "over", "hover"), "above"),
+    **dict.fromkeys(("on", "onto", "top", "atop", "upon"), "on"),
+    **dict.fromkeys(("in", "into", "inside"), "in"),
+    **dict.fromkeys(("under", "below", "beneath", "underneath"), "below"),
+    "behind": "behind", "front": "in_front_of",
+}  # fmt: skip
 # The target phrase ends before these ("the mug and pick it up" -> "the mug").
 TARGET_END = frozenset(("then", "instead", "quickly", "slowly", "now", "and_"))
 NOUNS = frozenset(k for k, v in LEXICON.items() if v.cat == NOUN) | frozenset(

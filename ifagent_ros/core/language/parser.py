@@ -16,6 +16,10 @@ Rules only (no model in the path; well under a millisecond per utterance). In or
    right / clockwise -z, tilt down / forward +y, tilt up / back -y, tilt left -x, tilt right +x;
 9. ``target``: a preposition or verb followed by a noun phrase ("towards the red bowl", "go to the
    mug"); ``target`` is the phrase, grounded by the :class:`Grounder` when objects are given;
+   ``relation`` keeps what the preposition says about it (lexicon.RELATIONS: "behind the mug"
+   -> behind, "on top of the block" -> on, "to the left of the bowl" -> left_of; None for
+   "to"/"towards", the object itself). "too close to the mug" asks which way (unknown);
+   "too close" alone is "away" (+x: closer is toward the operator, -x);
 10. ``direction``: forward/away/farther +x, back/closer/toward me -x, left +y, right -y,
     up/higher/raise +z, down/lower -z; several add up and are normalized. Self-repair ("left,
     no, right"), negation ("not left, right") and "too" ("too high" = down) are understood;
@@ -188,9 +192,15 @@ class CorrectionParser:
             if isinstance(rotation, str):
                 return make("unknown", 0.0, question=rotation)
             return make("rotation", rotation=rotation, magnitude=magnitude)
-        target = self._target(tokens, labels)
-        if target is not None:
-            return self._grounded(make("target", target=target), target, objects)
+        too_close = self._too_close(tokens, labels)
+        if too_close is not None:
+            return make("unknown", 0.0, question=f"Too close to {too_close}: which way should I "
+                        "move away? Say e.g. 'back', 'up' or 'left'.")  # fmt: skip
+        found = self._target(tokens, labels)
+        if found is not None:
+            target, relation = found
+            return self._grounded(make("target", target=target, relation=relation), target,
+                                  objects)  # fmt: skip
         total, named = _last_named(tokens, lx.DIRECTION_WORDS)
         if not named and any(t in lx.WEAK_FORWARD for t in tokens):
             total, named = list(lx.PX), True
@@ -289,8 +299,45 @@ class CorrectionParser:
         return "Which way should I turn: clockwise (right) or counter-clockwise (left)?"
 
     @staticmethod
-    def _target(tokens: list[str], labels: frozenset[str]) -> str | None:
-        """The noun phrase after a target preposition/verb, or a bare noun phrase."""
+    def _too_close(tokens: list[str], labels: frozenset[str]) -> str | None:
+        """The object in "too close to the mug" (a direction away from it is not known)."""
+        for i in range(len(tokens) - 2):
+            if tokens[i] == "too" and tokens[i + 1] in ("close", "near"):
+                rest = tokens[i + 2 :]
+                while rest and rest[0] in ("to", "by"):
+                    rest = rest[1:]
+                if any(t in lx.NOUNS | labels for t in rest):
+                    return " ".join(rest)
+        return None
+
+    @staticmethod
+    def _relation(lead: list[str], phrase: list[str]) -> tuple[list[str], str | None]:
+        """The relation said before a target noun phrase (``lead``: the preposition run) and the
+        phrase without a leading "the left of" ("to the left of the mug" -> left_of, the mug)."""
+        if (len(phrase) > 2 and phrase[0] in lx.DETERMINERS and phrase[1] in
+                ("left", "right", "front", "back") and phrase[2] == "of"):  # fmt: skip
+            rest = phrase[3:]
+            if any(t in lx.NOUNS or t in _PRONOUNS for t in rest) or rest[:1] == ["the"]:
+                side = {"left": "left_of", "right": "right_of", "front": "in_front_of",
+                        "back": "behind"}[phrase[1]]  # fmt: skip
+                return rest, side
+        if len(lead) >= 2 and lead[-1] == "of" and lead[-2] in ("left", "right"):
+            return phrase, f"{lead[-2]}_of"
+        relation = None
+        for i, word in enumerate(lead):
+            if word == "over" and i + 1 < len(lead) and lead[i + 1] in lx.TARGET_PREPS:
+                continue  # "over to the mug", "over by the plate"
+            if word in lx.RELATIONS:
+                relation = lx.RELATIONS[word]
+            elif word in ("to", "towards", "toward", "at", "reach", "approach", "for", "find",
+                          "aim") and relation != "near":  # fmt: skip
+                relation = None
+        return phrase, relation
+
+    @staticmethod
+    def _target(tokens: list[str], labels: frozenset[str]) -> tuple[str, str | None] | None:
+        """The noun phrase after a target preposition/verb (and the relation the prepositions
+        name), or a bare noun phrase."""
         nouns = lx.NOUNS | labels
         for seg in reversed(_segments(tokens)):
             if not any(t in nouns for t in seg) and not any(t in _PRONOUNS for t in seg):
@@ -298,9 +345,12 @@ class CorrectionParser:
             for i, tok in enumerate(seg):
                 if tok not in lx.TARGET_PREPS:
                     continue
+                start = max(0, i - 2) if i >= 1 and seg[i - 1] in ("left", "right") else i
                 phrase = seg[i + 1 :]
                 while phrase and phrase[0] in lx.TARGET_LEAD:
                     phrase = phrase[1:]
+                lead = seg[start : len(seg) - len(phrase)]
+                phrase, relation = CorrectionParser._relation(lead, phrase)
                 for j, word in enumerate(phrase):
                     if word in lx.TARGET_END or (
                         word == "and" and j + 1 < len(phrase) and phrase[j + 1] not in
@@ -309,9 +359,9 @@ class CorrectionParser:
                         break
                 if any(t in nouns for t in phrase) or (len(phrase) == 1 and phrase[0] in
                                                        _PRONOUNS):  # fmt: skip
-                    return " ".join(phrase)
+                    return " ".join(phrase), relation
             if (seg[0] in lx.DETERMINERS or seg[0] in _COLORS) and any(t in nouns for t in seg):
-                return " ".join(seg)
+                return " ".join(seg), None
         return None
 
     def _grounded(self, correction: Correction, target: str, objects: Sequence[Any] | None

@@ -3,8 +3,13 @@
 Safety first: any standalone stop word anywhere in the text is a stop, whatever surrounds it.
 "don't stop", "non-stop" and "stop ignoring me" are stops too: a false stop costs a second, a
 missed one can cost a collision. Words are matched as whole tokens, so "stopwatch", "halter" or
-"antifreeze" are not stops. Stop words: stop (stops, stopped, stopping), halt, freeze, e-stop /
-estop, emergency, abort, whoa.
+"antifreeze" are not stops.
+
+Stop words (issue 15): stop, stopping, halt, freeze, e-stop / estop, emergency, abort, whoa /
+woah, and the phrase "hold on". Only the forms an operator shouts: past tenses and third
+persons ("the bus stopped", "it halted", "it froze", "the lake is frozen", "the music stops")
+describe something else and are not stops, now that a free-form recogniser writes down chit-chat
+word for word. "stopping" stays (an operator may call "stopping!"): recall first.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from __future__ import annotations
 import re
 
 STOP_WORDS = frozenset((
-    "stop", "stops", "stopped", "stopping", "halt", "halts", "halted", "halting",
-    "freeze", "freezes", "frozen", "estop", "emergency", "abort", "whoa", "woah",
+    "stop", "stopping", "halt", "freeze", "estop", "emergency", "abort", "whoa", "woah",
 ))  # fmt: skip
+STOP_PHRASES = (("hold", "on"),)  # consecutive tokens
 MAX_CHARS = 10_000  # longer text is only scanned this far (a stop word is usually early)
 
 # "e-stop", "e stop", "e.stop" -> "estop" before splitting on non-letters.
@@ -31,8 +36,13 @@ def stop_tokens(text: str) -> list[str]:
 
 
 def is_stop(text: str) -> bool:
-    """True when ``text`` holds any stop word as a standalone token (never raises)."""
-    return any(t in STOP_WORDS for t in stop_tokens(text))
+    """True when ``text`` holds any stop word as a standalone token, or a stop phrase
+    ("hold on"), never raises."""
+    tokens = stop_tokens(text)
+    if any(t in STOP_WORDS for t in tokens):
+        return True
+    return any(tuple(tokens[i : i + len(p)]) == p for p in STOP_PHRASES
+               for i in range(len(tokens) - len(p) + 1))  # fmt: skip
 
 
-__all__ = ["STOP_WORDS", "is_stop", "stop_tokens"]
+__all__ = ["STOP_PHRASES", "STOP_WORDS", "is_stop", "stop_tokens"]
