@@ -5,11 +5,16 @@ Thin wrapper around ``core/language``:
 - Stop words ("stop", "halt", "freeze", also inside a longer sentence) go straight to the latched
   ``/ifagent/estop`` (``std_msgs/Bool`` True, reliable + transient-local) by a word match with no
   model in the path, before anything else happens, whatever the transcript's confidence.
-- Everything else is parsed into a ``Correction`` (schemas.py), grounded against the newest
-  ``/ifagent/objects`` list, and published as JSON. A low-confidence or out-of-grammar transcript
-  becomes ``unknown`` with a question; requests to change limits or disable safety are refused
-  (``unknown`` + the refusal in ``question``) and logged. Nothing here can command anything but
-  these two topics.
+- Everything else (speech and typed text alike) goes through
+  :func:`~ifagent_ros.core.language.acceptance.accept_transcript`: it becomes a ``Correction``
+  (schemas.py, grounded against the newest ``/ifagent/objects`` list) only when it parses fully
+  or a near miss snaps to an in-grammar sentence by a measured phone distance ("Hold." -> halt,
+  which then latches the e-stop too). Anything else is refused: ``unknown``, confidence 0,
+  question "heard '…': not a correction", so nothing downstream moves. Every transcript also
+  gets a ``SpeechStatus`` (correction / stop / snapped / refused) on ``status_topic``. A
+  low-confidence transcript becomes ``unknown`` with a question; requests to change limits or
+  disable safety are refused (``unknown`` + the refusal in ``question``) and logged. Nothing here
+  can command anything but the correction and e-stop topics.
 - Input is a ``SpeechText`` JSON (from speech_node, backend "typed" for typed text) or, for
   convenience, plain text (treated as typed).
 """
@@ -27,8 +32,15 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, String
 
+from ifagent_ros.core.language.acceptance import Verdict, accept_transcript
 from ifagent_ros.core.language.stop_words import is_stop
-from ifagent_ros.core.schemas import Correction, ObjectList, PerceivedObject, SpeechText
+from ifagent_ros.core.schemas import (
+    Correction,
+    ObjectList,
+    PerceivedObject,
+    SpeechStatus,
+    SpeechText,
+)
 from ifagent_ros.nodes.node_main import run_node
 
 PARAMETERS: dict[str, Any] = {
@@ -36,6 +48,7 @@ PARAMETERS: dict[str, Any] = {
     "objects_topic": "/ifagent/objects",
     "correction_topic": "/ifagent/correction",
     "estop_topic": "/ifagent/estop",
+    "status_topic": "/ifagent/speech/status",  # SpeechStatus JSON: what became of each transcript
     "min_confidence": 0.3,  # transcripts below this are not turned into commands (stop still is)
     "objects_max_age_s": 5.0,  # older object lists are not used for grounding
     "max_text_chars": 500,
@@ -65,6 +78,7 @@ class CorrectionNode(Node):
         self.rejected = 0  # unknown with confidence 0: garbage, refusals
         self._pub_correction = self.create_publisher(String, par["correction_topic"], 10)
         self._pub_estop = self.create_publisher(Bool, par["estop_topic"], ESTOP_QOS)
+        self._pub_status = self.create_publisher(String, par["status_topic"], 10)
         self.create_subscription(String, par["speech_topic"], self._on_speech, 10)
         self.create_subscription(String, par["objects_topic"], self._on_objects, 10)
         self.get_logger().info(f"corrections: {par['speech_topic']} -> "
@@ -91,23 +105,28 @@ class CorrectionNode(Node):
         speech = self._speech(msg.data)
         text = speech.text
         # Safety first: a stop word stops the robot before parsing, whatever else was said.
-        if is_stop(text):
-            self._pub_estop.publish(Bool(data=True))
-            self.stops_sent += 1
-            self.get_logger().warning(f"STOP heard in {text[:80]!r}: e-stop latched")
+        stopped = is_stop(text)
+        if stopped:
+            self._latch_estop(text)
+        verdict: Verdict | None = None
         if len(text) > self._max_chars:
             correction = Correction(
                 type="unknown", text=text[:80], confidence=0.0, stamp=speech.end,
                 question=f"That was {len(text)} characters; please say one short correction.")
-        elif speech.confidence < self._min_confidence and not is_stop(text):
+        elif speech.confidence < self._min_confidence and not stopped:
             correction = Correction(
                 type="unknown", text=text, confidence=speech.confidence, stamp=speech.end,
                 question="Sorry, I did not catch that. Could you say it again?")
         else:
             fresh = time.monotonic() - self._objects_received <= self._objects_max_age
             objects = self._objects if fresh else None
-            correction = self._parser.parse(text, objects=objects, previous=self._previous)
-            correction = correction.model_copy(update={"stamp": speech.end, "text": text})
+            verdict = accept_transcript(text, objects=objects, previous=self._previous,
+                                        stamp=speech.end, parser=self._parser)  # fmt: skip
+            correction = verdict.correction
+            if verdict.snapped_from is None:
+                correction = correction.model_copy(update={"text": text})
+            if correction.type == "stop" and not stopped:  # a near miss snapped to "halt"
+                self._latch_estop(text)
         if correction.type == "unknown" and correction.question and correction.confidence == 0.0:
             self.rejected += 1
             self.get_logger().warning(f"not a command: {text[:80]!r}: {correction.question}",
@@ -115,6 +134,23 @@ class CorrectionNode(Node):
         if correction.type not in ("unknown", "stop"):
             self._previous = correction
         self._pub_correction.publish(String(data=correction.model_dump_json()))
+        self._publish_status(speech.end, text, correction, verdict)
+
+    def _latch_estop(self, text: str) -> None:
+        self._pub_estop.publish(Bool(data=True))
+        self.stops_sent += 1
+        self.get_logger().warning(f"STOP heard in {text[:80]!r}: e-stop latched")
+
+    def _publish_status(self, stamp: float, heard: str, correction: Correction,
+                        verdict: Verdict | None) -> None:  # fmt: skip
+        if verdict is not None:
+            kind, message, snapped_from = verdict.kind, verdict.reason, verdict.snapped_from
+        else:
+            kind = "stop" if correction.type == "stop" else "refused"
+            message, snapped_from = correction.question or "", None
+        status = SpeechStatus(stamp=stamp, heard=heard[:500], verdict=kind, message=message,
+                              snapped_from=snapped_from)  # fmt: skip
+        self._pub_status.publish(String(data=status.model_dump_json()))
 
     def close(self) -> None:
         """Nothing outside ROS to release (idempotent)."""

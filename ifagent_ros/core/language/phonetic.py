@@ -7,8 +7,9 @@ snapping, it never raises.
 
 Distance: Levenshtein over phone sequences where insertion/deletion cost 1, substituting a
 phone by one of the same class (vowel for vowel, stop for stop, ...) costs ``SAME_CLASS`` (0.5),
-by its voicing twin (t/d, s/z) ``VOICING`` (0.25), and anything else 1. It is normalized by the longer sequence, so 0 is identical and 1 is
-nothing alike. Many candidates are compared at once with numpy (one pass over the query).
+by its voicing twin (t/d, s/z) ``VOICING`` (0.25), and anything else 1. It is normalized by
+the longer sequence, so 0 is identical and 1 is nothing alike. Many candidates are compared
+at once with numpy (one pass over the query).
 """
 
 from __future__ import annotations
