@@ -59,8 +59,9 @@ def test_default_corpus_size_and_at_least_100_unrelated_sentences():
     assert 250 <= len(utterances) <= 450  # decodes in minutes per backend on 2 cores
     unrelated = {u.text for u in utterances if u.kind == "unrelated"}
     assert len(unrelated) >= 100
-    # none of it is a stop command (stop-ish chit-chat like "the bus stopped" is marked apart)
-    assert not [t for t in unrelated if is_stop(t) and not STOPISH.search(t)]
+    # none of it is a stop command, though some sounds like one ("the bus stopped")
+    assert not [t for t in unrelated if is_stop(t)]
+    assert any(STOPISH.search(t) for t in unrelated)
     # any prefix mixes the kinds (--limit)
     assert {u.kind for u in utterances[:6]} == {"command", "stop", "unrelated"}
 
@@ -85,7 +86,7 @@ def test_every_command_has_a_correction_and_every_stop_is_a_stop():
     for u in plan():
         if u.kind == "command":
             assert expected_correction(u).type not in ("unknown", "stop"), u.text
-        elif u.kind == "stop" and u.text != "hold on":  # "hold on": the parser gap of issue 15
+        elif u.kind == "stop":
             assert expected_correction(u).type == "stop", u.text
 
 
