@@ -15,11 +15,11 @@ decides, before anything moves, whether the words are a correction at all:
    Words of talk ("is", "looks", "nice", "where", "like", "think", "my", "keys", "I") are not in
    the vocabulary, so "the red block looks nice" is refused although it names an object;
 4. **snapping** a near miss: when at most ``MAX_SNAPS`` tokens are not accounted for, none is a
-   word of talk (``CHAT_MARKERS``), each is replaced by the closest command keyword
-   (``SNAP_TARGETS``) by phone edit distance (:mod:`phonetic`, CMU dictionary) if the distance
-   is at most ``SNAP_MAX_DISTANCE`` and the closest keyword of another meaning is at least
-   ``SNAP_MIN_MARGIN`` farther, and the snapped sentence then parses fully ("Hold." -> "halt",
-   "tilt it dawn" -> "tilt it down", "a bit to the lift" -> "a bit to the left");
+   word of talk (``CHAT_MARKERS``), it is replaced by the closest command keyword
+   (``SNAP_TARGETS``) by phone edit distance (:mod:`phonetic`, CMU dictionary) with which the
+   sentence parses fully, if that distance is at most ``SNAP_MAX_DISTANCE`` and the closest
+   keyword that makes a *different* correction of the sentence is at least ``SNAP_MIN_MARGIN``
+   farther ("Hold." -> "halt", "move write" -> "move right", "undue that" -> "undo that");
 5. anything else is refused: type ``unknown``, confidence 0, and ``question`` = "heard '…': not
    a correction" (or the parser's own question when the words are in the grammar but say too
    little, e.g. "rotate" -> "Which way should I turn...").
@@ -37,6 +37,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import numpy as np
 
 from ifagent_ros.core.language import lexicon as lx
 from ifagent_ros.core.language.guard import REFUSAL, is_refused
@@ -167,31 +169,67 @@ def _index() -> Any:
     return PhoneIndex(SNAP_TARGETS)
 
 
+RANK_LIMIT = 0.75  # ranked_keywords lists the keywords up to this far (thresholds are below)
+
+
 @functools.lru_cache(maxsize=4096)
-def nearest_keyword(word: str) -> Snap | None:
-    """The closest command keyword to ``word`` by phone edit distance (None when ``word`` is
-    not in the CMU dictionary or the dictionary is missing)."""
+def ranked_keywords(word: str) -> tuple[tuple[float, str], ...]:
+    """Command keywords by phone edit distance to ``word`` (at most ``RANK_LIMIT``), closest
+    first (the best pronunciation of each); () when ``word`` is not in the CMU dictionary."""
     from ifagent_ros.core.language.phonetic import phones_of
 
     index = _index()
     prons = phones_of(word)
     if not prons or not len(index):
+        return ()
+    d = np.min([index.distances(p) for p in prons], axis=0)
+    order = np.argsort(d, kind="stable")
+    out: dict[str, float] = {}
+    for k in order[: int(np.searchsorted(d[order], RANK_LIMIT, side="right"))].tolist():
+        out.setdefault(index.texts[k], round(float(d[k]), 4))
+    return tuple((dist, text) for text, dist in out.items())
+
+
+def nearest_keyword(word: str) -> Snap | None:
+    """The closest command keyword to ``word`` and its margin to the closest keyword of another
+    meaning (without the sentence: :func:`accept_transcript` measures the margin against the
+    alternatives that make a different correction of the sentence)."""
+    ranked = ranked_keywords(word)
+    if not ranked:
         return None
-    best: dict[object, tuple[float, str]] = {}
-    for pron in prons:
-        for text, d in zip(index.texts, index.distances(pron).tolist(), strict=True):
-            key = _meaning(text)
-            if key not in best or d < best[key][0]:
-                best[key] = (d, text)
-    ranked = sorted(best.values())
     d1, unit = ranked[0]
-    d2 = ranked[1][0] if len(ranked) > 1 else 1.0
-    return Snap(word, unit, round(d1, 4), round(d2 - d1, 4))
+    d2 = next((d for d, t in ranked[1:] if _meaning(t) != _meaning(unit)), 1.0)
+    return Snap(word, unit, d1, round(d2 - d1, 4))
 
 
-def snap_ok(snap: Snap | None, max_distance: float = SNAP_MAX_DISTANCE,
-            min_margin: float = SNAP_MIN_MARGIN) -> bool:  # fmt: skip
-    return snap is not None and snap.distance <= max_distance and snap.margin >= min_margin
+_IGNORED = frozenset(("stamp", "text", "confidence", "question", "target_ids", "version"))
+
+
+def _snap(tokens: list[str], i: int, extra: frozenset[str], max_distance: float,
+          min_margin: float, parse: Any) -> str | None:  # fmt: skip
+    """``tokens`` with token ``i`` snapped to a command keyword, or None.
+
+    The candidates are the keywords whose sentence parses fully into a correction; the
+    closest must be within ``max_distance`` and the closest one that makes a *different*
+    correction at least ``min_margin`` farther (keywords that fit no sentence, or mean the same
+    here, do not compete)."""
+    viable: list[tuple[float, str, dict[str, Any]]] = []
+    for d, unit in ranked_keywords(tokens[i]):
+        if d > (viable[0][0] + min_margin if viable else max_distance):
+            break  # nothing close enough, or no rival left that could spoil the margin
+        text = " ".join([*tokens[:i], unit, *tokens[i + 1 :]])
+        if unaccounted(grammar_tokens(text), extra):
+            continue
+        c = parse(text)
+        if c.type != "unknown":
+            viable.append((d, text, c.model_dump(exclude=_IGNORED)))
+    if not viable or viable[0][0] > max_distance:
+        return None
+    d1, text, meaning = viable[0]
+    rival = next((d for d, _, m in viable[1:] if m != meaning), None)
+    if rival is not None and rival - d1 < min_margin:
+        return None
+    return text
 
 
 @dataclass(frozen=True)
@@ -276,13 +314,9 @@ def accept_transcript(
     if missing:
         if len(missing) > MAX_SNAPS or any(tokens[i] in CHAT_MARKERS for i in missing):
             return refuse(not_a_correction(shown))
-        for i in missing:
-            snap = nearest_keyword(tokens[i])
-            if not snap_ok(snap, max_distance, min_margin):
-                return refuse(not_a_correction(shown))
-            tokens[i] = snap.to
-        snapped = " ".join(tokens)
-        if unaccounted(grammar_tokens(snapped), extra):
+        snapped = _snap(tokens, missing[0], extra, max_distance, min_margin,
+                        lambda t: parser.parse(t, objects=objects, previous=previous))
+        if snapped is None:
             return refuse(not_a_correction(shown))
         snapped_from, raw = shown, snapped
     correction = parser.parse(raw, objects=objects, previous=previous, stamp=stamp)
@@ -299,4 +333,4 @@ def accept_transcript(
 
 __all__ = ["CHAT_MARKERS", "MAX_SNAPS", "SNAP_MAX_DISTANCE", "SNAP_MIN_MARGIN", "SNAP_TARGETS",
            "Snap", "Verdict", "accept_transcript", "grammar_tokens", "grammar_words",
-           "nearest_keyword", "not_a_correction", "snap_ok", "unaccounted"]  # fmt: skip
+           "nearest_keyword", "not_a_correction", "ranked_keywords", "unaccounted"]  # fmt: skip

@@ -123,17 +123,15 @@ class PhoneIndex:
         if n == 0 or not query:
             return np.ones(n)
         rows = np.arange(n)
-        prev = np.broadcast_to(np.arange(width + 1, dtype=float), (n, width + 1)).copy()
+        steps = np.arange(width + 1, dtype=float)
+        prev = np.broadcast_to(steps, (n, width + 1)).copy()
         for i, phone in enumerate(query, start=1):
             sub = _SUB[_INDEX[phone]][self._codes]  # (n, width)
-            cur = np.empty_like(prev)
-            cur[:, 0] = i
-            diag = prev[:, :-1] + sub
-            up = prev[:, 1:] + 1.0
-            best = np.minimum(diag, up)
-            for j in range(1, width + 1):  # left neighbour: sequential along the row
-                cur[:, j] = np.minimum(best[:, j - 1], cur[:, j - 1] + 1.0)
-            prev = cur
+            best = np.empty_like(prev)
+            best[:, 0] = i
+            np.minimum(prev[:, :-1] + sub, prev[:, 1:] + 1.0, out=best[:, 1:])
+            # insertions along the row: cur[j] = min_k<=j best[k] + (j - k), a running minimum
+            prev = np.minimum.accumulate(best - steps, axis=1) + steps
         raw = prev[rows, self._lens]
         return raw / np.maximum(self._lens, len(query)) if normalized else raw
 

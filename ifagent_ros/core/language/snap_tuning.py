@@ -72,8 +72,9 @@ def _confusables(words: list[str]) -> tuple[dict[str, list[str]], dict[str, list
     vocab = ac.grammar_words()
     table = pronunciations()
     common = common_words()
-    pool = sorted(w for w, ps in table.items() if w.isalpha() and w not in vocab
-                  and w not in ac.CHAT_MARKERS and (common is None or w in common))  # fmt: skip
+    pool = sorted(w for w in table if w.isalpha() and w not in vocab
+                  and w not in ac.CHAT_MARKERS and (common is None or w in common)
+                  and ac.unaccounted([w]))  # fmt: skip
     index = PhoneIndex(pool)
     near: dict[str, list[str]] = {}
     far: dict[str, list[str]] = {}

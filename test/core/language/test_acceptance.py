@@ -98,10 +98,14 @@ def test_far_words_and_talk_are_not_snapped(heard: str) -> None:
 
 def test_a_snap_needs_both_the_distance_and_the_margin() -> None:
     snap = nearest_keyword("hold")
-    assert snap is not None and snap.to == "halt"
-    assert snap.distance <= SNAP_MAX_DISTANCE and snap.margin >= SNAP_MIN_MARGIN
+    assert snap is not None and snap.to == "halt" and snap.distance <= SNAP_MAX_DISTANCE
     assert not accept_transcript("Hold.", max_distance=snap.distance - 0.01).accepted
-    assert not accept_transcript("Hold.", min_margin=snap.margin + 0.01).accepted
+    # "lest" is 0.125 from "left" but only 0.25 from "lift" (up): too close a rival to choose
+    lest = nearest_keyword("lest")
+    assert lest is not None and lest.to == "left" and lest.margin < SNAP_MIN_MARGIN
+    assert not accept_transcript("a bit to the lest").accepted
+    v = accept_transcript("a bit to the lest", min_margin=lest.margin - 0.01)
+    assert v.accepted and v.correction.direction == (0.0, 1.0, 0.0)
 
 
 def test_scene_labels_are_vocabulary_but_not_snap_targets() -> None:
