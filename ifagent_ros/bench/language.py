@@ -90,7 +90,13 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
     for b in backends:
         cfg = AsrConfig(backend=b, model=whisper_model, device=device, threads=threads)
         t0 = time.perf_counter()
-        recognizer = make_recognizer(cfg)
+        try:
+            recognizer = make_recognizer(cfg)
+        except (ImportError, RuntimeError, ValueError, OSError) as exc:  # weights, runtime
+            log(f"  {b}: cannot load ({exc}); no figures for it")
+            fig[f"{b}_available"] = False
+            continue
+        fig[f"{b}_available"] = True
         fig[f"{b}_load_s"] = time.perf_counter() - t0
         log(f"  {b}: decoding {len(utterances)} utterances ...")
 
