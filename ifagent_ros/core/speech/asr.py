@@ -54,7 +54,9 @@ class AsrConfig:
     beam_size: int = 1
     encoder_window_s: float = 0.0  # <= 0: the audio plus window_pad_s; > 0: fixed (30: Whisper's)
     window_pad_s: float = 1.0
-    tokens_per_s: float = 8.0  # decode at most this many tokens per second of audio (+ 8)
+    tokens_per_s: float = 6.0  # decode at most this many tokens per second of audio (+ 8)
+    min_voice_frames: int = 3  # silero-vad frames (32 ms) needed to decode at all; 0: no check
+    voice_threshold: float = 0.5
     no_speech_threshold: float = 0.6  # with avg_logprob below logprob_threshold: no speech
     logprob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4  # above: repetition loop, not speech

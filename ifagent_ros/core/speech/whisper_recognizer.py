@@ -11,11 +11,18 @@ accepts shorter features. WINDOW_MEASUREMENT below is the dev-set table that cho
 
 Hallucination guards, cheapest first (each returns empty text):
 1. no frame louder than the utterance's quiet frames (:func:`~.asr.speech_frames`): no decode;
-2. Whisper's own rule: no-speech probability above ``no_speech_threshold`` while the mean token
+2. no voice: fewer than ``min_voice_frames`` 32 ms frames with a silero-vad speech probability
+   above ``voice_threshold`` (the ONNX model inside faster-whisper, ~10 ms per second of audio):
+   no decode. With the command prompt Whisper turned every one of 12 non-speech clips (noise
+   bursts, clicks, hum, tones, a cough, a thump) into command words ("now let's go to the red
+   block", "turn right", "slower faster"); silero's highest probability on them was 0.16, while
+   every dev-set utterance had at least 7 frames above 0.5;
+3. Whisper's own rule: no-speech probability above ``no_speech_threshold`` while the mean token
    log-prob is below ``logprob_threshold``;
-3. a transcript that compresses too well (zlib ratio above ``compression_ratio_threshold``) or
+4. a transcript that compresses too well (zlib ratio above ``compression_ratio_threshold``) or
    never reached end-of-text: a repetition loop. Shorter loops (a word or phrase said three
-   times or more in a row) are collapsed to one occurrence instead.
+   times or more in a row) are collapsed to one occurrence, and a transcript that repeats
+   itself from its start is cut to its first cycle, before the ratio is taken.
 """
 
 from __future__ import annotations
@@ -101,10 +108,15 @@ def collapse_repeats(words: list[str], min_repeats: int = 3, max_n: int = 4) -> 
 def first_period(words: list[str], min_repeat: int = 2) -> list[str]:
     """The first cycle of a loop: ``words`` up to where they start repeating themselves until
     the end ("go to the block go to the block go to" -> "go to the block"), unchanged when they
-    do not loop. The repeated tail must hold at least ``min_repeat`` words."""
+    do not loop. The repeated tail must hold at least ``min_repeat`` words (or a whole cycle);
+    its last word may be cut short ("open the gripper open the gri")."""
     n = len(words)
     for p in range(1, n):
-        if n - p >= min(p, min_repeat) and words[p:] == words[: n - p]:
+        tail = words[p:]
+        if len(tail) < min(p, min_repeat):
+            break
+        ref = words[: len(tail)]
+        if tail[:-1] == ref[:-1] and ref[-1].startswith(tail[-1]):
             return words[:p]
     return words
 
@@ -147,6 +159,11 @@ class WhisperRecognizer:
             tokenizers.Tokenizer.from_file(str(self.model_path / "tokenizer.json")),
             self.model.is_multilingual, task="transcribe", language="en",
         )  # fmt: skip
+        self._vad = None
+        if cfg.min_voice_frames > 0:
+            from faster_whisper.vad import get_vad_model
+
+            self._vad = get_vad_model()
         self.prompt_text = ""
         self._prompt: list[int] = []
         self.last: WhisperDecode | None = None
@@ -182,6 +199,16 @@ class WhisperRecognizer:
         out[:, :content] = mel[:, :content]
         return out, content
 
+    def voice_frames(self, audio: np.ndarray) -> int | None:
+        """32 ms frames whose silero-vad speech probability exceeds ``voice_threshold`` (None
+        when the check is off)."""
+        if self._vad is None:
+            return None
+        x = audio.astype(np.float32) / 32768.0
+        x = np.pad(x, (0, (-x.shape[0]) % 512))
+        probs = np.asarray(self._vad(x)).reshape(-1)
+        return int((probs > self.config.voice_threshold).sum())
+
     def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText:
         """One utterance -> a free-form :class:`SpeechText` (empty text when no speech)."""
         audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
@@ -199,6 +226,10 @@ class WhisperRecognizer:
         if int(speech_frames(audio).sum()) < MIN_SPEECH_FRAMES:
             return WhisperDecode("", "", 0.0, 1.0, 0.0, 0, 0, True, time.perf_counter() - t0,
                                  rejected="no speech energy")  # fmt: skip
+        voice = self.voice_frames(audio)
+        if voice is not None and voice < self.config.min_voice_frames:
+            return WhisperDecode("", "", 0.0, 1.0, 0.0, 0, 0, True, time.perf_counter() - t0,
+                                 rejected=f"no voice ({voice} voiced frames)")  # fmt: skip
         mel, _ = self.features(audio)
         duration = audio.shape[0] / SAMPLE_RATE
         prompt = self._prompt
@@ -213,16 +244,12 @@ class WhisperRecognizer:
         raw = self.tokenizer.decode(tokens).strip()
         ended = len(tokens) < max_new  # stopped on end-of-text, not on max_length
         avg_logprob = float(result.scores[0]) if result.scores else -10.0
-        ratio = compression_ratio(raw)
         seconds = time.perf_counter() - t0
         cfg = self.config
-        words = normalise(raw).split()
         # a short encoder window often loops ("move left move left", with or without reaching
         # end-of-text): keep one cycle. A command said twice means the same command once.
-        looped = first_period(words)
-        if looped != words:
-            ratio, words = compression_ratio(" ".join(looped)), looped
-        words = collapse_repeats(words)
+        words = collapse_repeats(first_period(normalise(raw).split()))
+        ratio = compression_ratio(" ".join(words))
         rejected = ""
         if result.no_speech_prob > cfg.no_speech_threshold and avg_logprob < cfg.logprob_threshold:
             rejected = f"no speech (p={result.no_speech_prob:.2f}, logprob={avg_logprob:.2f})"
