@@ -27,7 +27,16 @@ decides, before anything moves, whether the words are a correction at all:
 The thresholds were chosen by measurement with :mod:`snap_tuning` (simulated recogniser near
 misses of the dev corrections against the dev half of ``data/unrelated.yaml``); the figures are
 in that module's docstring. Only command keywords are snap targets, never nouns or colours, so a
-remark about the scene cannot be snapped into a target.
+remark about the scene cannot be snapped into a target. ``SNAP_MAX_DISTANCE + SNAP_MIN_MARGIN``
+must stay below ``RANK_LIMIT`` (rivals farther than that are not looked at).
+
+Measured (2026-12-08): all 172 sentences of ``data/unrelated.yaml`` refused (dev 87, test 85);
+held-out corrections (test split, 175 that are not ``unknown``) accepted exactly as labelled:
+97.1 % (refused: "would you mind going slightly up", "you went too far forward", "take the
+block out of the bowl", "sort the blocks by colour" - words outside the vocabulary; and one
+parser error); dev 100 %. Latency on 2 shared cores: p50 0.05 ms, p99 0.13 ms per transcript
+after warm-up; the first time a near-miss word is seen, ~0.7 ms (then cached); loading the CMU
+dictionary once ~0.3 s (on the first near miss).
 """
 
 from __future__ import annotations
@@ -75,6 +84,12 @@ _CURATED = frozenset((
     "youre", "wrist", "before",
 ))  # fmt: skip
 _NOT_COMMAND = CHAT_MARKERS
+# Complaints are corrections ("you are too close", "it is way too high"): the copula is part of
+# the grammar only there, before "too" (dropped like filler, before the parser's rewrites).
+COMPLAINT = re.compile(
+    r"\b(?:you|it|that|this) (?:are|is|were|was)(?: (?:going|moving|getting))?"
+    r"(?= (?:(?:way|much|far|a bit|a little|slightly) )?too\b)"
+)
 _PHRASES = (lx.UNDO, lx.RESET, lx.TOO_SLOW, lx.TOO_FAST, lx.SLOWER, lx.SPEED_EXPLICIT,
             lx.FASTER, lx.GRIPPER_OPEN, lx.GRIPPER_CLOSE, lx.SMALL, lx.LARGE)  # fmt: skip
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -126,9 +141,11 @@ def _meaning(unit: str) -> object:
 
 
 def grammar_tokens(text: str) -> list[str]:
-    """Lower-case tokens with the parser's phrase rewrites applied and its filler phrases
-    removed (single filler words are kept: they are part of the vocabulary)."""
+    """Lower-case tokens with complaint openers ("you are", before "too") dropped, the parser's
+    phrase rewrites applied and its filler phrases removed (single filler words are kept: they
+    are part of the vocabulary)."""
     s = _NON_WORD.sub(" ", text.lower().replace("\u2019", "").replace("'", ""))
+    s = COMPLAINT.sub(" ", s)
     for pattern, repl in lx.REWRITES:
         s = pattern.sub(repl, s)
     return lx.FILLER_PHRASES.sub(" ", s).split()
