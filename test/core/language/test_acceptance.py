@@ -168,15 +168,6 @@ def test_prepositions_are_kept_as_relations(text: str, target: str, relation: st
     assert c.type == "target" and c.target == target and c.relation == relation
 
 
-@pytest.mark.parametrize(("text", "stop"), [
-    ("hold on", True), ("hold on!", True), ("whoa", True), ("abort", True), ("e-stop", True),
-    ("the bus stopped at the corner", False), ("it froze", False), ("frozen", False),
-    ("the car halted", False), ("hold it", False), ("household", False),
-])  # fmt: skip
-def test_stop_words(text: str, stop: bool) -> None:
-    assert is_stop(text) is stop
-
-
 @pytest.mark.parametrize("text", ["too close", "you're too close", "too close to me"])
 def test_too_close_is_away_not_the_gripper(text: str) -> None:
     c = parse_correction(text)

@@ -1,4 +1,5 @@
-"""is_stop: any standalone stop word is a stop; no model in the path."""
+"""is_stop: any standalone stop word is a stop; no model in the path; "hold on" is one, the
+past tenses of chit-chat ("the bus stopped", "it froze") are not (issue 15)."""
 
 import pytest
 
@@ -27,3 +28,12 @@ def test_not_stop(text):
 @pytest.mark.parametrize("junk", [None, 3, 1.5, float("nan"), b"stop", ["stop"]])
 def test_non_strings_never_raise(junk):
     assert is_stop(junk) is False
+
+
+@pytest.mark.parametrize(("text", "stop"), [
+    ("hold on", True), ("hold on!", True), ("whoa", True), ("abort", True), ("e-stop", True),
+    ("the bus stopped at the corner", False), ("it froze", False), ("frozen", False),
+    ("the car halted", False), ("hold it", False), ("household", False),
+])  # fmt: skip
+def test_hold_on_and_narrowed_forms(text: str, stop: bool) -> None:
+    assert is_stop(text) is stop
