@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     language.add_argument("--threads", type=int, default=2, help="whisper CPU threads")
     language.add_argument("--no-stop-detector", action="store_true",
                           help="skip the always-on stop detector figures")
+    language.add_argument("--details", default=None, metavar="JSONL",
+                          help="write one line per utterance and backend (labels, transcript, "
+                          "outcome) to this file")
     language.add_argument(
         "--json", action="store_true", help="print one JSON object of the figures last"
     )
@@ -164,7 +167,7 @@ def _language(args: argparse.Namespace) -> int:
         speech = speech_bench(
             backends, corpus_dir=args.corpus_dir, full=args.asr_full, limit=args.limit,
             latency_n=args.latency_n, whisper_model=args.whisper_model, device=args.device,
-            threads=args.threads, detector=not args.no_stop_detector,
+            threads=args.threads, detector=not args.no_stop_detector, details=args.details,
             log=lambda line: print(line, flush=True))
         print(format_speech_table(speech, backends))
         figures.update({k: v for k, v in speech.items()

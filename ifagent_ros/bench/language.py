@@ -9,6 +9,7 @@ and the always-on stop detector (see :mod:`ifagent_ros.bench.asr` for every figu
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,9 +60,11 @@ BACKENDS = ("whisper", "pocketsphinx")
 def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path = DEFAULT_ROOT,
                  full: bool = False, limit: int | None = None, latency_n: int = 20,
                  whisper_model: str = "base", device: str = "auto", threads: int = 2,
-                 detector: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+                 detector: bool = True, details: str | Path | None = None,
+                 log: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
     """The speech figures (see :mod:`ifagent_ros.bench.asr`): build or reuse the corpus, stream
-    it through the stop detector once, then decode it with every backend."""
+    it through the stop detector once, then decode it with every backend. ``details``: a JSONL
+    file to write one line per utterance and backend (labels, transcript, outcome)."""
     from ifagent_ros.bench.asr import (
         backend_figures,
         decode_backend,
@@ -106,11 +109,26 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
 
         rows = decode_backend(recognizer, utterances, root, act, progress)
         fig.update(backend_figures(b, rows, fired))
+        if details is not None:
+            _write_details(Path(details), b, rows, fired, append=b != backends[0])
         if latency_n > 0 and commands:
             log(f"  {b}: release -> correction on {min(latency_n, len(commands))} commands, "
                 "fed at real-time pace ...")
             fig.update(release_latency(b, recognizer, commands[:latency_n], root, act))
     return fig
+
+
+def _write_details(path: Path, backend: str, rows: list[Any], fired: dict[str, bool],
+                   append: bool) -> None:  # fmt: skip
+    from ifagent_ros.core.speech.corpus import utterance_dict
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a" if append else "w") as out:
+        for r in rows:
+            out.write(json.dumps({**utterance_dict(r.u), "backend": backend, "heard": r.text,
+                                  "outcome": r.outcome, "exact": r.exact,
+                                  "decode_ms": round(r.seconds * 1e3, 1),
+                                  "detector_fired": fired.get(r.u.path)}) + "\n")  # fmt: skip
 
 
 def _fmt(value: Any, unit: str = "%") -> str:
