@@ -37,7 +37,8 @@ def test_bench_language_speech_json(tmp_path):
     assert min(fig["n_kind_command"], fig["n_kind_stop"], fig["n_kind_unrelated"]) >= 1
     for key in ("whisper_correction_accuracy_all", "whisper_stop_recall_ptt",
                 "whisper_stop_recall_transcript", "stop_recall_no_ptt",
-                "whisper_unrelated_to_command_rate"):  # fmt: skip
+                "whisper_unrelated_to_command_rate", "whisper_release_correction_accuracy",
+                "reference_correction_accuracy"):  # fmt: skip
         assert 0.0 <= fig[key] <= 1.0, key
     assert 0 <= fig["whisper_unrelated_to_command_count"] <= fig["n_kind_unrelated"]
     assert 0.0 <= fig["false_stops_per_100_unrelated"] <= 100.0

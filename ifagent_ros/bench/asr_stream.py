@@ -14,7 +14,9 @@ Release -> correction (push-to-talk): a command is fed to A's
 :class:`~ifagent_ros.core.speech.partial_decoding.PushToTalkDecoder` at real-time pace, pressed
 at the start of the file (0.3 s before the speech) and released 0.3 s after the end of the
 speech (the operator lets go of the button a moment after speaking); the figure is the wall time
-of ``release()`` plus the refusal. Without ``partial_decoding`` (not there yet), release decodes
+of ``release()`` plus the refusal; ``<b>_release_correction_accuracy``: exact corrections from
+what release returned, ``<b>_release_reused_partial_rate``: releases answered by a partial.
+Without ``partial_decoding`` (not there yet), release decodes
 the whole buffer once (``<b>_release_partials`` = 0).
 """
 
@@ -28,7 +30,12 @@ from typing import Any
 import numpy as np
 
 from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav
-from ifagent_ros.core.speech.corpus import Utterance, scene_objects, scene_words
+from ifagent_ros.core.speech.corpus import (
+    Utterance,
+    expected_correction,
+    scene_objects,
+    scene_words,
+)
 from ifagent_ros.core.speech.corpus_sentences import STOPISH
 from ifagent_ros.core.stats import percentiles_ms
 
@@ -111,7 +118,13 @@ def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], ro
         from ifagent_ros.core.speech.partial_decoding import PushToTalkDecoder
     except ImportError:
         PushToTalkDecoder = None  # noqa: N806
+    from ifagent_ros.bench.asr import same_correction
+    from ifagent_ros.core.language.parser import CorrectionParser
+
+    parser = CorrectionParser()
     samples: list[float] = []
+    exact: list[bool] = []
+    reused: list[bool] = []
     for u in utterances:
         objects = scene_objects(u.scene_seed)
         words = scene_words(objects)
@@ -136,10 +149,14 @@ def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], ro
             speech = decoder.release(release_s)
         else:
             speech = recognizer.transcribe(audio, 0.0, release_s)
-        if speech is not None:
-            act(speech.text, speech.confidence, objects, words)
+        outcome, fields = ("refused", {}) if speech is None else act(
+            speech.text, speech.confidence, objects, words)  # fmt: skip
         samples.append(time.perf_counter() - t0)
+        exact.append(outcome == "command" and same_correction(
+            fields, expected_correction(u, parser).model_dump()))  # fmt: skip
         if decoder is not None:
+            report = getattr(decoder, "last_release", None)
+            reused.append(getattr(report, "outcome", "") == "reused")
             decoder.close()
     if not samples:
         return {}
@@ -149,6 +166,8 @@ def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], ro
             f"{b}_release_to_correction_p95_ms": float(p95),
             f"{b}_release_to_correction_max_ms": float(ms.max()),
             f"{b}_release_to_correction_n": len(samples),
+            f"{b}_release_correction_accuracy": float(np.mean(exact)),
+            f"{b}_release_reused_partial_rate": float(np.mean(reused)) if reused else None,
             f"{b}_release_partials": int(PushToTalkDecoder is not None)}  # fmt: skip
 
 

@@ -193,7 +193,9 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
                 f"release -> correction p50 {_fmt(fig[f'{b}_release_to_correction_p50_ms'], ' ms')}"
                 f", p95 {_fmt(fig[f'{b}_release_to_correction_p95_ms'], ' ms')} "
                 f"(n {fig[f'{b}_release_to_correction_n']}, partial decoding "
-                f"{'on' if fig[f'{b}_release_partials'] else 'absent'})")
+                f"{'on' if fig[f'{b}_release_partials'] else 'absent'}, partial reused "
+                f"{_fmt(fig.get(f'{b}_release_reused_partial_rate'))}, exact "
+                f"{_fmt(fig.get(f'{b}_release_correction_accuracy'))})")
     if "stop_detector_rtf" in fig:
         lines += ["", "always-on stop detector (no push-to-talk)",
                   f"stop recall {_fmt(fig.get('stop_recall_no_ptt'))} (held out "
