@@ -137,3 +137,14 @@ def test_build_corpus_renders_labels_and_caches(tmp_path: Path):
     again = build_corpus(tmp_path, utterances=wanted)
     assert again == first
     assert stamps == {u.path: (tmp_path / u.path).stat().st_mtime_ns for u in again}
+
+
+def test_a_perfect_transcript_of_the_corpus_is_judged_right():
+    """Through the refusal as correction_node runs it: every reference command is accepted as
+    its own correction, every stop is a stop, no unrelated sentence becomes a command (else the
+    speech figures would blame the recogniser for a labelling or refusal fault)."""
+    from ifagent_ros.bench.asr import make_act, reference_figures
+
+    fig = reference_figures(plan(), make_act())
+    assert fig == {"reference_correction_accuracy": 1.0,
+                   "reference_unrelated_to_command_count": 0, "reference_stop_recall": 1.0}
