@@ -40,7 +40,10 @@ Detection = tuple[int, float]  # (event sample, processing ms of the push that r
 
 
 def run_stream(
-    detector: Any, audio: np.ndarray, chunk: int = CHUNK, pace: bool = False,
+    detector: Any,
+    audio: np.ndarray,
+    chunk: int = CHUNK,
+    pace: bool = False,
     log: list[tuple[int, str, int, int, float]] | None = None,
 ) -> tuple[list[Detection], list[float]]:
     """Push ``audio`` in chunks; (detections, per-chunk ms). ``pace``: at real time, and the
@@ -154,7 +157,9 @@ def replay(log: Sequence[tuple], thresholds: dict[str, float], refractory: int) 
 
 
 def tune(
-    streams: Sequence[Stream], config: StopDetectorConfig | None = None, margin: float = 150.0,
+    streams: Sequence[Stream],
+    config: StopDetectorConfig | None = None,
+    margin: float = 150.0,
     max_false_per_100: float = 1.0,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per-phrase thresholds from the tuning streams: each phrase's threshold is the lowest
@@ -238,8 +243,9 @@ class VadGrammarStop:
 
 
 # -- load ----------------------------------------------------------------------------------------
-def loaded_figures(stream: Stream, make: Callable[[], Any], busy: int | None = None,
-                   prefix: str = "loaded_") -> dict[str, float]:
+def loaded_figures(
+    stream: Stream, make: Callable[[], Any], busy: int | None = None, prefix: str = "loaded_"
+) -> dict[str, float]:
     """Push ``stream`` at real time while ``busy`` processes (default: one per core) spin; the
     latency counts from when each chunk would have arrived, so waiting for the CPU is in it."""
     detector = make()
@@ -266,9 +272,14 @@ COMPARE_COMBOS = (("en-us", 130), ("en-gb-scotland", 170), ("en-029", 210), ("en
 
 
 def stop_bench(
-    root: str = "runs/stop_corpus", *, combos: Sequence[tuple[str, int]] = TUNING + HELDOUT,
-    noises: Sequence[str] = NOISES, config: StopDetectorConfig | None = None,
-    loaded: bool = True, compare: bool = True, compare_combos=COMPARE_COMBOS,  # noqa: ANN001
+    root: str = "runs/stop_corpus",
+    *,
+    combos: Sequence[tuple[str, int]] = TUNING + HELDOUT,
+    noises: Sequence[str] = NOISES,
+    config: StopDetectorConfig | None = None,
+    loaded: bool = True,
+    compare: bool = True,
+    compare_combos=COMPARE_COMBOS,  # noqa: ANN001
 ) -> dict[str, float]:
     """Flat figures of the stop detector on the stop corpus (see the module docstring); with
     ``compare``, the same for the VAD + grammar method (``vad_grammar_`` keys) on a subset."""

@@ -38,6 +38,7 @@ def make_noise(n: int, colour: str, seed: int) -> np.ndarray:
         white = np.fft.irfft(spectrum, n)
     return white / (np.std(white) or 1.0)
 
+
 TUNING = tuple((v, s) for v in ("en-us", "en-gb-scotland", "en-029", "en-gb-x-rp")
                for s in (130, 170, 210))  # fmt: skip
 HELDOUT = tuple((v, 190) for v in ("en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd+f3"))
@@ -181,8 +182,12 @@ def _clean(text: str, voice: str, speed: int, root: Path, work: Path) -> np.ndar
 
 
 def build_streams(
-    combos: tuple[tuple[str, int], ...] = TUNING + HELDOUT, noises: tuple[str, ...] = NOISES, *,
-    neg_share_tuning: float = 0.25, neg_share_heldout: float = 0.34, seed: int = 0,
+    combos: tuple[tuple[str, int], ...] = TUNING + HELDOUT,
+    noises: tuple[str, ...] = NOISES,
+    *,
+    neg_share_tuning: float = 0.25,
+    neg_share_heldout: float = 0.34,
+    seed: int = 0,
     root: str | Path = "runs/stop_corpus",
 ) -> list[Stream]:
     """One :class:`Stream` per (voice, speed, noise); sentences and alignments cached."""
