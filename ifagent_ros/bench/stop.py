@@ -9,7 +9,9 @@ so ``stop_recall_ptt`` equals ``stop_recall_no_ptt`` by construction (PTT only a
 second path: the released utterance's transcript goes through ``is_stop``).
 
 ``tune()`` chooses the per-phrase thresholds on the tuning voices only, from one run with the
-thresholds off that logs every detection pocketsphinx reports and when (post-hoc thresholding).
+thresholds off that logs every detection pocketsphinx reports and when (post-hoc thresholding):
+for each false-stop budget, greedily lower the threshold that adds the most heard stops per added
+false stop (``python -m ifagent_ros.bench.stop --tune``).
 The comparison method ``vad_grammar`` is silero-vad (100 ms closing silence) + the pocketsphinx
 correction-grammar decode of each segment + ``is_stop`` on the text.
 
@@ -134,69 +136,88 @@ def evaluate(
 
 # -- tuning --------------------------------------------------------------------------------------
 def candidate_logs(streams: Sequence[Stream], config: StopDetectorConfig) -> list[list[tuple]]:
-    """Per stream, every (chunk end sample, phrase, detection end, score) pocketsphinx reported
+    """Per stream, every (chunk end sample, phrase, start, end, score) pocketsphinx reported
     with the thresholds off (nothing fires, so nothing restarts but the periodic restart)."""
     off = replace(config, thresholds={p: float("inf") for p in config.thresholds})
     detector = StopDetector(off)
     logs = []
     for stream in streams:
-        log: list[tuple[int, str, int, float]] = []
+        log: list[tuple[int, str, int, int, float]] = []
         run_stream(detector, stream.audio, log=log)
         logs.append(log)
     return logs
 
 
-def replay(log: Sequence[tuple], thresholds: dict[str, float], refractory: int) -> list[Detection]:
-    """The events ``thresholds`` would have given on a candidate log (restarts ignored)."""
-    out: list[Detection] = []
-    for done, phrase, _end, score in log:
-        if score >= thresholds.get(phrase, float("inf")):
-            if not out or done - out[-1][0] >= refractory:
-                out.append((done, 0.0))
+def score_matrix(
+    streams: Sequence[Stream], logs: Sequence[Sequence[tuple]], phrases: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """(sentences x phrases) best score each phrase reached on each sentence, and the kinds.
+    A positive only counts detections reported within the budget less 50 ms of processing."""
+    rows, kinds = [], []
+    for stream, log in zip(streams, logs, strict=True):
+        first: dict[tuple, int] = {}
+        for done, *key in log:
+            first.setdefault(tuple(key), done)
+        for k, item in enumerate(stream.items):
+            nxt = stream.items[k + 1].start if k + 1 < len(stream.items) else 2**62
+            row = np.full(len(phrases), -np.inf)
+            for (phrase, _start, end, score), done in first.items():
+                late = item.kind == "stop" and done > item.word_end + 0.2 * SAMPLE_RATE
+                if item.start <= end < nxt and not late and phrase in phrases:
+                    j = phrases.index(phrase)
+                    row[j] = max(row[j], score)
+            rows.append(row)
+            kinds.append(item.kind)
+    return np.array(rows), kinds
+
+
+def sweep(
+    matrix: np.ndarray, kinds: Sequence[str], budgets: Sequence[float] = (1.0, 2.0, 5.0, 10.0, 20.0)
+) -> dict[float, tuple[np.ndarray, float, float]]:
+    """Greedy thresholds per false-stop budget (per 100 negatives: corrections + unrelated):
+    from all off, repeatedly lower the one phrase threshold that adds the most heard stops per
+    added false stop. {budget: (thresholds, recall, false stops per 100 negatives)}."""
+    kind = np.array(kinds)
+    pos, neg = kind == "stop", np.isin(kind, ("unrelated", "correction"))
+    levels = [np.unique(matrix[pos, j][np.isfinite(matrix[pos, j])])[::-1]
+              for j in range(matrix.shape[1])]  # fmt: skip
+    t, out = np.full(matrix.shape[1], np.inf), {}
+    while True:
+        fired = (matrix >= t).any(axis=1)
+        best = None
+        for j, values in enumerate(levels):
+            for v in values[values < t[j]][:40]:
+                trial = t.copy()
+                trial[j] = v
+                f = (matrix >= trial).any(axis=1)
+                gained = int(f[pos].sum() - fired[pos].sum())
+                if gained > 0:
+                    ratio = gained / (f[neg].sum() - fired[neg].sum() + 0.5)
+                    if best is None or ratio > best[0]:
+                        best = (ratio, trial)
+        if best is None:
+            break
+        f = (matrix >= best[1]).any(axis=1)
+        false = 100.0 * float(f[neg].mean())
+        if false > max(budgets):
+            break
+        t = best[1]
+        for b in budgets:
+            if false <= b:
+                out[b] = (t.copy(), float(f[pos].mean()), false)
     return out
 
 
 def tune(
-    streams: Sequence[Stream],
-    config: StopDetectorConfig | None = None,
-    margin: float = 150.0,
-    max_false_per_100: float = 1.0,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Per-phrase thresholds from the tuning streams: each phrase's threshold is the lowest
-    in-budget score it reached on its own positives minus ``margin``; then, phrase by phrase,
-    raised while recall stays at its maximum and false stops exceed the goal. (thresholds, figs)"""
+    streams: Sequence[Stream], config: StopDetectorConfig | None = None
+) -> dict[float, tuple[dict[str, float], float, float]]:
+    """Thresholds per false-stop budget, from the tuning streams only (held-out ones dropped)."""
     config = config or StopDetectorConfig()
     streams = [s for s in streams if s.split == "tuning"]
-    logs = candidate_logs(streams, config)
-    refractory = int(config.refractory_s * SAMPLE_RATE)
-    best: dict[str, list[float]] = {p: [] for p in config.thresholds}
-    for stream, log in zip(streams, logs, strict=True):
-        for item in stream.items:
-            if item.kind != "stop":
-                continue
-            limit = item.word_end + int(0.2 * SAMPLE_RATE)  # budget less 50 ms of processing
-            s = [sc for done, p, _, sc in log if p == item.phrase and item.start <= done <= limit]
-            best[item.phrase].append(max(s) if s else -1e9)
-    thresholds = {p: (min(v) - margin if v else 0.0) for p, v in best.items()}
-
-    def score(th: dict[str, float]) -> dict[str, float]:
-        rows = []
-        for stream, log in zip(streams, logs, strict=True):
-            rows += score_stream(stream, replay(log, th, refractory))
-        return figures(rows)
-
-    fig = score(thresholds)
-    for phrase in sorted(thresholds):  # raise where that costs no recall
-        for step in (400.0, 200.0, 100.0, 50.0):
-            while fig.get("false_stops_per_100_unrelated", 0.0) > max_false_per_100:
-                trial = dict(thresholds, **{phrase: thresholds[phrase] + step})
-                f = score(trial)
-                if (f["stop_within_250ms_tuning"] < fig["stop_within_250ms_tuning"]
-                        or f["false_stops_per_100_unrelated"]
-                        >= fig["false_stops_per_100_unrelated"]):  # fmt: skip
-                    break
-                thresholds, fig = trial, f
-    return thresholds, fig
+    phrases = list(config.thresholds)
+    matrix, kinds = score_matrix(streams, candidate_logs(streams, config), phrases)
+    return {b: (dict(zip(phrases, t.tolist(), strict=True)), rec, false)
+            for b, (t, rec, false) in sweep(matrix, kinds).items()}  # fmt: skip
 
 
 # -- the comparison method -----------------------------------------------------------------------
@@ -324,8 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     combos = (TUNING[0], TUNING[7], HELDOUT[0]) if args.quick else TUNING + HELDOUT
     if args.tune:
-        thresholds, fig = tune(build_streams(TUNING, NOISES, root=args.root))
-        print(json.dumps({"thresholds": thresholds, **fig}, indent=1))
+        result = tune(build_streams(TUNING, NOISES, root=args.root))
+        for budget, (thresholds, recall, false) in result.items():
+            print(f"<= {budget:g} false stops/100: recall {recall:.3f}, {false:.2f}/100",
+                  json.dumps(thresholds))  # fmt: skip
         return 0
     fig = stop_bench(args.root, combos=combos, loaded=not (args.quick or args.no_load),
                      compare=not (args.quick or args.no_compare))  # fmt: skip
