@@ -223,6 +223,16 @@ class PushToTalkDecoder:
             return None
         return text
 
+    def cancel(self) -> None:
+        """Drop the utterance without decoding it (the caller refused the audio: silence, a tap
+        too short to hold a word). A partial still in flight is discarded when it ends."""
+        with self._cond:
+            self._held = False
+            self._generation += 1
+            self._chunks, self._first, self._end = [], 0, 0
+            self._partial = None
+            self._cond.notify_all()
+
     @property
     def held(self) -> bool:
         return self._held
