@@ -1,9 +1,22 @@
-"""speech_node: ``/audio`` (+ push-to-talk on ``/joy``) -> ``/ifagent/speech/text`` (JSON).
+"""speech_node: ``/audio`` (+ push-to-talk on ``/joy``) -> ``/ifagent/speech/text`` (JSON), and
+stop words heard at any time -> ``/ifagent/estop``.
 
-Thin wrapper around :mod:`ifagent_ros.core.speech` (recogniser, VAD, utterance cutting).
+Thin wrapper around :mod:`ifagent_ros.core.speech` (recognisers, partial decoding, the stop
+detector, VAD, utterance cutting).
 
-- ``mode: push_to_talk``: audio is kept while button ``ptt_button`` is held; on release (plus
-  ``ptt_release_delay_s`` for the last chunk to arrive) that stretch is transcribed.
+- The recogniser is ``asr.backend`` (default ``whisper``: Whisper base through CTranslate2, with
+  ``asr.model``, ``asr.device``, ``asr.threads``). A Whisper that cannot load (weights missing
+  or corrupt, runtime missing) is logged once, naming the package to install, and pocketsphinx
+  takes over; the node stays up.
+- Stop words never wait (``stop_always_on``, default true): every accepted ``/audio`` chunk also
+  goes to the stop detector (pocketsphinx keyphrase spotting) in its own thread, push-to-talk
+  held or not. A detection latches ``/ifagent/estop`` (std_msgs/Bool True, reliable +
+  transient-local) at once, with no parser and no recogniser in the path, and says so on
+  ``status_topic``.
+- ``mode: push_to_talk``: audio is kept while button ``ptt_button`` is held. With ``partials``
+  (default) the recogniser decodes the growing buffer while the button is held; on release (plus
+  ``ptt_release_delay_s`` for the last chunk to arrive) the last partial is published when it
+  covers all the speech, else the whole stretch is decoded once more.
   ``mode: hands_free``: a voice-activity detector cuts the stream into utterances.
 - Utterances longer than ``max_utterance_s`` keep their newest ``max_utterance_s`` (logged).
 - Transcription runs in a worker thread fed by a one-utterance slot: an utterance that arrives
@@ -35,23 +48,27 @@ from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Joy
-from std_msgs.msg import Int16MultiArray, String
+from std_msgs.msg import Bool, Int16MultiArray, String
 
-from ifagent_ros.core.schemas import ObjectList, SpeechText
-from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer
+from ifagent_ros.core.schemas import ObjectList, SpeechStatus, SpeechText
+from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer_with_fallback
 from ifagent_ros.core.speech.sources import AudioFormatError, check_layout
+from ifagent_ros.core.speech.stop_listener import HeardStop, StopListener, StopListenerConfig
 from ifagent_ros.core.speech.utterance import AudioHistory, Utterance, is_silent
 from ifagent_ros.core.speech.vad import VadConfig, VoiceActivityDetector
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
 
 MODES = ("push_to_talk", "hands_free")
 
 PARAMETERS: dict[str, Any] = {
-    "audio_topic": "/audio",
+    "audio_topic": topics.AUDIO,
     "joy_topic": "/joy",
-    "objects_topic": "/ifagent/objects",
-    "typed_topic": "/ifagent/speech/typed",
-    "text_topic": "/ifagent/speech/text",
+    "objects_topic": topics.OBJECTS,
+    "typed_topic": topics.SPEECH_TYPED,
+    "text_topic": topics.SPEECH_TEXT,
+    "estop_topic": topics.ESTOP,
+    "status_topic": topics.SPEECH_STATUS,
     "mode": "push_to_talk",
     "ptt_button": 0,  # A on the Xbox layout (docs/spine_contract.md)
     "ptt_release_delay_s": 0.1,  # wait this long after release for the last audio chunk
@@ -59,9 +76,14 @@ PARAMETERS: dict[str, Any] = {
     "min_utterance_s": 0.2,
     "silence_threshold_dbfs": -50.0,
     "no_audio_warning_s": 1.0,  # warn when the button is held this long with no /audio
-    "asr.backend": "pocketsphinx",
-    "asr.whisper_model_path": "",
-    "asr.device": "cpu",
+    "stop_always_on": True,  # the stop detector hears every chunk, push-to-talk or not
+    "stop_max_backlog_s": 2.0,  # stop-detector queue beyond this: a flood, the oldest dropped
+    "partials": True,  # decode while push-to-talk is held (push_to_talk mode)
+    "partial_min_new_s": 0.3,  # new audio that starts another partial decode
+    "asr.backend": "whisper",
+    "asr.model": "base",
+    "asr.device": "auto",
+    "asr.threads": 2,
     "vad.threshold": 0.5,
     "vad.min_silence_ms": 300,
     "vad.min_speech_ms": 250,
@@ -88,18 +110,22 @@ class SpeechNode(Node):
         self._release_delay = float(par["ptt_release_delay_s"])
         self._no_audio_warning = float(par["no_audio_warning_s"])
 
-        self._recognizer = make_recognizer(self._asr_config(par))
+        self._recognizer = make_recognizer_with_fallback(
+            self._asr_config(par), log=self.get_logger().error)
+        self.backend = type(self._recognizer).__name__
         self._vad = self._make_vad(par) if self.mode == "hands_free" else None
         # A little more than one utterance, so a VAD segment's padding is still held.
         self._history = AudioHistory(self._max_utterance + 2.0)
+        self._partials = self._make_partials(par) if self.mode == "push_to_talk" else None
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: Utterance | None = None
+        self._pending: tuple[Utterance, bool] | None = None  # (audio, use the partials)
         self._closed = False
         self._pressed_at: int | None = None  # stream index at the press; None: not held
         self._pressed_wall = 0.0
         self._release_due: float | None = None  # time.monotonic() when to cut
+        self._released_wall = 0.0  # time.monotonic() of the last release (latency log)
         self._last_audio_wall = 0.0
         self._vocab_wanted: tuple[str, ...] = ()
         self._vocab_applied: tuple[str, ...] = ()
@@ -110,9 +136,15 @@ class SpeechNode(Node):
         self.chunks_rejected = 0
         self.utterances_dropped = 0
         self.transcripts_published = 0
+        self.stops_latched = 0
+        self.partials_reused = 0
+        self.last_release_latency_s: float | None = None
         self.last_rejection: str | None = None
 
         self._pub = self.create_publisher(String, str(par["text_topic"]), 10)
+        self._pub_estop = self.create_publisher(Bool, str(par["estop_topic"]), topics.ESTOP_QOS)
+        self._pub_status = self.create_publisher(String, str(par["status_topic"]), 10)
+        self._stop = self._make_stop_listener(par) if par["stop_always_on"] else None
         self.create_subscription(Int16MultiArray, str(par["audio_topic"]), self._on_audio, 100)
         self.create_subscription(String, str(par["objects_topic"]), self._on_objects, 1)
         self.create_subscription(String, str(par["typed_topic"]), self._on_typed, 10)
@@ -123,14 +155,15 @@ class SpeechNode(Node):
         self._worker.start()
         trigger = (f"push-to-talk button {self._button} on {par['joy_topic']}"
                    if self.mode == "push_to_talk" else "voice activity")
-        self.get_logger().info(f"speech ({par['asr.backend']}, {trigger}): {par['audio_topic']}"
-                               f" -> {par['text_topic']}")
+        stops = (f", stop words -> {par['estop_topic']} always" if self._stop is not None
+                 else ", stop detector OFF")
+        self.get_logger().info(f"speech ({self.backend}, {trigger}): {par['audio_topic']}"
+                               f" -> {par['text_topic']}{stops}")
 
     @staticmethod
     def _asr_config(par: dict[str, Any]) -> AsrConfig:
-        return AsrConfig(backend=str(par["asr.backend"]),
-                         whisper_model_path=str(par["asr.whisper_model_path"]),
-                         device=str(par["asr.device"]))
+        return AsrConfig(backend=str(par["asr.backend"]), model=str(par["asr.model"]),
+                         device=str(par["asr.device"]), threads=int(par["asr.threads"]))
 
     @staticmethod
     def _make_vad(par: dict[str, Any]) -> VoiceActivityDetector:
@@ -139,12 +172,39 @@ class SpeechNode(Node):
                                                min_speech_ms=int(par["vad.min_speech_ms"]),
                                                speech_pad_ms=int(par["vad.speech_pad_ms"])))
 
+    def _make_partials(self, par: dict[str, Any]) -> Any:
+        if not par["partials"]:
+            return None
+        from ifagent_ros.core.speech.partial_decoding import PushToTalkDecoder
+
+        return PushToTalkDecoder(self._recognizer, min_new_s=float(par["partial_min_new_s"]),
+                                 max_utterance_s=self._max_utterance)
+
+    def _make_stop_listener(self, par: dict[str, Any]) -> StopListener:
+        from ifagent_ros.core.speech.stop_detector import StopDetector
+
+        return StopListener(StopDetector(), self._on_stop,
+                            StopListenerConfig(max_backlog_s=float(par["stop_max_backlog_s"])))
+
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _reject(self, why: str) -> None:
         self.last_rejection = why
         self.get_logger().warning(why, throttle_duration_sec=1.0)
+
+    # ---- the stop path (stop-listener thread) ----------------------------------------------
+    def _on_stop(self, heard: HeardStop) -> None:
+        if self._closed:
+            return
+        self._pub_estop.publish(Bool(data=True))
+        self.stops_latched += 1
+        lag_ms = (time.monotonic() - heard.pushed_at) * 1000.0
+        self.get_logger().warning(f"STOP heard ({heard.phrase!r}, score {heard.score:.0f}): "
+                                  f"e-stop latched ({lag_ms:.0f} ms after its audio arrived)")
+        status = SpeechStatus(stamp=self._now(), heard=heard.phrase, verdict="stop",
+                              message=f"heard '{heard.phrase}': e-stop latched")
+        self._pub_status.publish(String(data=status.model_dump_json()))
 
     # ---- subscriptions (executor thread: bookkeeping only) ---------------------------------
     def _on_audio(self, msg: Int16MultiArray) -> None:
@@ -157,8 +217,15 @@ class SpeechNode(Node):
             self.chunks_rejected += 1
             self._reject(f"dropped /audio chunk: {err}")
             return
+        if self._stop is not None:  # first: the stop path never waits behind anything
+            self._stop.push(samples)
+            if self._stop.floods:
+                self._reject(f"audio flood: the stop detector is {self._stop.backlog_s:.1f} s "
+                             f"behind, dropped {self._stop.dropped_samples} samples (oldest)")
         self._last_audio_wall = time.monotonic()
         self._history.append(samples, self._now())
+        if self._partials is not None and self._pressed_at is not None:
+            self._partials.feed(samples)
         if self._vad is not None:
             for seg in self._vad.push(samples):
                 self._cut(seg.start, seg.end, "voice activity")
@@ -175,8 +242,11 @@ class SpeechNode(Node):
                 self._finish_release()
             self._pressed_at = self._history.end_index
             self._pressed_wall = time.monotonic()
+            if self._partials is not None:
+                self._partials.press(self._now())
         elif not held and self._pressed_at is not None and self._release_due is None:
-            self._release_due = time.monotonic() + self._release_delay
+            self._released_wall = time.monotonic()
+            self._release_due = self._released_wall + self._release_delay
 
     def _on_objects(self, msg: String) -> None:
         try:
@@ -216,27 +286,37 @@ class SpeechNode(Node):
             self._cut(start, None, "push-to-talk")
 
     def _cut(self, start: int, end: int | None, trigger: str) -> None:
+        """Check the stretch ``[start, end)`` and hand it to the worker (or refuse it)."""
+        partial = self._partials is not None and trigger == "push-to-talk"
         utterance = self._history.slice(start, end, max_s=self._max_utterance)
-        if utterance is None:
-            self._reject(f"{trigger}: no audio received on {self._par['audio_topic']}")
+        why = self._bad_utterance(utterance, trigger)
+        if why is not None:
+            self._reject(why)
+            if partial:
+                self._partials.cancel()
             return
+        assert utterance is not None
         if utterance.truncated:
             self._reject(f"{trigger}: utterance longer than max_utterance_s = "
                          f"{self._max_utterance:g} s, kept the last {self._max_utterance:g} s")
-        if utterance.duration < self._min_utterance:
-            self._reject(f"{trigger}: {utterance.duration:.2f} s of audio is shorter than "
-                         f"min_utterance_s = {self._min_utterance:g} s, ignored")
-            return
-        if is_silent(utterance.audio, self._silence_dbfs):
-            self._reject(f"{trigger}: silence (below {self._silence_dbfs:g} dBFS), ignored")
-            return
         with self._lock:
             if self._pending is not None:
                 self.utterances_dropped += 1
                 self.get_logger().warning("recogniser busy: dropped the older waiting utterance",
                                           throttle_duration_sec=1.0)
-            self._pending = utterance
+            self._pending = (utterance, partial)
             self._wake.notify()
+
+    def _bad_utterance(self, utterance: Utterance | None, trigger: str) -> str | None:
+        """Why this stretch must not reach the recogniser (None: it may)."""
+        if utterance is None:
+            return f"{trigger}: no audio received on {self._par['audio_topic']}"
+        if utterance.duration < self._min_utterance:
+            return (f"{trigger}: {utterance.duration:.2f} s of audio is shorter than "
+                    f"min_utterance_s = {self._min_utterance:g} s, ignored")
+        if is_silent(utterance.audio, self._silence_dbfs):
+            return f"{trigger}: silence (below {self._silence_dbfs:g} dBFS), ignored"
+        return None
 
     # ---- worker thread -------------------------------------------------------------------
     def _run(self) -> None:
@@ -247,7 +327,7 @@ class SpeechNode(Node):
                     self._wake.wait(timeout=0.5)
                 if self._closed:
                     return
-                utterance, self._pending = self._pending, None
+                pending, self._pending = self._pending, None
                 vocab = self._vocab_wanted
             try:
                 if vocab != self._vocab_applied:
@@ -255,16 +335,27 @@ class SpeechNode(Node):
                     self._vocab_applied = vocab
                     self.vocabulary_updates += 1
                     self.get_logger().info(f"vocabulary: {', '.join(vocab) or '(none)'}")
-                if utterance is not None:
-                    self._transcribe(utterance)
+                if pending is not None:
+                    self._transcribe(*pending)
             except Exception as err:  # keep the worker alive whatever the recogniser does
                 self._vocab_applied = vocab
                 self.get_logger().error(f"speech recognition failed: {err!r}",
                                         throttle_duration_sec=1.0)
 
-    def _transcribe(self, utterance: Utterance) -> None:
-        result = self._recognizer.transcribe(utterance.audio, utterance.start, utterance.end)
-        if not result.text.strip():
+    def _transcribe(self, utterance: Utterance, partial: bool) -> None:
+        if partial:  # the partial decoder holds the same audio and may already have the words
+            result = self._partials.release(utterance.end)
+            report = self._partials.last_release
+            if result is not None and report is not None and report.outcome == "reused":
+                self.partials_reused += 1
+            if result is not None:
+                result = result.model_copy(update={"start": utterance.start,
+                                                   "end": utterance.end})
+        else:
+            result = self._recognizer.transcribe(utterance.audio, utterance.start, utterance.end)
+        if partial:
+            self.last_release_latency_s = time.monotonic() - self._released_wall
+        if result is None or not result.text.strip():
             self.get_logger().info(f"no words recognised in {utterance.duration:.1f} s of audio",
                                    throttle_duration_sec=1.0)
             return
@@ -278,10 +369,14 @@ class SpeechNode(Node):
         self.get_logger().info(f"heard ({text.backend}, {text.confidence:.2f}): {text.text!r}")
 
     def close(self) -> None:
-        """Stop the worker thread (idempotent)."""
+        """Stop the worker, the partial decoder and the stop listener (idempotent)."""
         with self._lock:
             self._closed = True
             self._wake.notify_all()
+        if self._stop is not None:
+            self._stop.close()
+        if self._partials is not None:
+            self._partials.close()
         if self._worker.is_alive() and threading.current_thread() is not self._worker:
             self._worker.join(timeout=10.0)
 

@@ -1,7 +1,8 @@
 """speech_node over real rclpy (private Context): /audio + /joy -> /ifagent/speech/text.
 
 Utterances are synthesised with espeak-ng and resampled with sox (skipped where either is
-missing); recognition runs on the default pocketsphinx backend.
+missing); recognition runs on the default backend, Whisper base from the packaged weights, with
+real decoding (no stand-in recogniser), and the always-on stop detector hears the same audio.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from rclpy.context import Context
 from rclpy.parameter import Parameter
 from ros_helpers import NodeHarness, spin_for
 from sensor_msgs.msg import Joy
-from std_msgs.msg import Int16MultiArray, MultiArrayDimension, String
+from std_msgs.msg import Bool, Int16MultiArray, MultiArrayDimension, String
 
 from ifagent_ros.core.schemas import ObjectList, PerceivedObject
 from ifagent_ros.core.speech.sources import format_label, read_wav_16k_mono
 from ifagent_ros.nodes.audio_capture_node import chunk_to_msg
 from ifagent_ros.nodes.speech_node import SpeechNode
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 CHUNK = 1024
 
@@ -58,8 +60,14 @@ class Harness(NodeHarness):
                                parameter_overrides=[Parameter(k, value=v)
                                                     for k, v in params.items()]))
         self.texts: list[dict] = []
+        self.estops: list[bool] = []
+        self.status: list[dict] = []
         self.probe.create_subscription(String, "/ifagent/speech/text",
                                        lambda m: self.texts.append(json.loads(m.data)), 10)
+        self.probe.create_subscription(Bool, "/ifagent/estop",
+                                       lambda m: self.estops.append(m.data), ESTOP_QOS)
+        self.probe.create_subscription(String, "/ifagent/speech/status",
+                                       lambda m: self.status.append(json.loads(m.data)), 10)
         self.audio_pub = self.probe.create_publisher(Int16MultiArray, "/audio", 100)
         self.joy_pub = self.probe.create_publisher(Joy, "/joy", 10)
         self.typed_pub = self.probe.create_publisher(String, "/ifagent/speech/typed", 10)
@@ -98,10 +106,29 @@ def test_push_to_talk_transcribes_the_held_stretch(ptt: Harness, move_left: np.n
     assert ptt.spin_until(lambda: ptt.texts, timeout=20.0)
     msg = ptt.texts[-1]
     assert msg["text"] == "move left"
-    assert msg["backend"].startswith("pocketsphinx")
+    assert msg["backend"] == "whisper" and ptt.node.backend == "WhisperRecognizer"
     assert 0.0 < msg["confidence"] <= 1.0
     assert msg["end"] > msg["start"]
     assert msg["end"] - msg["start"] == pytest.approx(0.4 + move_left.size / 16000, abs=0.1)
+    assert ptt.node.last_release_latency_s is not None
+    assert ptt.estops == []  # "move left" is no stop
+
+
+def test_partials_are_reused_when_they_cover_the_speech(ptt: Harness,
+                                                        move_left: np.ndarray) -> None:
+    """Audio at real-time pace with a pause before release: the partial decoded during the
+    pause is what gets published (no second decode after the release)."""
+    ptt.joy(True)
+    audio = np.concatenate([silence(0.2), move_left, silence(1.5)])
+    for i in range(0, audio.size, CHUNK):
+        ptt.audio(audio[i:i + CHUNK])
+        spin_for(ptt.executor, CHUNK / 16000)
+    spin_for(ptt.executor, 0.5)
+    ptt.joy(False)
+    assert ptt.spin_until(lambda: ptt.texts, timeout=20.0)
+    assert ptt.texts[-1]["text"] == "move left"
+    assert ptt.node.partials_reused == 1
+    assert ptt.node._partials.last_release.outcome == "reused"
 
 
 def test_typed_text_passes_through(ptt: Harness) -> None:
@@ -188,6 +215,53 @@ def test_hands_free_cuts_one_utterance_out_of_silence(ros_context: Context,
         assert h.spin_until(lambda: h.texts, timeout=20.0)
         spin_for(h.executor, 0.5)
         assert [t["text"] for t in h.texts] == ["move left"]
+    finally:
+        h.close()
+
+
+def test_a_stop_word_latches_the_estop_without_push_to_talk(ptt: Harness,
+                                                            tmp_path: Path) -> None:
+    """No button held: the transcript path is idle, the stop detector alone latches."""
+    stop = synthesize("stop", tmp_path / "stop.wav")
+    ptt.audio(np.concatenate([silence(0.5), stop, silence(0.6)]))
+    assert ptt.spin_until(lambda: ptt.estops, timeout=10.0)
+    assert ptt.estops == [True] and ptt.node.stops_latched == 1
+    assert ptt.spin_until(lambda: any(s["verdict"] == "stop" for s in ptt.status))
+    assert ptt.texts == []  # nothing went through the recogniser
+
+
+def test_unrelated_speech_without_push_to_talk_latches_nothing(ptt: Harness,
+                                                              tmp_path: Path) -> None:
+    chat = synthesize("what a lovely day it is today", tmp_path / "chat.wav")
+    ptt.audio(np.concatenate([silence(0.3), chat, silence(0.6)]))
+    spin_for(ptt.executor, 1.0)
+    assert ptt.estops == [] and ptt.texts == []
+
+
+def test_a_flood_of_audio_is_survived(ptt: Harness, move_left: np.ndarray) -> None:
+    """60 s of audio at once: the stop path drops its oldest audio, the node keeps working."""
+    burst = np.tile(np.concatenate([move_left, silence(0.5)]), 40)[: 60 * 16000]
+    for i in range(0, burst.size, 4096):
+        ptt.audio_pub.publish(chunk_to_msg(burst[i:i + 4096]))
+    # (keep-last 100 on /audio: part of a burst this size may be dropped by DDS, which is fine)
+    assert ptt.spin_until(lambda: "audio flood" in (ptt.node.last_rejection or ""), timeout=20.0)
+    assert ptt.node._stop.dropped_samples > 0
+    ptt.typed_pub.publish(String(data="left"))
+    assert ptt.spin_until(lambda: ptt.texts)
+
+
+def test_missing_whisper_weights_fall_back_to_pocketsphinx(ros_context: Context,
+                                                           tmp_path: Path,
+                                                           move_left: np.ndarray) -> None:
+    h = Harness(ros_context, mode="push_to_talk", ptt_release_delay_s=0.05,
+                **{"asr.model": str(tmp_path / "no_such_model")})
+    try:
+        assert h.node.backend == "PocketsphinxRecognizer"
+        h.joy(True)
+        h.audio(np.concatenate([silence(0.2), move_left, silence(0.2)]))
+        h.joy(False)
+        assert h.spin_until(lambda: h.texts, timeout=20.0)
+        assert h.texts[-1]["backend"].startswith("pocketsphinx")
     finally:
         h.close()
 

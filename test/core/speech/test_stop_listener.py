@@ -107,15 +107,19 @@ def test_sample_index_stays_in_stream_time_after_a_gap() -> None:
     heard: list[HeardStop] = []
     detector = ScriptedDetector(fire_at=(100,))
     original = detector.push
+    inside = threading.Event()
 
     def slow_push(chunk: np.ndarray) -> list:
+        inside.set()
         gate.wait(5.0)
         return original(chunk)
 
     detector.push = slow_push  # type: ignore[method-assign]
     listener = StopListener(detector, heard.append, StopListenerConfig(max_backlog_s=0.2))
     try:
-        for _ in range(10):
+        listener.push(np.zeros(1600, np.int16))
+        assert inside.wait(5.0)  # the worker holds chunk 0
+        for _ in range(9):
             listener.push(np.zeros(1600, np.int16))
         gate.set()
         assert wait_for(lambda: len(heard) == 2)
