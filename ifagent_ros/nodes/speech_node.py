@@ -52,6 +52,7 @@ from std_msgs.msg import Bool, Int16MultiArray, String
 
 from ifagent_ros.core.schemas import ObjectList, SpeechStatus, SpeechText
 from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer_with_fallback
+from ifagent_ros.core.speech.audio import clipped_fraction
 from ifagent_ros.core.speech.sources import AudioFormatError, check_layout
 from ifagent_ros.core.speech.stop_listener import HeardStop, StopListener, StopListenerConfig
 from ifagent_ros.core.speech.utterance import AudioHistory, Utterance, is_silent
@@ -75,6 +76,7 @@ PARAMETERS: dict[str, Any] = {
     "max_utterance_s": 15.0,
     "min_utterance_s": 0.2,
     "silence_threshold_dbfs": -50.0,
+    "max_clipped_fraction": 0.01,  # more clipped samples: a distorted utterance, not decoded
     "no_audio_warning_s": 1.0,  # warn when the button is held this long with no /audio
     "stop_always_on": True,  # the stop detector hears every chunk, push-to-talk or not
     "stop_max_backlog_s": 2.0,  # stop-detector queue beyond this: a flood, the oldest dropped
@@ -106,6 +108,7 @@ class SpeechNode(Node):
         self._max_utterance = float(par["max_utterance_s"])
         self._min_utterance = float(par["min_utterance_s"])
         self._silence_dbfs = float(par["silence_threshold_dbfs"])
+        self._max_clipped = float(par["max_clipped_fraction"])
         self._button = int(par["ptt_button"])
         self._release_delay = float(par["ptt_release_delay_s"])
         self._no_audio_warning = float(par["no_audio_warning_s"])
@@ -316,6 +319,10 @@ class SpeechNode(Node):
                     f"min_utterance_s = {self._min_utterance:g} s, ignored")
         if is_silent(utterance.audio, self._silence_dbfs):
             return f"{trigger}: silence (below {self._silence_dbfs:g} dBFS), ignored"
+        clipped = clipped_fraction(utterance.audio)
+        if clipped > self._max_clipped:
+            return (f"{trigger}: {clipped:.1%} of the samples are clipped (input gain too high; "
+                    f"max_clipped_fraction = {self._max_clipped:g}), ignored")
         return None
 
     # ---- worker thread -------------------------------------------------------------------

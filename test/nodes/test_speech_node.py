@@ -138,7 +138,7 @@ def test_typed_text_passes_through(ptt: Harness) -> None:
     assert ptt.texts[-1]["confidence"] == 1.0
 
 
-def test_bad_audio_and_bad_presses_publish_nothing(ptt: Harness) -> None:
+def test_bad_audio_and_bad_presses_publish_nothing(ptt: Harness, move_left: np.ndarray) -> None:
     node = ptt.node
     tone = (3000 * np.sin(np.arange(CHUNK) * 0.2)).astype(np.int16)
     # Wrong sample rate, stereo, empty chunks: dropped.
@@ -164,6 +164,19 @@ def test_bad_audio_and_bad_presses_publish_nothing(ptt: Harness) -> None:
     ptt.audio(tone)
     ptt.joy(False)
     assert ptt.spin_until(lambda: "shorter than" in (node.last_rejection or ""))
+    # Clipped: a distorted "move left" at far too much gain.
+    ptt.joy(True)
+    ptt.audio(np.clip(move_left.astype(np.int32) * 40, -32768, 32767).astype(np.int16))
+    ptt.joy(False)
+    assert ptt.spin_until(lambda: "clipped" in (node.last_rejection or ""))
+    # The microphone disappears mid-utterance: the press is reported, what arrived is decoded.
+    ptt.joy(True)
+    ptt.audio(move_left[: move_left.size // 3])
+    assert ptt.spin_until(lambda: "no audio" in (node.last_rejection or ""), timeout=3.0)
+    ptt.joy(False)
+    spin_for(ptt.executor, 3.0)
+    assert all(t["text"] != "move left" for t in ptt.texts)
+    ptt.texts.clear()
     spin_for(ptt.executor, 0.3)
     assert ptt.texts == []
     # Still alive: typed text goes through.
