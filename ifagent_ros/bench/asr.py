@@ -16,7 +16,8 @@ parser when that module is absent). Figures (flat keys, units in the names, ``<b
   always-on detector fired), ``<b>_stop_recall_transcript`` (the transcript alone);
 * ``<b>_unrelated_to_command_count`` / ``_rate``: unrelated utterances that became a command
   (``_test`` / ``_dev``: on the refusal's held-out / tuning sentences, ``_own``: scene remarks);
-  ``<b>_false_stops_per_100_unrelated`` (transcript or detector);
+  ``<b>_false_stops_per_100_unrelated`` (transcript or detector),
+  ``<b>_false_stops_per_100_commands_transcript``;
 * ``reference_*``: the same pipeline on the reference texts (a perfect recogniser);
 * ``<b>_decode_p50_ms``, ``<b>_rtf``: whole-utterance decode time / audio time;
 * the streamed figures of :mod:`.asr_stream`: release -> correction latency with partial
@@ -211,6 +212,9 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
                 fig[f"{b}_commands_voice_{tag}_n"] = len(sel)
     if cmds:
         fig[f"{b}_wer_commands"] = wer([r.u.text for r in cmds], [r.text for r in cmds])
+        # a command heard as a stop ("towards the bowl" -> "... hold on"): costs a second
+        fig[f"{b}_false_stops_per_100_commands_transcript"] = 100.0 * float(
+            np.mean([r.outcome == "stop" for r in cmds]))  # fmt: skip
     stops = [r for r in rows if r.u.kind == "stop"]
     if stops:
         fig[f"{b}_stop_recall_transcript"] = _mean([r.outcome == "stop" for r in stops])
