@@ -50,6 +50,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Bool, Int16MultiArray, String
 
+from ifagent_ros.core.language.stop_words import is_stop
 from ifagent_ros.core.schemas import ObjectList, SpeechStatus, SpeechText
 from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer_with_fallback
 from ifagent_ros.core.speech.audio import clipped_fraction
@@ -181,7 +182,8 @@ class SpeechNode(Node):
         from ifagent_ros.core.speech.partial_decoding import PushToTalkDecoder
 
         return PushToTalkDecoder(self._recognizer, min_new_s=float(par["partial_min_new_s"]),
-                                 max_utterance_s=self._max_utterance)
+                                 max_utterance_s=self._max_utterance,
+                                 on_partial=self._on_partial)
 
     def _make_stop_listener(self, par: dict[str, Any]) -> StopListener:
         from ifagent_ros.core.speech.stop_detector import StopDetector
@@ -196,17 +198,25 @@ class SpeechNode(Node):
         self.last_rejection = why
         self.get_logger().warning(why, throttle_duration_sec=1.0)
 
-    # ---- the stop path (stop-listener thread) ----------------------------------------------
+    # ---- the stop paths (stop-listener and partial-decoder threads) -------------------------
     def _on_stop(self, heard: HeardStop) -> None:
+        lag_ms = (time.monotonic() - heard.pushed_at) * 1000.0
+        self._latch(heard.phrase, f"score {heard.score:.0f}, {lag_ms:.0f} ms after its audio "
+                                  f"arrived")  # fmt: skip
+
+    def _on_partial(self, text: SpeechText) -> None:
+        """A partial transcript while the button is still held: a stop word latches now."""
+        if is_stop(text.text):
+            self._latch(text.text, "in a partial transcript, push-to-talk still held")
+
+    def _latch(self, heard: str, how: str) -> None:
         if self._closed:
             return
         self._pub_estop.publish(Bool(data=True))
         self.stops_latched += 1
-        lag_ms = (time.monotonic() - heard.pushed_at) * 1000.0
-        self.get_logger().warning(f"STOP heard ({heard.phrase!r}, score {heard.score:.0f}): "
-                                  f"e-stop latched ({lag_ms:.0f} ms after its audio arrived)")
-        status = SpeechStatus(stamp=self._now(), heard=heard.phrase, verdict="stop",
-                              message=f"heard '{heard.phrase}': e-stop latched")
+        self.get_logger().warning(f"STOP heard ({heard!r}, {how}): e-stop latched")
+        status = SpeechStatus(stamp=self._now(), heard=heard, verdict="stop",
+                              message=f"heard '{heard}': e-stop latched")
         self._pub_status.publish(String(data=status.model_dump_json()))
 
     # ---- subscriptions (executor thread: bookkeeping only) ---------------------------------

@@ -243,6 +243,25 @@ def test_a_stop_word_latches_the_estop_without_push_to_talk(ptt: Harness,
     assert ptt.texts == []  # nothing went through the recogniser
 
 
+def test_a_stop_in_a_partial_latches_before_the_release(ros_context: Context,
+                                                         tmp_path: Path) -> None:
+    """Stop detector off: the partial decoded during a pause, button still held, latches."""
+    h = Harness(ros_context, mode="push_to_talk", stop_always_on=False)
+    try:
+        stop = synthesize("stop", tmp_path / "stop.wav")
+        h.joy(True)
+        audio = np.concatenate([silence(0.2), stop, silence(1.0)])
+        for i in range(0, audio.size, CHUNK):
+            h.audio(audio[i:i + CHUNK])
+            spin_for(h.executor, CHUNK / 16000)
+        assert h.spin_until(lambda: h.estops, timeout=10.0)
+        assert h.node._pressed_at is not None  # still held
+        assert h.estops == [True] and h.texts == []
+        h.joy(False)
+    finally:
+        h.close()
+
+
 def test_unrelated_speech_without_push_to_talk_latches_nothing(ptt: Harness,
                                                               tmp_path: Path) -> None:
     chat = synthesize("what a lovely day it is today", tmp_path / "chat.wav")

@@ -75,8 +75,10 @@ class PushToTalkDecoder:
         max_utterance_s: float = MAX_UTTERANCE_S,
         partials: bool = True,
         clock: Callable[[], float] = time.perf_counter,
+        on_partial: Callable[[SpeechText], None] | None = None,
     ) -> None:
         self.recognizer = recognizer
+        self.on_partial = on_partial  # called (worker thread) with each partial's transcript
         self.min_new = int(min_new_s * SAMPLE_RATE)
         self.margin = int(end_margin_s * SAMPLE_RATE)
         self.max_samples = int(max_utterance_s * SAMPLE_RATE)
@@ -176,10 +178,16 @@ class PushToTalkDecoder:
                 text, seconds = None, 0.0
             with self._cond:
                 self._busy = False
-                if text is not None and generation == self._generation:
+                current = text is not None and generation == self._generation
+                if current:
                     self._partial = Partial(text, first, end, seconds)
                     self._count += 1
                 self._cond.notify_all()
+            if current and self.on_partial is not None and text.text.strip():
+                try:  # e.g. a stop word heard while the button is still held
+                    self.on_partial(text)
+                except Exception:  # noqa: BLE001 - a failing listener must not kill the worker
+                    _log.exception("on_partial failed")
 
     # ---- release
     def release(self, stamp: float) -> SpeechText | None:
