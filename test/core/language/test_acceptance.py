@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ifagent_ros.core.language.acceptance import (
@@ -18,7 +16,7 @@ from ifagent_ros.core.language.parser import parse_correction
 from ifagent_ros.core.language.stop_words import is_stop
 from ifagent_ros.core.schemas import PerceivedObject
 
-# Measured: 97.1 % of the held-out test corrections (100 % of dev) accepted exactly as labelled;
+# Measured: 96.0 % of the held-out test corrections (99.0 % of dev) accepted exactly as labelled;
 # the issue's goal is 95 %.
 MIN_TEST_ACCEPTANCE = 0.95
 OBJECTS = [
@@ -135,21 +133,22 @@ def test_bad_input_never_raises(junk: object) -> None:
     assert not v.accepted and v.correction.type == "unknown"
 
 
-def test_latency_under_a_millisecond_p99_after_warm_up() -> None:
-    texts = [*load_unrelated("all"), *(u.text for u in load_corpus("test")), "move write",
-             "undue that", "Hold.", "a bit to the table"]  # fmt: skip
-    for t in texts:
-        accept_transcript(t)
-    samples = []
-    for t in texts:  # the best of three per transcript: the machine is shared in CI
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            accept_transcript(t)
-            runs.append(time.perf_counter() - t0)
-        samples.append(min(runs))
-    samples.sort()
-    assert samples[int(0.99 * (len(samples) - 1))] < 1e-3  # measured p99 0.22 ms on 2 cores
+def test_a_near_miss_snaps_into_a_stop_only_when_said_alone() -> None:
+    v = accept_transcript("Hold.")
+    assert v.accepted and v.kind == "stop"
+    # measured: Whisper wrote "the tray is sticky" as "the green stick clean"
+    v = accept_transcript("the green stick clean")
+    assert not v.accepted and v.correction.type == "unknown"
+
+
+@pytest.mark.parametrize("text", ["the black block", "the yellow block the red block",
+                                  "the orange one"])
+def test_a_bare_noun_phrase_never_moves(text: str) -> None:
+    """What the scene-word prompt makes of unclear audio: refused, with a hint."""
+    v = accept_transcript(text, objects=OBJECTS)
+    assert not v.accepted and v.correction.type == "unknown"
+    assert "towards" in v.reason
+    assert accept_transcript(f"towards {text.split(' the ')[0]}", objects=OBJECTS).accepted
 
 
 # -- parser gaps (issue 15, item 5) ---------------------------------------------------------
