@@ -108,10 +108,16 @@ def test_bad_audio_is_refused_and_long_audio_cut(recognizer):
     assert result.text == ""
 
 
-def test_short_windows_decode_the_audio_plus_a_pad(recognizer):
-    assert recognizer.window_frames(150) == 150 + 100  # the default: audio + 1 s
-    assert recognizer.window_frames(2999) == 3000  # never beyond Whisper's 30 s
-    assert recognizer.window_frames(151) % 2 == 0  # the encoder strides by 2
+def test_the_encoder_window_is_short_but_covers_the_audio(recognizer):
+    assert recognizer.config.encoder_window_s == 10.0
+    assert recognizer.window_frames(150) == 1000  # the default: a fixed 10 s window
+    assert recognizer.window_frames(1501) == 1502  # longer audio: its own length, even
+    assert recognizer.window_frames(4000) == 3000  # never beyond Whisper's 30 s
+    recognizer.config.encoder_window_s = 0.0  # audio + window_pad_s
+    try:
+        assert recognizer.window_frames(150) == 250
+    finally:
+        recognizer.config.encoder_window_s = 10.0
 
 
 def test_device_auto_picks_float16_on_a_gpu_and_int8_on_the_cpu():
