@@ -89,6 +89,9 @@ def score_stream(stream: Stream, found: Sequence[Detection]) -> list[dict[str, A
 def figures(rows: Sequence[dict[str, Any]], prefix: str = "") -> dict[str, float]:
     """Flat figures of scored rows."""
     out: dict[str, float] = {}
+    pos = [r for r in rows if r["kind"] == "stop"]
+    if pos:
+        out[f"{prefix}stop_recall"] = float(np.mean([r["fired"] for r in pos]))
     for split in ("tuning", "heldout"):
         pos = [r for r in rows if r["kind"] == "stop" and r["split"] == split]
         if pos:
@@ -307,10 +310,11 @@ def stop_bench(
     config = config or StopDetectorConfig()
     streams = build_streams(tuple(combos), tuple(noises), root=root)
     fig, rows = evaluate(streams, lambda: StopDetector(config))
-    fig["stop_recall_no_ptt"] = fig.get("stop_recall_tuning", 0.0)  # PTT does not enter: see doc
+    fig["stop_recall_no_ptt"] = fig.get("stop_recall", 0.0)  # PTT does not enter: see the doc
     fig["stop_recall_ptt"] = fig["stop_recall_no_ptt"]
     if loaded:
         positives = build_streams((TUNING[1],), ("clean",), neg_share_tuning=0.0, root=root)[0]
+        fig.update(loaded_figures(positives, lambda: StopDetector(config), 0, "paced_idle_"))
         fig.update(loaded_figures(positives, lambda: StopDetector(config)))
         fig["loaded_detect_latency_p95_ms"] = fig.get("loaded_detect_latency_p95_ms", float("nan"))
     if compare:
