@@ -316,7 +316,6 @@ def stop_bench(
         positives = build_streams((TUNING[1],), ("clean",), neg_share_tuning=0.0, root=root)[0]
         fig.update(loaded_figures(positives, lambda: StopDetector(config), 0, "paced_idle_"))
         fig.update(loaded_figures(positives, lambda: StopDetector(config)))
-        fig["loaded_detect_latency_p95_ms"] = fig.get("loaded_detect_latency_p95_ms", float("nan"))
     if compare:
         subset = [s for s in streams if (s.voice, s.speed) in set(compare_combos)
                   and s.noise in ("clean", "snr10")]  # fmt: skip
