@@ -9,10 +9,12 @@ detector, VAD, utterance cutting).
   or corrupt, runtime missing) is logged once, naming the package to install, and pocketsphinx
   takes over; the node stays up.
 - Stop words never wait (``stop_always_on``, default true): every accepted ``/audio`` chunk also
-  goes to the stop detector (pocketsphinx keyphrase spotting) in its own thread, push-to-talk
-  held or not. A detection latches ``/ifagent/estop`` (std_msgs/Bool True, reliable +
-  transient-local) at once, with no parser and no recogniser in the path, and says so on
-  ``status_topic``.
+  goes to two stop paths, each in its own thread, push-to-talk held or not: pocketsphinx
+  keyphrase spotting (fast, ~35 ms after the word) and, with ``stop_segments``, short voiced
+  segments decoded by Whisper with a stop-word prompt (precise, slower). Either latches
+  ``/ifagent/estop`` (std_msgs/Bool True, reliable + transient-local) at once, with no parser in
+  the path, once per ``stop_refractory_s``, and says so on ``status_topic``. A stop word in a
+  partial transcript while push-to-talk is held latches too.
 - ``mode: push_to_talk``: audio is kept while button ``ptt_button`` is held. With ``partials``
   (default) the recogniser decodes the growing buffer while the button is held; on release (plus
   ``ptt_release_delay_s`` for the last chunk to arrive) the last partial is published when it
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -81,6 +84,9 @@ PARAMETERS: dict[str, Any] = {
     "no_audio_warning_s": 1.0,  # warn when the button is held this long with no /audio
     "stop_always_on": True,  # the stop detector hears every chunk, push-to-talk or not
     "stop_max_backlog_s": 2.0,  # stop-detector queue beyond this: a flood, the oldest dropped
+    # a second, precise stop path: short voiced segments decoded by Whisper (stop_segments.py)
+    "stop_segments": True,
+    "stop_refractory_s": 1.0,  # one latch (and one status) per spoken stop, whichever path
     "partials": True,  # decode while push-to-talk is held (push_to_talk mode)
     "partial_min_new_s": 0.3,  # new audio that starts another partial decode
     "asr.backend": "whisper",
@@ -148,7 +154,12 @@ class SpeechNode(Node):
         self._pub = self.create_publisher(String, str(par["text_topic"]), 10)
         self._pub_estop = self.create_publisher(Bool, str(par["estop_topic"]), topics.ESTOP_QOS)
         self._pub_status = self.create_publisher(String, str(par["status_topic"]), 10)
+        self._latch_lock = threading.Lock()
+        self._last_latch = -1e9  # time.monotonic() of the last latch
+        self._refractory = float(par["stop_refractory_s"])
         self._stop = self._make_stop_listener(par) if par["stop_always_on"] else None
+        self._stop_segments = (self._make_segment_listener(par)
+                               if par["stop_always_on"] and par["stop_segments"] else None)
         self.create_subscription(Int16MultiArray, str(par["audio_topic"]), self._on_audio, 100)
         self.create_subscription(String, str(par["objects_topic"]), self._on_objects, 1)
         self.create_subscription(String, str(par["typed_topic"]), self._on_typed, 10)
@@ -159,8 +170,9 @@ class SpeechNode(Node):
         self._worker.start()
         trigger = (f"push-to-talk button {self._button} on {par['joy_topic']}"
                    if self.mode == "push_to_talk" else "voice activity")
-        stops = (f", stop words -> {par['estop_topic']} always" if self._stop is not None
-                 else ", stop detector OFF")
+        paths = " + Whisper segments" if self._stop_segments is not None else ""
+        stops = (f", stop words (keyphrases{paths}) -> {par['estop_topic']} always"
+                 if self._stop is not None else ", stop detector OFF")
         self.get_logger().info(f"speech ({self.backend}, {trigger}): {par['audio_topic']}"
                                f" -> {par['text_topic']}{stops}")
 
@@ -191,6 +203,21 @@ class SpeechNode(Node):
         return StopListener(StopDetector(), self._on_stop,
                             StopListenerConfig(max_backlog_s=float(par["stop_max_backlog_s"])))
 
+    def _make_segment_listener(self, par: dict[str, Any]) -> StopListener | None:
+        from ifagent_ros.core.speech.stop_segments import SegmentStopConfig, SegmentStopSpotter
+
+        config = SegmentStopConfig()
+        config.asr = replace(config.asr, model=str(par["asr.model"]),
+                             device=str(par["asr.device"]), threads=int(par["asr.threads"]))
+        try:
+            spotter = SegmentStopSpotter(config)
+        except Exception as err:  # noqa: BLE001 - the keyphrase path still runs without it
+            self.get_logger().error(f"segment stop path off (Whisper did not load: {err}); "
+                                    f"the keyphrase stop detector still runs")
+            return None
+        return StopListener(spotter, self._on_stop,
+                            StopListenerConfig(max_backlog_s=float(par["stop_max_backlog_s"])))
+
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 
@@ -212,6 +239,11 @@ class SpeechNode(Node):
     def _latch(self, heard: str, how: str) -> None:
         if self._closed:
             return
+        with self._latch_lock:  # both stop paths may hear the same word: latch once
+            now = time.monotonic()
+            if now - self._last_latch < self._refractory:
+                return
+            self._last_latch = now
         self._pub_estop.publish(Bool(data=True))
         self.stops_latched += 1
         self.get_logger().warning(f"STOP heard ({heard!r}, {how}): e-stop latched")
@@ -230,11 +262,13 @@ class SpeechNode(Node):
             self.chunks_rejected += 1
             self._reject(f"dropped /audio chunk: {err}")
             return
-        if self._stop is not None:  # first: the stop path never waits behind anything
-            self._stop.push(samples)
-            if self._stop.floods:
-                self._reject(f"audio flood: the stop detector is {self._stop.backlog_s:.1f} s "
-                             f"behind, dropped {self._stop.dropped_samples} samples (oldest)")
+        for listener in (self._stop, self._stop_segments):  # first: stops never wait
+            if listener is None:
+                continue
+            listener.push(samples)
+            if listener.floods:
+                self._reject(f"audio flood: a stop path is {listener.backlog_s:.1f} s "
+                             f"behind, dropped {listener.dropped_samples} samples (oldest)")
         self._last_audio_wall = time.monotonic()
         self._history.append(samples, self._now())
         if self._partials is not None and self._pressed_at is not None:
@@ -390,8 +424,9 @@ class SpeechNode(Node):
         with self._lock:
             self._closed = True
             self._wake.notify_all()
-        if self._stop is not None:
-            self._stop.close()
+        for listener in (self._stop, self._stop_segments):
+            if listener is not None:
+                listener.close()
         if self._partials is not None:
             self._partials.close()
         if self._worker.is_alive() and threading.current_thread() is not self._worker:
