@@ -1,7 +1,9 @@
 """Streamed figures of `ifagent bench language`: the always-on stop detector and push-to-talk.
 
-Stop detector (no push-to-talk, backend independent): each utterance is pushed into a fresh
-:class:`~ifagent_ros.core.speech.stop_detector.StopDetector` in ``CHUNK`` = 1024-sample chunks (64
+Stop detector (no push-to-talk, backend independent): each utterance is pushed into the two stop
+paths speech_node runs (keyphrase spotting, :class:`~ifagent_ros.core.speech.stop_detector.
+StopDetector`, and Whisper on short segments, :class:`~ifagent_ros.core.speech.stop_segments.
+SegmentStopSpotter`), each reset first, in ``CHUNK`` = 1024-sample chunks (64
 ms, what audio_capture_node publishes), followed by 1 s of silence with a little noise (the
 microphone keeps streaming after the word). The e-stop of a detection is latched when the chunk
 that fired has arrived and ``push`` has returned: its latency is the end of that chunk minus the
@@ -53,34 +55,70 @@ def _with_tail(audio: np.ndarray, seed: int) -> np.ndarray:
     return np.concatenate([audio, hiss.astype(np.int16)])
 
 
-def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any | None = None
-                    ) -> tuple[dict[str, bool], dict[str, Any]]:  # fmt: skip
-    """Push every utterance through the stop detector: (fired per file, figures)."""
-    if detector is None:
-        from ifagent_ros.core.speech.stop_detector import StopDetector
+def default_detectors() -> dict[str, Any]:
+    """The two stop paths speech_node runs side by side (each in its own thread there)."""
+    from ifagent_ros.core.speech.stop_detector import StopDetector
 
-        detector = StopDetector()
+    detectors: dict[str, Any] = {"keyphrase": StopDetector()}
+    try:
+        from ifagent_ros.core.speech.stop_segments import SegmentStopSpotter
+
+        detectors["segments"] = SegmentStopSpotter()
+    except Exception:  # noqa: BLE001 - Whisper missing: the keyphrase path alone, as in the node
+        pass
+    return detectors
+
+
+def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any | None = None,
+                    ) -> tuple[dict[str, bool], dict[str, Any]]:  # fmt: skip
+    """Push every utterance through the stop paths: (fired per file, figures).
+
+    ``detector``: one detector, or None for both of speech_node's paths. A path's hit time is
+    the end of the chunk that fired plus that path's own push time (the node runs each path in
+    its own thread); the e-stop is the earlier of the paths'. The figures without a prefix are
+    the union (what the node does); ``<path>_stop_recall_no_ptt`` etc. are each path alone."""
+    detectors = {"stop": detector} if detector is not None else default_detectors()
     fired: dict[str, bool] = {}
+    per_path: dict[str, dict[str, bool]] = {name: {} for name in detectors}
     latencies: list[float] = []
-    busy = audio_s = 0.0
+    path_latencies: dict[str, list[float]] = {name: [] for name in detectors}
+    busy = {name: 0.0 for name in detectors}
+    audio_s = 0.0
     for k, u in enumerate(utterances):
-        detector.reset()
         audio = _with_tail(read_wav(root / u.path).samples, k)
-        pushed = 0
-        hit = None
-        for chunk in _chunks(audio):
-            t0 = time.perf_counter()
-            events = detector.push(chunk)
-            spent = time.perf_counter() - t0
-            busy += spent
-            pushed += chunk.shape[0]
-            if events and hit is None:
-                hit = pushed / SAMPLE_RATE + spent
+        hits: dict[str, float] = {}
+        for name, det in detectors.items():
+            det.reset()
+            pushed = 0
+            for chunk in _chunks(audio):
+                t0 = time.perf_counter()
+                events = det.push(chunk)
+                spent = time.perf_counter() - t0
+                busy[name] += spent
+                pushed += chunk.shape[0]
+                if events and name not in hits:
+                    hits[name] = pushed / SAMPLE_RATE + spent
+            per_path[name][u.path] = name in hits
+            if name in hits and u.kind == "stop":
+                path_latencies[name].append(hits[name] - u.stop_end_s)
         audio_s += audio.shape[0] / SAMPLE_RATE
-        fired[u.path] = hit is not None
-        if hit is not None and u.kind == "stop":
-            latencies.append(hit - u.stop_end_s)  # < 0: fired while the word was spoken
-    fig: dict[str, Any] = {"stop_detector_rtf": busy / max(audio_s, 1e-9)}
+        fired[u.path] = bool(hits)
+        if hits and u.kind == "stop":
+            latencies.append(min(hits.values()) - u.stop_end_s)  # < 0: fired during the word
+    fig = _detector_figures(utterances, fired, latencies)
+    fig["stop_detector_rtf"] = sum(busy.values()) / max(audio_s, 1e-9)
+    if detector is None:
+        for name in detectors:
+            alone = _detector_figures(utterances, per_path[name], path_latencies[name])
+            fig.update({f"{name}_{k}": v for k, v in alone.items()
+                        if not isinstance(v, list)})  # fmt: skip
+            fig[f"{name}_stop_detector_rtf"] = busy[name] / max(audio_s, 1e-9)
+    return fired, fig
+
+
+def _detector_figures(utterances: Sequence[Utterance], fired: dict[str, bool],
+                      latencies: list[float]) -> dict[str, Any]:  # fmt: skip
+    fig: dict[str, Any] = {}
     stops = [u for u in utterances if u.kind == "stop"]
     unrel = [u for u in utterances if u.kind == "unrelated"]
     cmds = [u for u in utterances if u.kind == "command"]
@@ -107,7 +145,7 @@ def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any |
     if cmds:
         fig["false_stops_per_100_commands"] = 100.0 * float(np.mean([fired[u.path]
                                                                      for u in cmds]))  # fmt: skip
-    return fired, fig
+    return fig
 
 
 def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], root: Path,

@@ -197,7 +197,7 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
                 f"{_fmt(fig.get(f'{b}_release_reused_partial_rate'))}, exact "
                 f"{_fmt(fig.get(f'{b}_release_correction_accuracy'))})")
     if "stop_detector_rtf" in fig:
-        lines += ["", "always-on stop detector (no push-to-talk)",
+        lines += ["", "always-on stop paths, either firing (no push-to-talk)",
                   f"stop recall {_fmt(fig.get('stop_recall_no_ptt'))} (held out "
                   f"{_fmt(fig.get('stop_recall_no_ptt_heldout'))}); false stops per 100 "
                   f"unrelated {fig.get('false_stops_per_100_unrelated', float('nan')):.1f}, per 100"
@@ -205,6 +205,17 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
                   f"end of stop word -> e-stop p50 {_fmt(fig.get('stop_to_estop_p50_ms'), ' ms')}"
                   f", p95 {_fmt(fig.get('stop_to_estop_p95_ms'), ' ms')}; RTF "
                   f"{fig['stop_detector_rtf']:.3f}"]
+        for path in ("keyphrase", "segments"):
+            if f"{path}_stop_detector_rtf" not in fig:
+                continue
+            false = fig.get(f"{path}_false_stops_per_100_unrelated", float("nan"))
+            lines.append(
+                f"  {path:<10} alone: recall {_fmt(fig.get(f'{path}_stop_recall_no_ptt'))} (held "
+                f"out {_fmt(fig.get(f'{path}_stop_recall_no_ptt_heldout'))}), false stops per "
+                f"100 unrelated {false:.1f}"
+                f", e-stop p50 {_fmt(fig.get(f'{path}_stop_to_estop_p50_ms'), ' ms')}, p95 "
+                f"{_fmt(fig.get(f'{path}_stop_to_estop_p95_ms'), ' ms')}, RTF "
+                f"{fig[f'{path}_stop_detector_rtf']:.3f}")
         for text in fig.get("stops_missed_no_ptt", [])[:8]:
             lines.append(f"  missed: {text}")
     return "\n".join(lines)
