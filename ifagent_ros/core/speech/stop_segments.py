@@ -31,6 +31,7 @@ that is too long keeps nothing.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,7 @@ class SegmentDecode:
     end: int
     text: str
     fired: bool
+    avg_logprob: float  # Whisper's mean token log-prob
     seconds: float  # wall time of the decode and the stop check
 
 
@@ -146,7 +148,7 @@ class SegmentStopSpotter:
         self.recognizer = recognizer
         self._vad = StreamingVad()
         self._is_stop, self._tokens, self._accept = is_stop, stop_tokens, accept_transcript
-        self.decodes: list[SegmentDecode] = []  # the latest few (bounded)
+        self.decodes: deque[SegmentDecode] = deque(maxlen=256)  # the latest ones
         self.reset()
 
     @staticmethod
@@ -245,8 +247,8 @@ class SegmentStopSpotter:
         sure = float(result.avg_logprob) > cfg.min_logprob
         phrase = self._phrase(text) if sure else None
         seconds = time.perf_counter() - t0
-        self.decodes = [*self.decodes[-31:],
-                        SegmentDecode(start, end, text, phrase is not None, seconds)]  # fmt: skip
+        self.decodes.append(SegmentDecode(start, end, text, phrase is not None,
+                                          float(result.avg_logprob), seconds))  # fmt: skip
         if phrase is None:
             return None
         return StopEvent(phrase, self._pushed, float(result.avg_logprob), start, end)
