@@ -35,7 +35,12 @@ import numpy as np
 from ifagent_ros.bench.stop import CHUNK, figures, format_table, run_stream, score_stream
 from ifagent_ros.bench.stop_corpus import HELDOUT, NOISES, TUNING, Stream, build_streams
 from ifagent_ros.core.speech.audio import SAMPLE_RATE
-from ifagent_ros.core.speech.stop_detector import StopDetector, StopDetectorConfig
+from ifagent_ros.core.speech.stop_detector import (
+    PRECISE_THRESHOLDS,
+    RECALL_THRESHOLDS,
+    StopDetector,
+    StopDetectorConfig,
+)
 from ifagent_ros.core.speech.stop_segments import SegmentStopConfig, SegmentStopSpotter
 
 # one speed per tuning voice (all 12 tuning combos with --full) and every held-out voice
@@ -235,13 +240,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--full", action="store_true", help="all 12 tuning combos (slow)")
     ap.add_argument("--quick", action="store_true", help="2 tuning + 1 held-out, clean and 10 dB")
     ap.add_argument("--noises", default=",".join(NOISES), help="e.g. clean,snr10")
+    ap.add_argument(
+        "--kws",
+        choices=("recall", "precise"),
+        default="recall",
+        help="the keyphrase thresholds: stop_detector's RECALL_ or PRECISE_THRESHOLDS",
+    )
     ap.add_argument("--no-load", action="store_true", help="skip the paced and loaded runs")
     args = ap.parse_args(argv)
     combos = TUNING + HELDOUT if args.full else DEFAULT_COMBOS
     noises = tuple(args.noises.split(","))
     if args.quick:
         combos, noises = (TUNING[0], TUNING[7], HELDOUT[0]), ("clean", "snr10")
+    thresholds = PRECISE_THRESHOLDS if args.kws == "precise" else RECALL_THRESHOLDS
     fig = union_bench(args.root, combos=combos, noises=noises, loaded=not args.no_load,
+                      kws_config=StopDetectorConfig(thresholds=dict(thresholds)),
                       log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
     print(format_table(fig))
     if args.json:
