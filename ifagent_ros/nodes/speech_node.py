@@ -215,8 +215,9 @@ class SpeechNode(Node):
             self.get_logger().error(f"segment stop path off (Whisper did not load: {err}); "
                                     f"the keyphrase stop detector still runs")
             return None
-        return StopListener(spotter, self._on_stop,
-                            StopListenerConfig(max_backlog_s=float(par["stop_max_backlog_s"])))
+        # a Whisper decode of one segment takes 0.3-1.2 s on 2 busy cores: give it more room
+        backlog = max(float(par["stop_max_backlog_s"]), 5.0)
+        return StopListener(spotter, self._on_stop, StopListenerConfig(max_backlog_s=backlog))
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
