@@ -25,23 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ifagent_ros.core.speech.asr import speech_frames
 from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav, write_wav
-from ifagent_ros.core.speech.corpus import mix_at_snr, synthesize
+from ifagent_ros.core.speech.corpus import (
+    HELDOUT_SPEEDS,
+    HELDOUT_VOICES,
+    TUNING_SPEEDS,
+    TUNING_VOICES,
+    make_noise,
+    mix_at_snr,
+    synthesize,
+)
 
-
-def make_noise(n: int, colour: str, seed: int) -> np.ndarray:
-    """``n`` samples of unit-variance white or pink (1/f power) noise."""
-    white = np.random.default_rng(seed).standard_normal(n)
-    if colour == "pink":
-        spectrum = np.fft.rfft(white)
-        spectrum /= np.sqrt(np.maximum(np.arange(spectrum.shape[0], dtype=np.float64), 1.0))
-        white = np.fft.irfft(spectrum, n)
-    return white / (np.std(white) or 1.0)
-
-
-TUNING = tuple((v, s) for v in ("en-us", "en-gb-scotland", "en-029", "en-gb-x-rp")
-               for s in (130, 170, 210))  # fmt: skip
-HELDOUT = tuple((v, 190) for v in ("en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd+f3"))
+TUNING = tuple((v, s) for v in TUNING_VOICES for s in TUNING_SPEEDS)
+HELDOUT = tuple((v, s) for v in HELDOUT_VOICES for s in HELDOUT_SPEEDS)
 NOISES: tuple[str, ...] = ("clean", "snr20", "snr10")
 
 # (spoken text, the same as dictionary words, the stop phrase it holds)
@@ -124,13 +121,10 @@ class Stream:
 
 
 def loud_end(audio: np.ndarray, floor_db: float = 35.0) -> int:
-    """Sample index after the last 10 ms frame louder than the peak frame minus ``floor_db``."""
-    hop = SAMPLE_RATE // 100
-    n = audio.shape[0] // hop
-    frames = audio[: n * hop].astype(np.float64).reshape(n, hop)
-    db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1.0)
-    loud = np.flatnonzero(db > max(db.max() - floor_db, np.percentile(db, 10) + 6.0))
-    return int(loud[-1] + 1) * hop if loud.size else audio.shape[0]
+    """Sample index after the last loud 10 ms frame (:func:`~.asr.speech_frames`); the whole
+    length when none is loud."""
+    loud = np.flatnonzero(speech_frames(audio, floor_db))
+    return int(loud[-1] + 1) * (SAMPLE_RATE // 100) if loud.size else audio.shape[0]
 
 
 def _aligner():  # noqa: ANN202

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from ifagent_ros.core.speech.asr import speech_frames
 from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav, write_wav
 from ifagent_ros.core.speech.corpus_sentences import (
     COMMANDS,
@@ -219,21 +220,9 @@ def synthesize(text: str, voice: str, speed: int, workdir: Path) -> np.ndarray:
     return audio
 
 
-def loud_frames(audio: np.ndarray, floor_db: float = 35.0) -> np.ndarray:
-    """Per 10 ms frame: louder than the peak frame minus ``floor_db`` (and the quiet frames
-    plus 6 dB): where the speech is in a synthetic utterance."""
-    hop = SAMPLE_RATE // 100
-    n = audio.shape[0] // hop
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    frames = audio[: n * hop].astype(np.float64).reshape(n, hop)
-    db = 10.0 * np.log10(np.mean(frames**2, axis=1) + 1.0)
-    return db > max(db.max() - floor_db, np.percentile(db, 10) + 6.0)
-
-
 def speech_bounds(audio: np.ndarray) -> tuple[float, float]:
     """(start, end) of the loud frames, in seconds."""
-    loud = np.flatnonzero(loud_frames(audio))
+    loud = np.flatnonzero(speech_frames(audio))
     if loud.size == 0:
         return 0.0, 0.0
     return float(loud[0] / 100.0), float((loud[-1] + 1) / 100.0)
@@ -241,7 +230,7 @@ def speech_bounds(audio: np.ndarray) -> tuple[float, float]:
 
 def _speech_power(speech: np.ndarray) -> float:
     s = speech.astype(np.float64)
-    loud = np.repeat(loud_frames(speech), SAMPLE_RATE // 100)
+    loud = np.repeat(speech_frames(speech), SAMPLE_RATE // 100)
     sel = s[: loud.shape[0]][loud] if loud.any() else s
     return float(np.mean(sel**2))
 
@@ -356,7 +345,7 @@ def utterance_dict(u: Utterance) -> dict[str, Any]:
 __all__ = [
     "CONDITIONS", "HELDOUT_SPEEDS", "HELDOUT_VOICES", "KINDS", "NOISE_LEVELS", "SPEEDS",
     "TUNING_SPEEDS", "TUNING_VOICES", "Utterance", "VOICES", "add_reverb", "apply_condition",
-    "build_corpus", "composition", "expected_correction", "loud_frames", "make_noise",
+    "build_corpus", "composition", "expected_correction", "make_noise",
     "measured_snr_db", "mix_at_snr", "plan", "scene_objects", "scene_words", "speech_bounds",
     "synthesize", "utterance_dict",
 ]  # fmt: skip
