@@ -29,7 +29,6 @@ from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -42,9 +41,8 @@ from ifagent_ros.core.control.base_executor import (
 from ifagent_ros.core.schemas import BaseExecutorStatus
 from ifagent_ros.core.vln.local_controller import LocalControllerConfig, depth_to_obstacle_points
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
-ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 _DEFAULTS: dict[str, Any] = {
     "follow": "plan", "control_rate_hz": 20.0, "status_rate_hz": 5.0,
     "odom_timeout_s": 0.5, "obstacle_timeout_s": 1.0, "require_obstacles": True,

@@ -29,7 +29,6 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, String
 
 from ifagent_ros.core.language.acceptance import Verdict, accept_transcript
@@ -42,6 +41,7 @@ from ifagent_ros.core.schemas import (
     SpeechText,
 )
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 PARAMETERS: dict[str, Any] = {
     "speech_topic": "/ifagent/speech/text",
@@ -53,9 +53,6 @@ PARAMETERS: dict[str, Any] = {
     "objects_max_age_s": 5.0,  # older object lists are not used for grounding
     "max_text_chars": 500,
 }
-
-ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 class CorrectionNode(Node):

@@ -26,7 +26,6 @@ from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
@@ -38,10 +37,7 @@ from ifagent_ros.core.control.safety_filter import SafetyLimits
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 from ifagent_ros.nodes.arm_backends import ArmBackendConfig, make_arm_backend
 from ifagent_ros.nodes.node_main import run_node
-
-ESTOP_QOS = QoSProfile(
-    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
-)
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 CONTROL_CLOCKS = ("steady", "sim")
 MAX_CATCH_UP = 50  # control periods the sim clock may jump in one go and still be stepped through
