@@ -266,8 +266,7 @@ class SpeechNode(Node):
         for listener in (self._stop, self._stop_segments):  # first: stops never wait
             if listener is None:
                 continue
-            listener.push(samples)
-            if listener.floods:
+            if listener.push(samples):  # this chunk overflowed its queue: a flood
                 self._reject(f"audio flood: a stop path is {listener.backlog_s:.1f} s "
                              f"behind, dropped {listener.dropped_samples} samples (oldest)")
         self._last_audio_wall = time.monotonic()
@@ -403,10 +402,9 @@ class SpeechNode(Node):
             if result is not None:
                 result = result.model_copy(update={"start": utterance.start,
                                                    "end": utterance.end})
+            self.last_release_latency_s = time.monotonic() - self._released_wall
         else:
             result = self._recognizer.transcribe(utterance.audio, utterance.start, utterance.end)
-        if partial:
-            self.last_release_latency_s = time.monotonic() - self._released_wall
         if result is None or not result.text.strip():
             self.get_logger().info(f"no words recognised in {utterance.duration:.1f} s of audio",
                                    throttle_duration_sec=1.0)

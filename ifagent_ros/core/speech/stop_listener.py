@@ -60,21 +60,21 @@ class StopListener:
         self._detector_origin = 0  # stream index of the detector's sample 0
         self.dropped_samples = 0
         self.floods = 0
-        self.detections = 0
         self.errors = 0
         self.last_error: str | None = None
-        self.process_s: deque[float] = deque(maxlen=1000)  # detector time per chunk
         self._thread = threading.Thread(target=self._run, name="stop-listener", daemon=True)
         self._thread.start()
 
-    def push(self, chunk: np.ndarray) -> None:
-        """Queue a chunk of int16 16 kHz mono audio (raises AudioFormatError on bad input)."""
+    def push(self, chunk: np.ndarray) -> int:
+        """Queue a chunk of int16 16 kHz mono audio (raises AudioFormatError on bad input);
+        returns how many queued samples this push dropped as a flood (0 normally)."""
         chunk = np.asarray(chunk)
         if chunk.dtype != np.int16 or chunk.ndim != 1:
             raise AudioFormatError(f"stop listener needs 1-D int16 audio, got {chunk.dtype} "
                                    f"{chunk.shape}")  # fmt: skip
         if chunk.size == 0:
-            return
+            return 0
+        dropped = 0
         limit = int(self.config.max_backlog_s * SAMPLE_RATE)
         with self._lock:
             self._queue.append((self._pushed, chunk, time.monotonic()))
@@ -85,8 +85,10 @@ class StopListener:
                 while self._queued > limit and len(self._queue) > 1:
                     _, old, _ = self._queue.popleft()
                     self._queued -= old.size
-                    self.dropped_samples += old.size
+                    dropped += old.size
+                self.dropped_samples += dropped
             self._lock.notify()
+        return dropped
 
     @property
     def backlog_s(self) -> float:
@@ -106,7 +108,6 @@ class StopListener:
                 self._detector.reset()
                 self._detector_origin = first
             self._fed = first + chunk.size
-            t0 = time.monotonic()
             try:
                 events = self._detector.push(chunk)
             except Exception as err:  # noqa: BLE001 - keep listening whatever one chunk does
@@ -116,9 +117,7 @@ class StopListener:
                 self._detector_origin = self._fed
                 continue
             done = time.monotonic()
-            self.process_s.append(done - t0)
             for event in events:
-                self.detections += 1
                 self._on_stop(HeardStop(phrase=event.phrase, score=float(event.score),
                                         sample=self._detector_origin + int(event.sample),
                                         pushed_at=pushed_at, detected_at=done))  # fmt: skip

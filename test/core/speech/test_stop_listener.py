@@ -88,9 +88,10 @@ def test_flood_drops_oldest_and_resets_detector_at_the_gap() -> None:
     detector.push = slow_push  # type: ignore[method-assign]
     listener = StopListener(detector, lambda e: None, StopListenerConfig(max_backlog_s=0.5))
     try:
-        for _ in range(40):  # 40 x 1600 samples = 4 s pushed while the detector is stuck
-            listener.push(np.zeros(1600, np.int16))
+        dropped = [listener.push(np.zeros(1600, np.int16))  # 4 s while the detector is stuck
+                   for _ in range(40)]
         assert listener.floods > 0
+        assert dropped[0] == 0 and sum(dropped) == listener.dropped_samples  # push says so
         assert listener.backlog_s <= 0.5 + 0.1 + 1e-9
         assert listener.dropped_samples >= 40 * 1600 - 16000
         gate.set()
