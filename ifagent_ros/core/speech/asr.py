@@ -64,7 +64,6 @@ class AsrConfig:
     logprob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4  # above: repetition loop, not speech
     cache_dir: str = ""  # assembled weights; "" -> $IFAGENT_CACHE or ~/.cache/ifagent_ros
-    whisper_model_path: str = ""  # deprecated alias of model=PATH (older params files)
     # --- pocketsphinx
     # "duration" by default: the phone-loop gap threshold over-rejects padded and noisy commands
     # (it rejected a clean "stop" and "move left" with 0.2 s of silence around it).
@@ -130,8 +129,7 @@ def make_recognizer_with_fallback(
     except ImportError as exc:
         reason = f"{exc}; install the runtime: pip install {WHISPER_RUNTIME}"
     except (RuntimeError, ValueError, OSError) as exc:  # CTranslate2 refusing the model files
-        model = config.whisper_model_path or config.model
-        reason = f"Whisper model {model!r} failed to load: {exc}"
+        reason = f"Whisper model {config.model!r} failed to load: {exc}"
     log(f"speech: Whisper unavailable, using pocketsphinx instead: {reason}")
     return make_recognizer(replace(config, backend="pocketsphinx"))
 

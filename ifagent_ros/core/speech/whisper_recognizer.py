@@ -163,8 +163,7 @@ class WhisperRecognizer:
 
         self.config = config or AsrConfig(backend="whisper")
         cfg = self.config
-        self.model_path: Path = model_dir(cfg.whisper_model_path or cfg.model,
-                                          cfg.cache_dir or None)  # fmt: skip
+        self.model_path: Path = model_dir(cfg.model, cfg.cache_dir or None)
         self.device, self.compute_type = resolve_device(
             cfg.device, cfg.compute_type, ctranslate2.get_cuda_device_count()
         )
