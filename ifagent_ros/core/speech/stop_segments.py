@@ -160,20 +160,12 @@ class SegmentStopSpotter:
             from ifagent_ros.core.speech.whisper_recognizer import WhisperRecognizer
 
             recognizer = WhisperRecognizer(self.config.asr)
-            self._set_prompt(recognizer, self.config.prompt)
+            recognizer.set_prompt(self.config.prompt)
         self.recognizer = recognizer
         self._vad = StreamingVad()
         self._is_stop, self._tokens, self._accept = is_stop, stop_tokens, accept_transcript
         self.decodes: deque[SegmentDecode] = deque(maxlen=256)  # the latest ones
         self.reset()
-
-    @staticmethod
-    def _set_prompt(recognizer: Any, text: str) -> None:
-        """Give our own WhisperRecognizer the stop prompt (it has no public setter yet)."""
-        tok = recognizer.tokenizer
-        prompt = [tok.sot_prev, *tok.encode(" " + text)] if text else []
-        recognizer._prompt = [*prompt, *tok.sot_sequence, tok.no_timestamps]
-        recognizer.prompt_text = text
 
     # -- state ---------------------------------------------------------------------------------
     def reset(self) -> None:

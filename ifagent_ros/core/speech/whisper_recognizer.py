@@ -190,10 +190,13 @@ class WhisperRecognizer:
         """Bias decoding towards these scene words (labels and colours) via the prompt."""
         labels = [" ".join(split_vocabulary([w])) for w in words]
         text = scene_prompt([w for w in labels if w])
-        if text == self.prompt_text:
-            return
+        if text != self.prompt_text:
+            self.set_prompt(text)
+
+    def set_prompt(self, text: str) -> None:
+        """Decode as if ``text`` had been said just before ("" : no prompt)."""
         tok = self.tokenizer
-        prompt = [tok.sot_prev, *tok.encode(" " + text)][: 223]  # half the decoder's 448
+        prompt = [tok.sot_prev, *tok.encode(" " + text)][: 223] if text else []  # 448 / 2
         self._prompt = [*prompt, *tok.sot_sequence, tok.no_timestamps]  # one assignment:
         self.prompt_text = text  # a decode in another thread sees the old or the new prompt
 
