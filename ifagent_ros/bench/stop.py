@@ -38,7 +38,7 @@ from ifagent_ros.core.speech.stop_detector import StopDetector, StopDetectorConf
 
 CHUNK = SAMPLE_RATE // 10  # 100 ms, as audio_capture_node publishes
 BUDGET_MS = 250.0  # end of the stop word -> event
-Detection = tuple[int, float]  # (event sample, processing ms of the push that returned it)
+Detection = tuple[int, float, float]  # (event sample, ms of the push that returned it, score)
 
 
 def run_stream(
@@ -63,7 +63,7 @@ def run_stream(
         t1 = time.perf_counter()
         times.append((t1 - t0) * 1000)
         delay = (t1 - arrival) * 1000 if pace else times[-1]
-        found += [(e.sample, delay) for e in events]
+        found += [(e.sample, delay, float(e.score)) for e in events]
         if log is not None:
             done = i + part.shape[0]
             log += [(done, *c) for c in detector.candidates()]
@@ -76,7 +76,7 @@ def score_stream(stream: Stream, found: Sequence[Detection]) -> list[dict[str, A
     rows = []
     for k, item in enumerate(items):
         nxt = items[k + 1].start if k + 1 < len(items) else stream.audio.shape[0] + 1
-        mine = [(s, d) for s, d in found if item.start <= s < nxt]
+        mine = [(s, d) for s, d, _ in found if item.start <= s < nxt]
         row = {"kind": item.kind, "text": item.text, "fired": bool(mine), "split": stream.split,
                "noise": stream.noise, "voice": stream.voice, "speed": stream.speed}  # fmt: skip
         if item.kind == "stop" and mine:

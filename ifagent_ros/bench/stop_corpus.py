@@ -16,7 +16,6 @@ from any tuning = en-us-nyc, en-gb-x-gbclan, en-gb-x-gbcwmd+f3 at 190 wpm.
 from __future__ import annotations
 
 import json
-import os
 import random
 import tempfile
 import zlib
@@ -25,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ifagent_ros.core.speech.asr import speech_frames
 from ifagent_ros.core.speech.audio import SAMPLE_RATE, read_wav, write_wav
 from ifagent_ros.core.speech.corpus import (
     HELDOUT_SPEEDS,
@@ -36,6 +34,7 @@ from ifagent_ros.core.speech.corpus import (
     mix_at_snr,
     synthesize,
 )
+from ifagent_ros.core.speech.partial_decoding import speech_end
 
 TUNING = tuple((v, s) for v in TUNING_VOICES for s in TUNING_SPEEDS)
 HELDOUT = tuple((v, s) for v in HELDOUT_VOICES for s in HELDOUT_SPEEDS)
@@ -120,19 +119,20 @@ class Stream:
         return "heldout" if (self.voice, self.speed) in HELDOUT else "tuning"
 
 
-def loud_end(audio: np.ndarray, floor_db: float = 35.0) -> int:
-    """Sample index after the last loud 10 ms frame (:func:`~.asr.speech_frames`); the whole
-    length when none is loud."""
-    loud = np.flatnonzero(speech_frames(audio, floor_db))
-    return int(loud[-1] + 1) * (SAMPLE_RATE // 100) if loud.size else audio.shape[0]
+def loud_end(audio: np.ndarray) -> int:
+    """Sample index after the last loud 10 ms frame (:func:`~ifagent_ros.core.speech.
+    partial_decoding.speech_end`); the whole length when none is loud."""
+    end = speech_end(audio, min_frames=1)
+    return audio.shape[0] if end is None else end
 
 
 def _aligner():  # noqa: ANN202
-    from pocketsphinx import Decoder, get_model_path
+    from pocketsphinx import Decoder
 
-    model = os.path.join(get_model_path(), "en-us")
-    return Decoder(hmm=os.path.join(model, "en-us"), lm=None, loglevel="FATAL",
-                   dict=os.path.join(model, "cmudict-en-us.dict"))  # fmt: skip
+    from ifagent_ros.core.speech.pocketsphinx_recognizer import model_paths
+
+    paths = model_paths()
+    return Decoder(hmm=paths["hmm"], dict=paths["dict"], lm=None, loglevel="FATAL")
 
 
 def phrase_end(aligner, audio: np.ndarray, words: str, phrase: str) -> int:  # noqa: ANN001

@@ -150,21 +150,6 @@ def loaded_union(
     return out
 
 
-def run_scored(
-    detector: Any, audio: np.ndarray
-) -> tuple[list[tuple[int, float, float]], list[float]]:
-    """Like bench/stop.py's ``run_stream``, keeping each event's score: ((sample, ms, score)...,
-    per-chunk ms)."""
-    detector.reset()
-    found, times = [], []
-    for i in range(0, audio.shape[0], CHUNK):
-        t0 = time.perf_counter()
-        events = detector.push(audio[i : i + CHUNK])
-        times.append((time.perf_counter() - t0) * 1000)
-        found += [(e.sample, times[-1], float(e.score)) for e in events]
-    return found, times
-
-
 def union_bench(
     root: str = "runs/stop_corpus",
     *,
@@ -196,7 +181,7 @@ def union_bench(
         found, t = run_stream(kws, stream.audio)
         rows["kws_"] += score_stream(stream, found)
         times["kws_"] += t
-        scored, t = run_scored(seg, stream.audio)
+        scored, t = run_stream(seg, stream.audio)
         seg_found.append(scored)
         times["segment_"] += t
         decode_ms += [d.seconds * 1000 for d in seg.decodes]
@@ -210,7 +195,7 @@ def union_bench(
     def seg_rows(min_logprob: float) -> list[dict[str, Any]]:
         out = []
         for stream, scored in zip(streams, seg_found, strict=True):
-            out += score_stream(stream, [(s, d) for s, d, score in scored if score > min_logprob])
+            out += score_stream(stream, [x for x in scored if x[2] > min_logprob])
         return out
 
     fig: dict[str, float] = {}

@@ -63,23 +63,32 @@ def _content_words(text: str) -> list[str]:
     return [w for w in text.split() if w not in _FUNCTION_WORDS]
 
 
+def model_paths() -> dict[str, str]:
+    """The US English model files inside the pocketsphinx package: acoustic model (``hmm``),
+    pronunciation dictionary (``dict``), language model (``lm``), phone language model
+    (``phone_lm``)."""
+    from pocketsphinx import get_model_path
+
+    model = os.path.join(get_model_path(), "en-us")
+    return {
+        "hmm": os.path.join(model, "en-us"),
+        "dict": os.path.join(model, "cmudict-en-us.dict"),
+        "lm": os.path.join(model, "en-us.lm.bin"),
+        "phone_lm": os.path.join(model, "en-us-phone.lm.bin"),
+    }
+
+
 class PocketsphinxRecognizer:
     """Grammar decoding with out-of-grammar rejection; free-form decoding on request."""
 
     def __init__(self, config: AsrConfig | None = None) -> None:
-        from pocketsphinx import Decoder, get_model_path
+        from pocketsphinx import Decoder
 
         self.config = config or AsrConfig()
-        model = os.path.join(get_model_path(), "en-us")
-        self._paths = {
-            "hmm": os.path.join(model, "en-us"),
-            "dict": os.path.join(model, "cmudict-en-us.dict"),
-            "lm": os.path.join(model, "en-us.lm.bin"),
-        }
+        self._paths = model_paths()
         self._decoder = Decoder(
             hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL"
         )
-        self._paths["phone_lm"] = os.path.join(model, "en-us-phone.lm.bin")
         self._phone: Any = None  # own decoder: adding the search to the grammar one changes it
         self._initial_cmn: dict[int, str] = {}
         self._free: Any = None  # built on first use: loading the LM takes ~0.3 s

@@ -96,7 +96,9 @@ class StopDetector:
     """``push(chunk) -> [StopEvent, ...]`` over a stream of int16 mono 16 kHz audio."""
 
     def __init__(self, config: StopDetectorConfig | None = None) -> None:
-        from pocketsphinx import Decoder, get_model_path
+        from pocketsphinx import Decoder
+
+        from ifagent_ros.core.speech.pocketsphinx_recognizer import model_paths
 
         self.config = config or StopDetectorConfig()
         cfg = self.config
@@ -106,7 +108,7 @@ class StopDetector:
         unknown = set(cfg.thresholds) - set(STOP_PHRASES)
         if unknown:
             raise ValueError(f"unknown stop phrases {sorted(unknown)}; known: {STOP_PHRASES}")
-        model = os.path.join(get_model_path(), "en-us")
+        paths = model_paths()
         groups: dict[float, list[str]] = {}
         for phrase in cfg.thresholds:
             groups.setdefault(cfg.phone_loop.get(phrase, 1e-1), []).append(phrase)
@@ -117,8 +119,8 @@ class StopDetector:
                 keyfile = f.name
             try:
                 self._decoders.append(Decoder(
-                    hmm=os.path.join(model, "en-us"), kws=keyfile, kws_plp=plp,
-                    dict=os.path.join(model, "cmudict-en-us.dict"), kws_delay=cfg.kws_delay,
+                    hmm=paths["hmm"], kws=keyfile, kws_plp=plp, dict=paths["dict"],
+                    kws_delay=cfg.kws_delay,
                     loglevel="FATAL",
                 ))  # fmt: skip
             finally:
