@@ -90,6 +90,12 @@ class Harness(NodeHarness):
             self.executor.spin_once(timeout_sec=0.0)
         assert self.spin_until(lambda: self.node.chunks_received >= target)
 
+    def audio_paced(self, samples: np.ndarray) -> None:
+        """:meth:`audio`, one chunk per chunk length of wall time (a live microphone)."""
+        for i in range(0, samples.size, CHUNK):
+            self.audio(samples[i:i + CHUNK])
+            spin_for(self.executor, CHUNK / 16000)
+
 
 @pytest.fixture
 def ptt(ros_context: Context) -> Iterator[Harness]:
@@ -119,10 +125,7 @@ def test_partials_are_reused_when_they_cover_the_speech(ptt: Harness,
     """Audio at real-time pace with a pause before release: the partial decoded during the
     pause is what gets published (no second decode after the release)."""
     ptt.joy(True)
-    audio = np.concatenate([silence(0.2), move_left, silence(1.5)])
-    for i in range(0, audio.size, CHUNK):
-        ptt.audio(audio[i:i + CHUNK])
-        spin_for(ptt.executor, CHUNK / 16000)
+    ptt.audio_paced(np.concatenate([silence(0.2), move_left, silence(1.5)]))
     spin_for(ptt.executor, 0.5)
     ptt.joy(False)
     assert ptt.spin_until(lambda: ptt.texts, timeout=20.0)
@@ -250,10 +253,7 @@ def test_a_stop_in_a_partial_latches_before_the_release(ros_context: Context,
     try:
         stop = synthesize("stop", tmp_path / "stop.wav")
         h.joy(True)
-        audio = np.concatenate([silence(0.2), stop, silence(1.0)])
-        for i in range(0, audio.size, CHUNK):
-            h.audio(audio[i:i + CHUNK])
-            spin_for(h.executor, CHUNK / 16000)
+        h.audio_paced(np.concatenate([silence(0.2), stop, silence(1.0)]))
         assert h.spin_until(lambda: h.estops, timeout=10.0)
         assert h.node._pressed_at is not None  # still held
         assert h.estops == [True] and h.texts == []
