@@ -8,7 +8,8 @@ the pad goes to the controller (LILAC / LILA / BC) or to the teleop mapping (the
 teleop_node); RB not held means no motion (the executor's deadman); the twist and gripper go to
 :class:`TabletopArmEnv`, whose executor core applies the robot's limits and counts interventions.
 
-A condition is (name, interface, model file or None, corrections allowed). Seeds depend only on
+A condition (``core/latent_actions/conditions.py``) is (name, interface, model file or None,
+whether the person speaks). Seeds depend only on
 (task, episode index), so every condition gets the same scenes, the same task phrasing and the
 same person. Episodes run in ``workers`` processes (spawned; one PyBullet world each, a fresh one
 per episode so an episode's result does not depend on which worker ran what before it).
@@ -28,26 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from ifagent_ros.core.latent_actions.sim_user import Interface, SimUserConfig, user_for
+from ifagent_ros.core.latent_actions.conditions import CONDITIONS, Condition
+from ifagent_ros.core.latent_actions.sim_user import SimUserConfig, user_for
 from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES, Split, sample_task
 
 TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)
-
-
-@dataclass(frozen=True)
-class Condition:
-    name: str
-    interface: Interface
-    model_file: str | None  # checkpoint file name inside the models folder
-    corrections: bool
-
-
-CONDITIONS: dict[str, Condition] = {c.name: c for c in (
-    Condition("teleop", "teleop", None, False),
-    Condition("bc", "policy", "bc.pt", False),
-    Condition("lila", "latent", "lila.pt", False),
-    Condition("lilac", "latent", "lilac.pt", True),
-)}  # fmt: skip
+__all__ = ["CONDITIONS", "TASKS", "Condition", "EpisodeResult", "EpisodeSpec", "episode_seed",
+           "make_specs", "missing_models", "model_timings", "run_episode", "run_episodes"]
 
 
 @dataclass(frozen=True)
@@ -140,7 +128,7 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
     rng = np.random.default_rng(spec.seed)
     task = sample_task(spec.task, rng, spec.split)
     interface = spec.condition.interface
-    user = user_for(task, interface, corrections=spec.condition.corrections, split=spec.split,
+    user = user_for(task, interface, corrections=spec.condition.speaks, split=spec.split,
                     config=spec.user, seed=spec.seed)
     parser = CorrectionParser()
     env = TabletopArmEnv()

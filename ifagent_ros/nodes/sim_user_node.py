@@ -17,10 +17,10 @@ Thin wrapper around :class:`ifagent_ros.core.latent_actions.sim_user.SimulatedUs
   the time to success.
 
 Parameters: ``task`` (a family of ``core/latent_actions/tasks.py``), ``seed`` (task params,
-phrasing and the person; use the sim's seed for the bench's scene), ``condition`` (teleop | bc |
-lila | lilac: the interface and whether it speaks), ``split`` (heldout | train phrasings), the
-user's ``skill``/``reaction_delay_s``/``stick_noise_std`` and the pad's gripper buttons (default:
-what the condition's node reads).
+phrasing and the person; use the sim's seed for the bench's scene), ``condition`` (a name in
+``core/latent_actions/conditions.py``: the interface and whether the person speaks), ``split``
+(heldout | train phrasings), the user's ``skill``/``reaction_delay_s``/``stick_noise_std`` and
+the pad's gripper buttons (default: what the condition's node reads).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import String
 
+from ifagent_ros.core.latent_actions.conditions import get_condition
 from ifagent_ros.core.latent_actions.sim_user import (
     TELEOP_LAYOUT,
     PadLayout,
@@ -48,11 +49,6 @@ from ifagent_ros.core.latent_actions.sim_user import (
 from ifagent_ros.core.latent_actions.tasks import ArmObservation, ObjectState, sample_task
 from ifagent_ros.core.schemas import GroundTruth, SpeechText
 from ifagent_ros.nodes.node_main import run_node
-
-# condition -> (interface, speaks corrections)
-CONDITIONS: dict[str, tuple[str, bool]] = {
-    "teleop": ("teleop", False), "bc": ("policy", False), "lila": ("latent", False),
-    "lilac": ("latent", True)}  # fmt: skip
 
 PARAMETERS: dict[str, Any] = {
     "task": "pick_place_bowl",
@@ -117,13 +113,11 @@ class SimUserNode(Node):
 
         dyn = ParameterDescriptor(dynamic_typing=True)
         par = {n: self.declare_parameter(n, d, dyn).value for n, d in PARAMETERS.items()}
-        condition = str(par["condition"])
-        if condition not in CONDITIONS:
-            raise ValueError(f"condition must be one of {list(CONDITIONS)}, got {condition!r}")
+        condition = get_condition(str(par["condition"]))
         split = str(par["split"])
         if split not in ("heldout", "train"):
             raise ValueError(f"split must be 'heldout' or 'train', got {split!r}")
-        interface, speaks = CONDITIONS[condition]
+        interface = condition.interface
         seed = int(par["seed"])
         self.task = sample_task(str(par["task"]), np.random.default_rng(seed), split)  # type: ignore[arg-type]
         layout = TELEOP_LAYOUT if interface == "teleop" else PadLayout()
@@ -134,8 +128,8 @@ class SimUserNode(Node):
             par["reaction_delay_s"]), stick_noise_std=float(par["stick_noise_std"]),
             rate_hz=float(par["rate_hz"]), seed=seed)
         self.user = SimulatedUser(self.task, interface, config, layout,  # type: ignore[arg-type]
-                                  corrections=speaks, split=split)  # type: ignore[arg-type]
-        self.condition = condition
+                                  corrections=condition.speaks, split=split)  # type: ignore[arg-type]
+        self.condition = condition.name
         self._kin = ArmKinematics()
         self._arm_names = [str(n) for n in par["arm.joint_names"]]
         self._finger_names = [str(n) for n in par["gripper.joint_names"]]
@@ -164,7 +158,7 @@ class SimUserNode(Node):
         self.create_subscription(String, par["teleop_status_topic"], self._on_teleop_status, 10)
         self.create_timer(1.0 / float(par["rate_hz"]), self._tick)
         self.create_timer(0.2, self._publish_status)
-        self.get_logger().info(f"simulated user ({condition}): {self.task.text!r}")
+        self.get_logger().info(f"simulated user ({condition.name}): {self.task.text!r}")
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from ros_helpers import private_domain_id
 
 from ifagent_ros.bringup import NODE_REGISTRY, start_graph
@@ -62,3 +63,30 @@ def test_sim_user_moves_the_arm_towards_the_first_waypoint_through_the_graph() -
         # The commands came from the user's /joy through the shared-autonomy node.
         assert graph.nodes["shared_autonomy_node"].twists_sent > 0
         assert np.isfinite(best)
+
+
+def test_sim_user_node_names_the_known_conditions_for_an_unknown_one(ros_context) -> None:
+    from rclpy.parameter import Parameter
+
+    from ifagent_ros.nodes.sim_user_node import SimUserNode
+
+    with pytest.raises(ValueError, match="'lilacc'.*teleop, bc, lila, lilac"):
+        SimUserNode(context=ros_context,
+                    parameter_overrides=[Parameter("condition", value="lilacc")])
+
+
+def test_sim_user_node_takes_its_interface_from_the_condition_table(ros_context) -> None:
+    from rclpy.parameter import Parameter
+
+    from ifagent_ros.core.latent_actions.conditions import CONDITIONS
+    from ifagent_ros.nodes.sim_user_node import SimUserNode
+
+    for name in ("bc", "lilac"):
+        node = SimUserNode(context=ros_context, node_name=f"sim_user_{name}",
+                           parameter_overrides=[Parameter("condition", value=name)])
+        try:
+            assert node.condition == name
+            assert node.user.interface == CONDITIONS[name].interface
+            assert node.user.corrections_enabled == CONDITIONS[name].speaks
+        finally:
+            node.destroy_node()

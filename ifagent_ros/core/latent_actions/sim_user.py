@@ -35,12 +35,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from ifagent_ros.core.control.scripted_operator import ScriptedOperator, ScriptedOperatorConfig
 from ifagent_ros.core.control.teleop import TeleopMode
+from ifagent_ros.core.latent_actions.conditions import INTERFACES, Interface
 from ifagent_ros.core.latent_actions.expert import rotation_vector
 from ifagent_ros.core.latent_actions.sim_user_models import (
     TELEOP_LAYOUT,
@@ -59,8 +60,6 @@ from ifagent_ros.core.latent_actions.tasks import (
     Waypoint,
 )
 
-Interface = Literal["latent", "teleop", "policy"]
-INTERFACES: tuple[str, ...] = ("latent", "teleop", "policy")
 __all__ = ["INTERFACES", "TELEOP_LAYOUT", "GoalTracker", "Interface", "PadLayout",
            "SimUserConfig", "SimulatedUser", "StickMapEstimate", "UserOutput", "user_for"]
 
