@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-# ---- safety and operator input ---------------------------------------------------------------
+# ---- safety and operator input -----------------------------------------------------------------
 ESTOP = "/ifagent/estop"
 JOY = "/joy"
 CLOCK = "/clock"
@@ -30,7 +30,7 @@ SPEECH_STATUS = "/ifagent/speech/status"
 CORRECTION = "/ifagent/correction"
 INSTRUCTION = "/ifagent/instruction"
 
-# ---- perception -----------------------------------------------------------------------------------
+# ---- perception --------------------------------------------------------------------------------
 OBJECTS = "/ifagent/objects"
 OBJECT_MARKERS = "/ifagent/objects/markers"
 OBJECT_POINTS = "/ifagent/objects/points"
@@ -39,7 +39,7 @@ DEPTH_IMAGE = "/camera/depth/image_raw"
 COLOR_INFO = "/camera/color/camera_info"
 DEPTH_INFO = "/camera/depth/camera_info"
 
-# ---- the arm -------------------------------------------------------------------------------------
+# ---- the arm -----------------------------------------------------------------------------------
 JOINT_STATES = "/joint_states"
 EE_TWIST = "/ifagent/ee_twist_cmd"
 JOINT_VELOCITY = "/ifagent/joint_velocity_cmd"
@@ -56,7 +56,7 @@ GOAL_POSE = "/goal_pose"
 NAV_PLAN = "/ifagent/nav/plan"
 NAV_STATUS = "/ifagent/nav/status"
 
-# ---- the simulators' ground truth (evaluation only) -----------------------------------------
+# ---- the simulators' ground truth (evaluation only) --------------------------------------------
 GROUND_TRUTH = "/sim/ground_truth"
 BASE_POSE = "/sim/base_pose"
 
