@@ -21,7 +21,8 @@ in a params file is accepted for a float (ROS would refuse the integer).
 ``overrides`` replaces defaults (``{"camera.width": 320}``; field paths relative to the config),
 ``fixed`` sets fields the node decides itself and does not declare (``{"scene_dirs": (...)}``,
 a whole nested config too), ``names`` gives a field a parameter name other than its path
-(``{"limits.workspace_min": "workspace.min"}``, used as is, without ``prefix``).
+(``{"limits.workspace_min": "workspace.min"}``, used as is, without ``prefix``), ``renamed``
+refuses old parameter names (``{"joy_axes": "pad.num_axes"}``) with an error naming the new one.
 :func:`parameter_table` lists the parameters and their defaults without ROS.
 """
 
@@ -289,13 +290,27 @@ def _blame(cfg: Any, leaves: list[_Leaf], values: dict[tuple[str, ...], Any],
 def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = "",
                    overrides: Mapping[str, Any] | None = None, *,
                    fixed: Mapping[str, Any] | None = None,
-                   names: Mapping[str, str] | None = None) -> T:
+                   names: Mapping[str, str] | None = None,
+                   renamed: Mapping[str, str] | None = None) -> T:
     """Declare one parameter per field of the config dataclass on ``node`` and return the config
-    built from their values (see the module docstring). Raises :class:`ParameterError`."""
+    built from their values (see the module docstring). Raises :class:`ParameterError`.
+
+    ``renamed`` maps old parameter names to their new names: each old name is declared unset,
+    and a params file or override that still sets it is an error saying the new name (a value
+    silently ignored under an old name could leave, say, a deadman button unset)."""
     cfg = cfg_cls_or_instance
     fixed = dict(fixed or {})
     leaves = _leaves(cfg, prefix, overrides, fixed, names)
     node_name = node.get_name()
+    declared = {leaf.name for leaf in leaves}
+    for old, new in (renamed or {}).items():
+        if new not in declared:
+            raise KeyError(f"renamed: {old!r} -> {new!r} names no parameter of this config")
+        value = node.declare_parameter(old, None, ParameterDescriptor(
+            dynamic_typing=True, description=f"renamed: set {new}")).value
+        if value is not None:
+            raise ParameterError(f"{node_name}: parameter '{old}' is now '{new}' (set {new}: "
+                                 f"{value!r} instead)", old)
     values: dict[tuple[str, ...], Any] = {}
     for leaf in leaves:
         value = node.declare_parameter(

@@ -164,3 +164,15 @@ def test_fields_that_cannot_be_parameters_must_be_fixed(make: Any) -> None:
     assert cfg == Opaque(gain=2.0, callback=print)
     with pytest.raises(TypeError, match="needs a dataclass"):
         declare_config(make(), dict)
+
+
+def test_a_renamed_parameter_is_refused_with_its_new_name(make: Any) -> None:
+    renamed = {"physics_hz": "rate_hz"}
+    node = make()
+    assert declare_config(node, Sim, renamed=renamed) == Sim()
+    assert node.has_parameter("physics_hz")  # declared, unset
+    with pytest.raises(ParameterError, match="parameter 'physics_hz' is now 'rate_hz'") as info:
+        declare_config(make(physics_hz=100.0), Sim, renamed=renamed)
+    assert info.value.parameter == "physics_hz"
+    with pytest.raises(KeyError, match="names no parameter"):
+        declare_config(make(), Sim, renamed={"old": "nope"})
