@@ -16,9 +16,10 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
 
-PLANNERS = ("rule", "stop", "random", "nearest-object")
+from ifagent_ros.core.vln.planners import planner_names
+
+PLANNERS = planner_names(with_models=False)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,24 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print one JSON object of the figures last")
 
 
-def make_planner(name: str, seed: int = 0) -> Any:
-    """A planner by name (imported on demand: the rule planner loads its lexicon)."""
-    if name == "rule":
-        from ifagent_ros.core.vln.planner import RulePlanner
-
-        return RulePlanner()
-    from ifagent_ros.core.vln import baselines
-
-    if name == "stop":
-        return baselines.StopPlanner()
-    if name == "random":
-        return baselines.RandomWalkPlanner(seed=seed)
-    if name == "nearest-object":
-        return baselines.NearestObjectPlanner()
-    raise ValueError(f"unknown planner {name!r}; choose one of {', '.join(PLANNERS)}")
-
-
 def run(args: argparse.Namespace) -> int:
+    from ifagent_ros.core.vln.planners import make_planner
     from ifagent_ros.sim.house import REPO_HOUSE_DIR
     from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv, evaluate
     from ifagent_ros.sim.house_episodes import build_house_set, generate_episodes
@@ -67,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     episodes = generate_episodes(houses, args.episodes, seed=args.seed)
     t_build = time.perf_counter() - t0
     env = HouseNavEnv(houses, HouseEnvConfig(max_steps=args.max_steps))
-    planner = make_planner(args.planner, args.seed)
+    planner = make_planner(args.planner, seed=args.seed)
     t0 = time.perf_counter()
     results, s = evaluate(env, planner, episodes)
     t_eval = time.perf_counter() - t0

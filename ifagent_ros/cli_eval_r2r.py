@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-PLANNERS = ("rule", "stop", "random", "nearest-object", "llm")
+from ifagent_ros.core.vln.planners import PLANNERS, planner_names
 
 
 def default_data_dir() -> Path:
@@ -54,28 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _planner(name: str, args: argparse.Namespace):
-    from ifagent_ros.core.vln.baselines import NearestObjectPlanner, RandomWalkPlanner, StopPlanner
-    from ifagent_ros.core.vln.planner import RulePlanner
+    from ifagent_ros.core.vln.planners import make_planner
 
-    if name == "rule":
-        return RulePlanner()
-    if name == "stop":
-        return StopPlanner()
-    if name == "random":
-        return RandomWalkPlanner(seed=args.seed)
-    if name == "nearest-object":
-        return NearestObjectPlanner(max_moves=args.max_steps)
-    from ifagent_ros.core.vln.llm import HttpChatBackend, LLMPlanner, TransformersBackend
-
-    if args.llm_url:
-        if not args.llm_model:
-            raise SystemExit("--llm-url needs --llm-model")
-        backend = HttpChatBackend(args.llm_url, args.llm_model)
-    elif args.llm_path:
-        backend = TransformersBackend(args.llm_path)
-    else:
+    if name == "llm" and not args.llm_url and not args.llm_path:
         raise SystemExit("--planner llm needs --llm-url URL --llm-model M or --llm-path DIR")
-    return LLMPlanner(backend, max_moves=args.max_steps)
+    if name == "llm" and args.llm_url and not args.llm_model:
+        raise SystemExit("--llm-url needs --llm-model")
+    return make_planner(name, seed=args.seed, max_moves=args.max_steps,
+                        llm_url=args.llm_url or "", llm_model=args.llm_model or "",
+                        llm_path=args.llm_path or "")
 
 
 def _row(name: str, s: dict) -> str:
@@ -104,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if not episodes:
         print(f"eval r2r: no episodes in {args.split}", file=sys.stderr)
         return 2
-    names = [p for p in PLANNERS if p != "llm"] if args.planner == "all" else [args.planner]
+    names = list(planner_names(with_models=False)) if args.planner == "all" else [args.planner]
     env = R2RGraphEnv(data, R2REnvConfig(max_steps=args.max_steps))
     print(f"eval r2r: {len(episodes)} episodes of {args.split} from {data.root}", flush=True)
     print(f"{'planner':<15} {'eps':>5} {'NE':>6} {'SR':>6} {'OSR':>6} {'SPL':>6} {'nDTW':>6} "

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import random
 
+from typing import TYPE_CHECKING
+
 from ifagent_ros.core.vln.instruction import InstructionParser
 from ifagent_ros.core.vln.lexicon import Lexicon
 from ifagent_ros.core.vln.topo_map import TopoMap
 from ifagent_ros.core.vln.types import NavDecision, NavObservation
+
+if TYPE_CHECKING:
+    from ifagent_ros.core.vln.planners import PlannerOptions
 
 
 class StopPlanner:
@@ -39,6 +44,10 @@ class RandomWalkPlanner:
         self._rng = random.Random(seed)
         self._visited: set[str] = set()
         self._moves = 0
+
+    @classmethod
+    def from_options(cls, options: PlannerOptions) -> RandomWalkPlanner:
+        return cls(seed=options.seed)
 
     def reset(self, instruction: str, observation: NavObservation) -> None:
         self._rng = random.Random(f"{self.seed}:{self._episode}")
@@ -71,6 +80,12 @@ class NearestObjectPlanner:
         self.target: str | None = None
         self.map = TopoMap()
         self._moves = 0
+
+    @classmethod
+    def from_options(cls, options: PlannerOptions) -> NearestObjectPlanner:
+        if options.max_moves is None:
+            return cls()
+        return cls(max_moves=options.max_moves)
 
     def reset(self, instruction: str, observation: NavObservation) -> None:
         self.target = self.parser.parse(instruction or "").last_landmark

@@ -266,6 +266,22 @@ class LLMPlanner:
         self.moves = 0
         self.fallbacks = 0
 
+    @classmethod
+    def from_options(cls, options) -> LLMPlanner:
+        """An HTTP backend (``llm_url`` + ``llm_model``) or a local one (``llm_path``)."""
+        if options.llm_url:
+            if not options.llm_model:
+                raise ValueError("planner 'llm' at an llm url needs an llm model name")
+            backend: ChoiceBackend = HttpChatBackend(options.llm_url, options.llm_model,
+                                                     api_key=options.llm_api_key)
+        elif options.llm_path:
+            backend = TransformersBackend(path=options.llm_path)
+        else:
+            raise ValueError("planner 'llm' needs an llm url (+ model) or an llm path")
+        if options.max_moves is None:
+            return cls(backend)
+        return cls(backend, max_moves=options.max_moves)
+
     def reset(self, instruction: str, observation) -> None:
         self.instruction = instruction or ""
         self.moves = 0

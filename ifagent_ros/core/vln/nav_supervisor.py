@@ -29,6 +29,7 @@ from typing import Any
 from ifagent_ros.core.vln.instruction import InstructionParser, ParsedInstruction
 from ifagent_ros.core.vln.known_map import KnownMap
 from ifagent_ros.core.vln.lexicon import Lexicon
+from ifagent_ros.core.vln.planners import make_planner
 from ifagent_ros.core.vln.types import (
     NavDecision,
     NavObservation,
@@ -39,7 +40,7 @@ from ifagent_ros.core.vln.types import (
 )
 
 __all__ = ["KnownMap", "NavSupervisor", "NavSupervisorConfig", "NavUpdate", "PerceivedThing",
-           "apparent_closeness", "make_planner"]
+           "apparent_closeness"]
 
 # Apparent-size model of :meth:`ifagent_ros.sim.house.House.seen_objects`: the fraction of a
 # 60 x 45 degree view the object's front face covers, so closeness means the same in both.
@@ -98,39 +99,6 @@ class NavUpdate:
     status: dict[str, Any]
     goal: tuple[float, float, float] | None = None
     path: list[tuple[float, float, float]] | None = None
-
-
-PLANNERS = ("rule", "llm", "stop", "random", "nearest-object")
-
-
-def make_planner(kind: str = "rule", *, llm_url: str = "", llm_model: str = "",
-                 llm_path: str = "", llm_api_key: str | None = None, seed: int = 0) -> Planner:
-    """The default rule planner, an LLM planner over an OpenAI-compatible endpoint
-    (``llm_url`` + ``llm_model``) or a local transformers model (``llm_path``), or one of the
-    evaluation baselines (stop, random walk with ``seed``, nearest object), so test campaigns
-    compare them in the same node graph."""
-    from ifagent_ros.core.vln import baselines
-    from ifagent_ros.core.vln.planner import RulePlanner
-
-    if kind == "rule":
-        return RulePlanner()
-    if kind == "stop":
-        return baselines.StopPlanner()  # type: ignore[return-value]
-    if kind == "random":
-        return baselines.RandomWalkPlanner(seed=seed)  # type: ignore[return-value]
-    if kind == "nearest-object":
-        return baselines.NearestObjectPlanner()  # type: ignore[return-value]
-    if kind == "llm":
-        from ifagent_ros.core.vln import llm
-
-        if llm_url:
-            backend: Any = llm.HttpChatBackend(llm_url, llm_model, api_key=llm_api_key)
-        elif llm_path:
-            backend = llm.TransformersBackend(path=llm_path)
-        else:
-            raise ValueError("planner 'llm' needs llm.url (+ llm.model) or llm.path")
-        return llm.LLMPlanner(backend)  # type: ignore[return-value]
-    raise ValueError(f"unknown planner {kind!r}: use one of {', '.join(PLANNERS)}")
 
 
 class NavSupervisor:
