@@ -22,10 +22,9 @@ Thin wrapper around ``core/language``:
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import ValidationError
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -40,19 +39,30 @@ from ifagent_ros.core.schemas import (
     SpeechStatus,
     SpeechText,
 )
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 from ifagent_ros.nodes.topics import ESTOP_QOS
 
-PARAMETERS: dict[str, Any] = {
-    "speech_topic": "/ifagent/speech/text",
-    "objects_topic": "/ifagent/objects",
-    "correction_topic": "/ifagent/correction",
-    "estop_topic": "/ifagent/estop",
-    "status_topic": "/ifagent/speech/status",  # SpeechStatus JSON: what became of each transcript
-    "min_confidence": 0.3,  # transcripts below this are not turned into commands (stop still is)
-    "objects_max_age_s": 5.0,  # older object lists are not used for grounding
-    "max_text_chars": 500,
-}
+
+@dataclass(frozen=True)
+class CorrectionNodeConfig:
+    """correction_node's parameters (one per field, same names)."""
+
+    speech_topic: str = topics.SPEECH_TEXT
+    objects_topic: str = topics.OBJECTS
+    correction_topic: str = topics.CORRECTION
+    estop_topic: str = topics.ESTOP
+    status_topic: str = topics.SPEECH_STATUS  # SpeechStatus JSON: what became of each transcript
+    min_confidence: float = 0.3  # below this a transcript is no command (a stop still is)
+    objects_max_age_s: float = 5.0  # older object lists are not used for grounding
+    max_text_chars: int = 500
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {self.min_confidence}")
+        if self.max_text_chars < 1:
+            raise ValueError(f"max_text_chars must be >= 1, got {self.max_text_chars}")
 
 
 class CorrectionNode(Node):
@@ -62,24 +72,23 @@ class CorrectionNode(Node):
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         from ifagent_ros.core.language.parser import CorrectionParser
 
-        dyn = ParameterDescriptor(dynamic_typing=True)
-        par = {n: self.declare_parameter(n, d, dyn).value for n, d in PARAMETERS.items()}
-        self._min_confidence = float(par["min_confidence"])
-        self._objects_max_age = float(par["objects_max_age_s"])
-        self._max_chars = int(par["max_text_chars"])
+        self.config = cfg = declare_config(self, CorrectionNodeConfig)
+        self._min_confidence = cfg.min_confidence
+        self._objects_max_age = cfg.objects_max_age_s
+        self._max_chars = cfg.max_text_chars
         self._parser = CorrectionParser()
         self._objects: list[PerceivedObject] | None = None
         self._objects_received = 0.0  # time.monotonic()
         self._previous: Correction | None = None
         self.stops_sent = 0
         self.rejected = 0  # unknown with confidence 0: garbage, refusals
-        self._pub_correction = self.create_publisher(String, par["correction_topic"], 10)
-        self._pub_estop = self.create_publisher(Bool, par["estop_topic"], ESTOP_QOS)
-        self._pub_status = self.create_publisher(String, par["status_topic"], 10)
-        self.create_subscription(String, par["speech_topic"], self._on_speech, 10)
-        self.create_subscription(String, par["objects_topic"], self._on_objects, 10)
-        self.get_logger().info(f"corrections: {par['speech_topic']} -> "
-                               f"{par['correction_topic']}, stop -> {par['estop_topic']}")
+        self._pub_correction = self.create_publisher(String, cfg.correction_topic, 10)
+        self._pub_estop = self.create_publisher(Bool, cfg.estop_topic, ESTOP_QOS)
+        self._pub_status = self.create_publisher(String, cfg.status_topic, 10)
+        self.create_subscription(String, cfg.speech_topic, self._on_speech, 10)
+        self.create_subscription(String, cfg.objects_topic, self._on_objects, 10)
+        self.get_logger().info(f"corrections: {cfg.speech_topic} -> {cfg.correction_topic}, "
+                               f"stop -> {cfg.estop_topic}")
 
     def _on_objects(self, msg: String) -> None:
         try:
