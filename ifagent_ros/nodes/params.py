@@ -4,8 +4,9 @@
 (``camera.width``, ...), reads the values (defaults, params file, launch overrides), checks and
 converts each one against the field's type annotation, and returns ``Config(**values)``:
 
-- ``bool``, ``int``, ``float`` (an integer is accepted and converted), ``str``, ``Path`` and
-  ``Literal["a", "b"]`` (the value must be one of them) fields become scalar parameters;
+- ``bool``, ``int``, ``float`` (an integer is accepted and converted), ``str``, ``Path``,
+  ``Literal["a", "b"]`` (the value must be one of them) and unions of scalars (``str | int``)
+  fields become scalar parameters;
 - ``tuple[float, ...]``, ``tuple[float, float, float]`` (length checked), ``list[str]``,
   ``Sequence[int]`` ... become array parameters; the config gets the field's container type;
 - a nested dataclass becomes dotted names (``limits.velocity``), recursively;
@@ -79,9 +80,18 @@ def _is_sequence_hint(hint: Any) -> bool:
         and origin is not str)
 
 
+def _scalar_union(hint: Any) -> tuple[Any, ...]:
+    """The members of a union of scalars (``str | int``), else ()."""
+    if typing.get_origin(hint) in (Union, types.UnionType):
+        args = tuple(a for a in typing.get_args(hint) if a is not type(None))
+        if all(a in (bool, int, float, str) for a in args):
+            return args
+    return ()
+
+
 def _supported(hint: Any) -> bool:
     hint, _ = _unwrap_optional(hint)
-    if hint in (bool, int, float, str, Path):
+    if hint in (bool, int, float, str, Path) or _scalar_union(hint):
         return True
     if typing.get_origin(hint) is Literal:
         return all(isinstance(a, str | int) and not isinstance(a, bool)
@@ -97,6 +107,16 @@ def _describe(value: Any) -> str:
 
 
 def _scalar(name: str, hint: Any, value: Any) -> Any:
+    members = _scalar_union(hint)
+    if members:  # the first member that takes the value as it is, else the first that converts
+        exact = [m for m in members if type(value) is m]
+        for member in exact or members:
+            try:
+                return _scalar(name, member, value)
+            except ParameterError:
+                continue
+        kinds = " or ".join(m.__name__ for m in members)
+        raise ParameterError(f"parameter '{name}' must be {kinds}, got {_describe(value)}", name)
     if hint is bool:
         if isinstance(value, bool):
             return value

@@ -55,6 +55,12 @@ class Pair:
 
 
 @dataclass
+class Device:
+    device: str | int = ""
+    level: float | None = 0.5
+
+
+@dataclass
 class Opaque:
     gain: float = 1.0
     callback: Any = None
@@ -176,3 +182,11 @@ def test_a_renamed_parameter_is_refused_with_its_new_name(make: Any) -> None:
     assert info.value.parameter == "physics_hz"
     with pytest.raises(KeyError, match="names no parameter"):
         declare_config(make(), Sim, renamed={"old": "nope"})
+
+
+def test_a_union_of_scalars_takes_any_of_them(make: Any) -> None:
+    assert declare_config(make(device=3), Device) == Device(device=3)
+    assert declare_config(make(device="usb"), Device) == Device(device="usb")
+    assert declare_config(make(level=1), Device).level == 1.0
+    with pytest.raises(ParameterError, match="'device' must be str or int, got 2.5"):
+        declare_config(make(device=2.5), Device)
