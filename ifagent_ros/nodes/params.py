@@ -14,7 +14,7 @@ converts each one against the field's type annotation, and returns ``Config(**va
 
 A wrong type, a wrong length or a value the config's own validation rejects (its
 ``__post_init__`` or a no-argument ``validate()``) raises one :class:`ParameterError` that names
-the parameter, e.g. ``sim_node: parameter 'camera.width' must be an integer, got 'wide' (str)``.
+the parameter, e.g. ``sim_node: parameter camera.width must be an integer, got 'wide' (str)``.
 
 Parameters are declared with dynamic typing: the type check is this module's, so ``rate_hz: 5``
 in a params file is accepted for a float (ROS would refuse the integer).
@@ -116,32 +116,32 @@ def _scalar(name: str, hint: Any, value: Any) -> Any:
             except ParameterError:
                 continue
         kinds = " or ".join(m.__name__ for m in members)
-        raise ParameterError(f"parameter '{name}' must be {kinds}, got {_describe(value)}", name)
+        raise ParameterError(f"parameter {name} must be {kinds}, got {_describe(value)}", name)
     if hint is bool:
         if isinstance(value, bool):
             return value
-        raise ParameterError(f"parameter '{name}' must be true or false, got {_describe(value)}",
+        raise ParameterError(f"parameter {name} must be true or false, got {_describe(value)}",
                              name)
     if hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return int(value)
-        raise ParameterError(f"parameter '{name}' must be an integer, got {_describe(value)}",
+        raise ParameterError(f"parameter {name} must be an integer, got {_describe(value)}",
                              name)
     if hint is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
-        raise ParameterError(f"parameter '{name}' must be a number, got {_describe(value)}", name)
+        raise ParameterError(f"parameter {name} must be a number, got {_describe(value)}", name)
     if hint in (str, Path):
         if isinstance(value, str):
             return hint(value)
-        raise ParameterError(f"parameter '{name}' must be a string, got {_describe(value)}", name)
+        raise ParameterError(f"parameter {name} must be a string, got {_describe(value)}", name)
     if typing.get_origin(hint) is Literal:
         choices = typing.get_args(hint)
         if value in choices and type(value) in {type(c) for c in choices}:
             return value
-        raise ParameterError(f"parameter '{name}' must be one of {list(choices)}, "
+        raise ParameterError(f"parameter {name} must be one of {list(choices)}, "
                              f"got {_describe(value)}", name)
-    raise TypeError(f"parameter '{name}': unsupported type {hint!r}")
+    raise TypeError(f"parameter {name}: unsupported type {hint!r}")
 
 
 def _convert(name: str, hint: Any, value: Any) -> Any:
@@ -150,18 +150,18 @@ def _convert(name: str, hint: Any, value: Any) -> Any:
     if value is None:
         if optional:
             return None
-        raise ParameterError(f"parameter '{name}' must be set", name)
+        raise ParameterError(f"parameter {name} must be set", name)
     if not _is_sequence_hint(inner):
         return _scalar(name, inner, value)
     if isinstance(value, str | bytes) or not (hasattr(value, "__iter__")
                                               and hasattr(value, "__len__")):
-        raise ParameterError(f"parameter '{name}' must be a list, got {_describe(value)}", name)
+        raise ParameterError(f"parameter {name} must be a list, got {_describe(value)}", name)
     items = list(value)
     origin = typing.get_origin(inner)
     args = typing.get_args(inner)
     if origin is tuple and args and args[-1] is not Ellipsis:  # fixed length
         if len(items) != len(args):
-            raise ParameterError(f"parameter '{name}' needs {len(args)} values, got "
+            raise ParameterError(f"parameter {name} needs {len(args)} values, got "
                                  f"{len(items)}: {items}", name)
         kinds = list(args)
     else:
@@ -329,7 +329,7 @@ def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = ""
         value = node.declare_parameter(old, None, ParameterDescriptor(
             dynamic_typing=True, description=f"renamed: set {new}")).value
         if value is not None:
-            raise ParameterError(f"{node_name}: parameter '{old}' is now '{new}' (set {new}: "
+            raise ParameterError(f"{node_name}: parameter {old} is now {new} (set {new}: "
                                  f"{value!r} instead)", old)
     values: dict[tuple[str, ...], Any] = {}
     for leaf in leaves:
@@ -344,5 +344,6 @@ def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = ""
         return typing.cast(T, _build(cfg, (), values, fixed))
     except (ValueError, TypeError) as err:
         blamed = _blame(cfg, leaves, values, fixed, err)
-        quoted = ", ".join(f"'{name}'" for name in blamed)
-        raise ParameterError(f"{node_name}: parameter {quoted}: {err}", ", ".join(blamed)) from err
+        which = "parameters " if len(blamed) > 1 else "parameter "
+        joined = ", ".join(blamed)
+        raise ParameterError(f"{node_name}: {which}{joined}: {err}", joined) from err
