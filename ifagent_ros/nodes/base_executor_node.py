@@ -39,7 +39,7 @@ from ifagent_ros.core.control.base_executor import (
     camera_in_base,
 )
 from ifagent_ros.core.schemas import BaseExecutorStatus
-from ifagent_ros.core.vln.local_controller import LocalControllerConfig, depth_to_obstacle_points
+from ifagent_ros.core.control.local_controller import LocalControllerConfig, depth_to_obstacle_points
 from ifagent_ros.nodes.node_main import run_node
 from ifagent_ros.nodes.topics import ESTOP_QOS
 

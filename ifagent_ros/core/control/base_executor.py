@@ -1,7 +1,7 @@
 """The mobile base's executor logic, free of ROS: which path the base follows and when it must not.
 
 Inputs arrive as plain values with a time ``now`` (any monotonic clock). Every control step
-``step(now)`` runs the :class:`~ifagent_ros.core.vln.local_controller.LocalController` on the
+``step(now)`` runs the :class:`~ifagent_ros.core.control.local_controller.LocalController` on the
 newest path and odometry, or commands zero when the e-stop is latched (until reset), odometry is
 stale, the obstacle data is stale (when obstacles are required) or the controller itself stops
 (odometry jump, blocked, arrived). Obstacle points are kept in the odometry frame, so a depth
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ifagent_ros.core.vln.local_controller import (
+from ifagent_ros.core.control.local_controller import (
     ControlOutput,
     LocalController,
     LocalControllerConfig,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ifagent_ros.core.control.base_executor import camera_in_base
-from ifagent_ros.core.vln.local_controller import (
+from ifagent_ros.core.control.local_controller import (
     LocalController,
     LocalControllerConfig,
     depth_to_obstacle_points,
