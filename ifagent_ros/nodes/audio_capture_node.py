@@ -22,10 +22,10 @@ are published in order on the executor thread.
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -39,20 +39,31 @@ from ifagent_ros.core.speech.sources import (
     format_label,
     read_wav_16k_mono,
 )
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 
-PARAMETERS: dict[str, Any] = {
-    "audio_topic": "/audio",
-    "source": "microphone",  # microphone | wav
-    "chunk_size": 1024,  # samples per message: 64 ms at 16 kHz
-    "device": "",  # microphone: index or name substring; "" = default input
-    "microphone_required": True,  # false: a microphone that cannot open is logged, not fatal
-    "wav_path": "",
-    "loop": False,
-    "loop_silence_s": 1.0,
-    "wav_wait_for_subscriber": True,  # start the replay when /audio has a subscriber
-    "poll_period_s": 0.02,
-}
+
+@dataclass(frozen=True)
+class AudioCaptureConfig:
+    """audio_capture_node's parameters (one per field, same names)."""
+
+    audio_topic: str = topics.AUDIO
+    source: Literal["microphone", "wav"] = "microphone"
+    chunk_size: int = 1024  # samples per message: 64 ms at 16 kHz
+    device: str | int = ""  # microphone: index or name substring; "" = default input
+    microphone_required: bool = True  # false: a microphone that cannot open is logged, not fatal
+    wav_path: str = ""
+    loop: bool = False
+    loop_silence_s: float = 1.0
+    wav_wait_for_subscriber: bool = True  # start the replay when /audio has a subscriber
+    poll_period_s: float = 0.02
+
+    def __post_init__(self) -> None:
+        if self.chunk_size <= 0:
+            raise ValueError(f"chunk_size must be positive, got {self.chunk_size}")
+        if self.source == "wav" and not self.wav_path:
+            raise ValueError("wav_path is empty (source: wav)")
 
 
 def chunk_to_msg(samples: np.ndarray) -> Int16MultiArray:
@@ -70,36 +81,24 @@ class AudioCaptureNode(Node):
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "audio_capture_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        dyn = ParameterDescriptor(dynamic_typing=True)
-        par = {name: self.declare_parameter(name, default, dyn).value
-               for name, default in PARAMETERS.items()}
-        self._par = par
-        chunk_size = int(par["chunk_size"])
-        if chunk_size <= 0:
-            raise ValueError(f"parameter chunk_size must be positive, got {chunk_size}")
+        self.config = cfg = declare_config(self, AudioCaptureConfig)
         self._mic: MicrophoneSource | None = None
         self._replay: WavReplay | None = None
         self._replay_start: float | None = None
         self.chunks_published = 0
         self.samples_published = 0
-        source = str(par["source"])
-        if source == "wav":
-            if not str(par["wav_path"]):
-                raise ValueError("parameter wav_path is empty (source: wav)")
-            samples = read_wav_16k_mono(str(par["wav_path"]))
-            self._replay = WavReplay(samples, chunk_size, loop=bool(par["loop"]),
-                                     loop_silence_s=float(par["loop_silence_s"]))
-            what = f"{par['wav_path']} ({samples.size / SAMPLE_RATE:.2f} s" + (
-                ", looping)" if par["loop"] else ")")
-        elif source == "microphone":
-            what = self._open_microphone(par["device"], chunk_size,
-                                         bool(par["microphone_required"]))
+        if cfg.source == "wav":
+            samples = read_wav_16k_mono(cfg.wav_path)
+            self._replay = WavReplay(samples, cfg.chunk_size, loop=cfg.loop,
+                                     loop_silence_s=cfg.loop_silence_s)
+            what = f"{cfg.wav_path} ({samples.size / SAMPLE_RATE:.2f} s" + (
+                ", looping)" if cfg.loop else ")")
         else:
-            raise ValueError(f"parameter source must be 'microphone' or 'wav', got {source!r}")
-        self._pub = self.create_publisher(Int16MultiArray, str(par["audio_topic"]), 50)
-        self._timer = self.create_timer(float(par["poll_period_s"]), self._poll)
-        self.get_logger().info(f"audio ({source}): {what} -> {par['audio_topic']}, "
-                               f"{chunk_size} samples/chunk at {SAMPLE_RATE} Hz")
+            what = self._open_microphone(cfg.device, cfg.chunk_size, cfg.microphone_required)
+        self._pub = self.create_publisher(Int16MultiArray, cfg.audio_topic, 50)
+        self._timer = self.create_timer(cfg.poll_period_s, self._poll)
+        self.get_logger().info(f"audio ({cfg.source}): {what} -> {cfg.audio_topic}, "
+                               f"{cfg.chunk_size} samples/chunk at {SAMPLE_RATE} Hz")
 
     def _open_microphone(self, device: str | int, chunk_size: int, required: bool) -> str:
         try:
@@ -114,7 +113,7 @@ class AudioCaptureNode(Node):
     def _poll(self) -> None:
         if self._replay is not None:
             if self._replay_start is None:
-                if self._par["wav_wait_for_subscriber"] and not self._pub.get_subscription_count():
+                if self.config.wav_wait_for_subscriber and not self._pub.get_subscription_count():
                     return
                 self._replay_start = time.monotonic()
             chunks = self._replay.due(time.monotonic() - self._replay_start)
