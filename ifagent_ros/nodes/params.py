@@ -19,10 +19,11 @@ the parameter, e.g. ``sim_node: parameter camera.width must be an integer, got '
 Parameters are declared with dynamic typing: the type check is this module's, so ``rate_hz: 5``
 in a params file is accepted for a float (ROS would refuse the integer).
 
-``overrides`` replaces defaults (``{"camera.width": 320}``; field paths relative to the config),
+``overrides`` replaces defaults (``{"camera.width": 320}``; field paths relative to the config).
 ``fixed`` sets fields the node decides itself and does not declare (``{"scene_dirs": (...)}``,
-a whole nested config too), ``names`` gives a field a parameter name other than its path
-(``{"limits.workspace_min": "workspace.min"}``, used as is, without ``prefix``), ``renamed``
+a whole nested config too); a list of field paths keeps those fields at their defaults.
+``names`` gives a field a parameter name other than its path
+(``{"limits.workspace_min": "workspace.min"}``, used as is, without ``prefix``). ``renamed``
 refuses old parameter names (``{"joy_axes": "pad.num_axes"}``) with an error naming the new one.
 :func:`parameter_table` lists the parameters and their defaults without ROS.
 """
@@ -33,7 +34,7 @@ import dataclasses
 import inspect
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
@@ -235,9 +236,33 @@ def _walk(cfg: Any, path: tuple[str, ...], prefix: str, overrides: Mapping[str, 
         leaves.append(_Leaf(fpath, name, hint, _ros_default(hint, default)))
 
 
+Fixed = Mapping[str, Any] | Iterable[str] | None
+
+
+def _default_at(cfg: Any, path: str) -> Any:
+    """The default of the field at dotted ``path`` (the instance's value for an instance)."""
+    for part in path.split("."):
+        cls = _dataclass_type(cfg)
+        match = [f for f in dataclasses.fields(cls) if f.name == part]
+        if not match:
+            raise KeyError(f"fixed names no field of {cls.__name__}: {path!r}")
+        cfg = _field_default(cfg, match[0])
+        if cfg is None and part != path.split(".")[-1]:
+            cfg = typing.get_type_hints(cls)[part]
+    return cfg
+
+
+def _fixed_values(cfg: Any, fixed: Fixed) -> dict[str, Any]:
+    if fixed is None:
+        return {}
+    if isinstance(fixed, Mapping):
+        return dict(fixed)
+    return {path: _default_at(cfg, path) for path in fixed}
+
+
 def _leaves(cfg: Any, prefix: str, overrides: Mapping[str, Any] | None,
-            fixed: Mapping[str, Any] | None, names: Mapping[str, str] | None) -> list[_Leaf]:
-    overrides, fixed, names = dict(overrides or {}), dict(fixed or {}), dict(names or {})
+            fixed: Mapping[str, Any], names: Mapping[str, str] | None) -> list[_Leaf]:
+    overrides, names = dict(overrides or {}), dict(names or {})
     leaves: list[_Leaf] = []
     _walk(cfg, (), prefix.rstrip("."), overrides, fixed, names, leaves)
     # a leaf's path, or a nested config's (overrides may replace a whole nested default)
@@ -251,10 +276,11 @@ def _leaves(cfg: Any, prefix: str, overrides: Mapping[str, Any] | None,
 
 
 def parameter_table(cfg: Any, prefix: str = "", overrides: Mapping[str, Any] | None = None, *,
-                    fixed: Mapping[str, Any] | None = None,
+                    fixed: Fixed = None,
                     names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Parameter name -> default (None: unset) that :func:`declare_config` would declare."""
-    return {leaf.name: leaf.default for leaf in _leaves(cfg, prefix, overrides, fixed, names)}
+    leaves = _leaves(cfg, prefix, overrides, _fixed_values(cfg, fixed), names)
+    return {leaf.name: leaf.default for leaf in leaves}
 
 
 def _build(cfg: Any, path: tuple[str, ...], values: Mapping[tuple[str, ...], Any],
@@ -309,7 +335,7 @@ def _blame(cfg: Any, leaves: list[_Leaf], values: dict[tuple[str, ...], Any],
 
 def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = "",
                    overrides: Mapping[str, Any] | None = None, *,
-                   fixed: Mapping[str, Any] | None = None,
+                   fixed: Fixed = None,
                    names: Mapping[str, str] | None = None,
                    renamed: Mapping[str, str] | None = None) -> T:
     """Declare one parameter per field of the config dataclass on ``node`` and return the config
@@ -319,7 +345,7 @@ def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = ""
     and a params file or override that still sets it is an error saying the new name (a value
     silently ignored under an old name could leave, say, a deadman button unset)."""
     cfg = cfg_cls_or_instance
-    fixed = dict(fixed or {})
+    fixed = _fixed_values(cfg, fixed)
     leaves = _leaves(cfg, prefix, overrides, fixed, names)
     node_name = node.get_name()
     declared = {leaf.name for leaf in leaves}

@@ -168,6 +168,10 @@ def test_fields_that_cannot_be_parameters_must_be_fixed(make: Any) -> None:
         declare_config(make(), Opaque)
     cfg = declare_config(make(gain=2), Opaque, fixed={"callback": print})
     assert cfg == Opaque(gain=2.0, callback=print)
+    assert declare_config(make(), Opaque, fixed=["callback"]) == Opaque()  # kept at its default
+    assert declare_config(make(), Sim, fixed=["camera.eye"]).camera.eye == Camera().eye
+    with pytest.raises(KeyError, match="camera.nope"):
+        declare_config(make(), Sim, fixed=["camera.nope"])
     with pytest.raises(TypeError, match="needs a dataclass"):
         declare_config(make(), dict)
 
