@@ -37,9 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ifagent_ros.core.vln.evaluate import evaluate
     from ifagent_ros.core.vln.planners import make_planner
     from ifagent_ros.sim.house import REPO_HOUSE_DIR
-    from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv, evaluate
+    from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv
     from ifagent_ros.sim.house_episodes import build_house_set, generate_episodes
 
     if args.episodes < 1 or args.houses < 1 or args.max_steps < 1:
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     env = HouseNavEnv(houses, HouseEnvConfig(max_steps=args.max_steps))
     planner = make_planner(args.planner, seed=args.seed)
     t0 = time.perf_counter()
-    results, s = evaluate(env, planner, episodes)
+    result = evaluate(env, planner, episodes)
+    results, s = result.episodes, result.summary(count_reset=True)
     t_eval = time.perf_counter() - t0
     mean_path = sum(e.distance for e in episodes) / len(episodes)
     print(f"eval houses: planner {args.planner}, {len(episodes)} episodes in {len(houses)} houses "

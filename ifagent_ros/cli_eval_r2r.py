@@ -15,19 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from ifagent_ros.core.vln.planners import PLANNERS, planner_names
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get("IFAGENT_R2R_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "r2r"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +65,13 @@ def _row(name: str, s: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ifagent_ros.core.vln.evaluate import evaluate
-    from ifagent_ros.core.vln.r2r_env import R2RData, R2RDataError, R2REnvConfig, R2RGraphEnv
+    from ifagent_ros.core.vln.r2r_env import (
+        R2RData,
+        R2RDataError,
+        R2REnvConfig,
+        R2RGraphEnv,
+        default_data_dir,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise SystemExit("--limit must be >= 1")
@@ -111,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
             print(_row(name, summary), flush=True)
             if out is not None:
                 for e in result.episodes:
-                    out.write(json.dumps({"planner": name, "instr_id": e.instr_id,
+                    out.write(json.dumps({"planner": name, "instr_id": e.episode_id,
                                           "trajectory": e.trajectory, "reason": e.stop_reason,
                                           **e.metrics}) + "\n")
     finally:

@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ifagent_ros.core.vln.graph_walk import GraphWalk
-from ifagent_ros.core.vln.types import (
-    NavDecision,
-    NavObservation,
-    Neighbour,
-    SeenObject,
-    heading_to,
-)
+from ifagent_ros.core.vln.graph_walk import GraphNavEnv
+from ifagent_ros.core.vln.types import SeenObject
 
 VIEW_HEADING_STEP = math.radians(30.0)
+
+
+def default_data_dir() -> Path:
+    """``$IFAGENT_R2R_DATA``, else ``../shared/data/r2r`` beside the repository."""
+    env = os.environ.get("IFAGENT_R2R_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[4] / "shared" / "data" / "r2r"
 
 
 class R2RDataError(ValueError):
@@ -44,6 +47,10 @@ class R2REpisode:
     instruction: str
     distance: float = 0.0
     path_id: int = -1
+
+    @property
+    def episode_id(self) -> str:
+        return self.instr_id
 
 
 class R2RScan:
@@ -153,57 +160,34 @@ class R2REnvConfig:
     max_steps: int = 15  # moves per episode; the episode ends (stop) after that many
 
 
-class R2RGraphEnv:
+class R2RGraphEnv(GraphNavEnv[R2RScan]):
     """:class:`~ifagent_ros.core.vln.types.NavEnv` over one R2R scan at a time."""
 
     def __init__(self, data: R2RData, config: R2REnvConfig | None = None) -> None:
         self.data = data
         self.config = config or R2REnvConfig()
-        self._scan: R2RScan | None = None
-        self._walk = GraphWalk(self.config.max_steps)
+        super().__init__(self.config.max_steps)
 
     @property
     def scan(self) -> R2RScan:
-        if self._scan is None:
-            raise RuntimeError("reset() an episode first")
-        return self._scan
+        return self._current()
 
-    def reset(self, episode: R2REpisode) -> NavObservation:  # type: ignore[override]
+    def _enter(self, episode: R2REpisode) -> R2RScan:
         scan = self.data.scan(episode.scan)
         if not episode.path or episode.path[0] not in scan.positions:
             raise R2RDataError(f"episode {episode.instr_id}: start viewpoint not in scan "
                                f"{episode.scan}")
-        self._scan = scan
-        self._walk.start(episode.path[0], episode.heading)
-        return self.observe()
+        return scan
 
-    def step(self, decision: NavDecision) -> NavObservation:
-        here = self._walk.here
-        positions = self.scan.positions
-        self._walk.apply(decision, self.scan.adjacency[here],
-                         lambda target: heading_to(positions[here], positions[target]))
-        return self.observe()
+    def _position(self, place_id: str) -> tuple[float, float, float]:
+        return self.scan.positions[place_id]
 
-    def observe(self) -> NavObservation:
-        scan = self.scan
-        here = self._walk.here
-        pos = scan.positions[here]
-        neighbours = tuple(
-            Neighbour(place_id=n, position=scan.positions[n],
-                      heading=heading_to(pos, scan.positions[n]), distance=d)
-            for n, d in sorted(scan.adjacency[here].items()))
-        return NavObservation(place_id=here, position=pos, heading=self._walk.heading,
-                              neighbours=neighbours, objects=scan.objects[here],
-                              step=self._walk.steps)
+    def _edges(self, place_id: str) -> dict[str, float]:
+        return self.scan.adjacency[place_id]
+
+    def _objects(self, place_id: str) -> tuple[SeenObject, ...]:
+        return self.scan.objects[place_id]
 
     @property
-    def done(self) -> bool:
-        return self._walk.done
-
-    @property
-    def stop_reason(self) -> str:
-        return self._walk.stop_reason
-
-    @property
-    def trajectory(self) -> list[str]:
-        return list(self._walk.trajectory)
+    def distances(self) -> dict[str, dict[str, float]]:
+        return self.scan.distances

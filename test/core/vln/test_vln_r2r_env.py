@@ -5,8 +5,13 @@ import math
 
 import pytest
 
-from ifagent_ros.cli_eval_r2r import default_data_dir
-from ifagent_ros.core.vln.r2r_env import R2RData, R2RDataError, R2REnvConfig, R2RGraphEnv
+from ifagent_ros.core.vln.r2r_env import (
+    R2RData,
+    R2RDataError,
+    R2REnvConfig,
+    R2RGraphEnv,
+    default_data_dir,
+)
 from ifagent_ros.core.vln.types import NavDecision, heading_to, wrap_angle
 
 REAL = default_data_dir()
