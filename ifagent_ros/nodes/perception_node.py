@@ -21,11 +21,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -40,11 +39,11 @@ from ifagent_ros.core.perception.pipeline import (
     PerceptionPipeline,
     RGBDFrame,
 )
-from ifagent_ros.core.perception.tracker import TrackerConfig
 from ifagent_ros.core.schemas import ObjectList
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 from ifagent_ros.nodes.perception_msgs import (
-    floats,
     image_to_depth,
     image_to_rgb,
     make_pointcloud2,
@@ -54,39 +53,60 @@ from ifagent_ros.nodes.perception_msgs import (
 )
 
 # The sim camera's optical frame (CameraConfig(eye=[1.2, 0, 0.75], target=[0.45, 0, 0])).
-DEFAULT_CAMERA_POSITION = [1.2, 0.0, 0.75]
-DEFAULT_CAMERA_ORIENTATION = [0.653281, 0.653281, -0.270598, -0.270598]
+DEFAULT_CAMERA_POSITION = (1.2, 0.0, 0.75)
+DEFAULT_CAMERA_ORIENTATION = (0.653281, 0.653281, -0.270598, -0.270598)
 
-PARAMETERS: dict[str, Any] = {
-    "color_topic": "/camera/color/image_raw",
-    "depth_topic": "/camera/depth/image_raw",
-    "camera_info_topic": "/camera/color/camera_info",
-    "joint_states_topic": "/joint_states",
-    "objects_topic": "/ifagent/objects",
-    "markers_topic": "/ifagent/objects/markers",
-    "points_topic": "/ifagent/objects/points",
-    "frame_id": "base_link",
-    "camera.position": DEFAULT_CAMERA_POSITION,
-    "camera.orientation": DEFAULT_CAMERA_ORIENTATION,
-    "sync.slop_s": 0.02,
-    "joint_states_timeout_s": 0.5,
-    "marker_lifetime_s": 1.0,
-    "publish_points": True,
-    "robot_filter": True,
-    "workspace_min": [-0.3, -0.9, -0.3],
-    "workspace_max": [1.3, 0.9, 0.8],
-    "min_height": 0.008,
-    "max_height": 0.45,
-    "max_objects": 64,
-    "target_pixels": 80000,
-    "tracker.gate": 0.06,
-    "tracker.max_missed_s": 1.0,
-    "detector.backend": "geometric",
-    "detector.model_path": "",
-    "detector.queries": ["block", "bowl", "plate", "mug"],
-    "detector.score_threshold": 0.2,
-    "detector.device": "auto",
-}
+
+@dataclass(frozen=True)
+class CameraPose:
+    """The optical frame in base_link (on a real robot: the extrinsic calibration)."""
+
+    position: tuple[float, float, float] = DEFAULT_CAMERA_POSITION
+    orientation: tuple[float, float, float, float] = DEFAULT_CAMERA_ORIENTATION
+
+    def __post_init__(self) -> None:
+        if not np.all(np.isfinite([*self.position, *self.orientation])):
+            raise ValueError("camera.position and camera.orientation must be finite numbers")
+        if abs(np.linalg.norm(self.orientation) - 1.0) > 1e-3:
+            raise ValueError("camera.orientation must be a unit quaternion (x, y, z, w)")
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    slop_s: float = 0.02  # colour and depth stamps closer than this form a pair
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """``detector.*``: the open-vocabulary detector (``OpenVocabConfig``, which imports torch,
+    is built from these only when ``backend: owlv2``)."""
+
+    backend: Literal["geometric", "owlv2"] = "geometric"
+    model_path: str = ""  # a local OWLv2 checkpoint directory (no downloads)
+    queries: tuple[str, ...] = ("block", "bowl", "plate", "mug")
+    score_threshold: float = 0.2
+    device: str = "auto"  # auto | cpu | cuda
+
+
+@dataclass(frozen=True)
+class PerceptionNodeConfig:
+    """perception_node's own parameters; the pipeline's (workspace_min, tracker.gate, ...) are
+    :class:`PerceptionConfig`'s fields, declared beside these."""
+
+    color_topic: str = topics.COLOR_IMAGE
+    depth_topic: str = topics.DEPTH_IMAGE
+    camera_info_topic: str = topics.COLOR_INFO
+    joint_states_topic: str = topics.JOINT_STATES
+    objects_topic: str = topics.OBJECTS
+    markers_topic: str = topics.OBJECT_MARKERS
+    points_topic: str = topics.OBJECT_POINTS
+    frame_id: str = "base_link"
+    camera: CameraPose = field(default_factory=CameraPose)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    joint_states_timeout_s: float = 0.5
+    marker_lifetime_s: float = 1.0
+    publish_points: bool = True
+    detector: DetectorParams = field(default_factory=DetectorParams)
 
 
 class PerceptionNode(Node):
@@ -94,20 +114,15 @@ class PerceptionNode(Node):
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "perception_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        dyn = ParameterDescriptor(dynamic_typing=True)
-        par = {name: self.declare_parameter(name, default, dyn).value
-               for name, default in PARAMETERS.items()}
-        self._par = par
-        self._cam_position = floats(par["camera.position"], 3, "camera.position")
-        self._cam_orientation = floats(par["camera.orientation"], 4, "camera.orientation")
-        if abs(np.linalg.norm(self._cam_orientation) - 1.0) > 1e-3:
-            raise ValueError("parameter camera.orientation must be a unit quaternion (x, y, z, w)")
-        self._pipeline = self._build_pipeline(par)
-        self._frame_id = str(par["frame_id"])
-        self._slop = float(par["sync.slop_s"])
-        self._joints_timeout = float(par["joint_states_timeout_s"])
-        self._marker_life = float(par["marker_lifetime_s"])
-        self._publish_points = bool(par["publish_points"])
+        self.config = cfg = declare_config(self, PerceptionNodeConfig)
+        pipeline = declare_config(self, PerceptionConfig,
+                                  fixed=["color.hue_bins", "robot.joint_prefix_map"])
+        self._slop = cfg.sync.slop_s
+        self._joints_timeout = cfg.joint_states_timeout_s
+        self._marker_life = cfg.marker_lifetime_s
+        self._cam_position = np.array(cfg.camera.position, dtype=float)
+        self._cam_orientation = np.array(cfg.camera.orientation, dtype=float)
+        self._pipeline = self._build_pipeline(pipeline, cfg.detector)
 
         self._lock = threading.Lock()
         self._colors: deque[tuple[float, Image]] = deque(maxlen=4)
@@ -122,43 +137,31 @@ class PerceptionNode(Node):
         self.frames_dropped = 0
         self.last_result: ObjectList | None = None
 
-        self._pub_objects = self.create_publisher(String, par["objects_topic"], 10)
-        self._pub_markers = self.create_publisher(MarkerArray, par["markers_topic"], 2)
-        self._pub_points = self.create_publisher(PointCloud2, par["points_topic"], 2)
+        self._pub_objects = self.create_publisher(String, cfg.objects_topic, 10)
+        self._pub_markers = self.create_publisher(MarkerArray, cfg.markers_topic, 2)
+        self._pub_points = self.create_publisher(PointCloud2, cfg.points_topic, 2)
         sensor = qos_profile_sensor_data
-        self.create_subscription(Image, par["color_topic"], self._on_color, sensor)
-        self.create_subscription(Image, par["depth_topic"], self._on_depth, sensor)
-        self.create_subscription(CameraInfo, par["camera_info_topic"], self._on_info, sensor)
-        self.create_subscription(JointState, par["joint_states_topic"], self._on_joints, 10)
+        self.create_subscription(Image, cfg.color_topic, self._on_color, sensor)
+        self.create_subscription(Image, cfg.depth_topic, self._on_depth, sensor)
+        self.create_subscription(CameraInfo, cfg.camera_info_topic, self._on_info, sensor)
+        self.create_subscription(JointState, cfg.joint_states_topic, self._on_joints, 10)
         self._worker = threading.Thread(target=self._run, name="perception", daemon=True)
         self._worker.start()
         self.get_logger().info(
-            f"perception ({self._pipeline.source}): {par['color_topic']} + {par['depth_topic']}"
-            f" -> {par['objects_topic']}")
+            f"perception ({self._pipeline.source}): {cfg.color_topic} + {cfg.depth_topic}"
+            f" -> {cfg.objects_topic}")
 
-    def _build_pipeline(self, par: dict[str, Any]) -> PerceptionPipeline:
-        cfg = PerceptionConfig(
-            workspace_min=tuple(floats(par["workspace_min"], 3, "workspace_min")),
-            workspace_max=tuple(floats(par["workspace_max"], 3, "workspace_max")),
-            min_height=float(par["min_height"]), max_height=float(par["max_height"]),
-            max_objects=int(par["max_objects"]), target_pixels=int(par["target_pixels"]),
-            robot_filter=bool(par["robot_filter"]),
-            tracker=replace(TrackerConfig(), gate=float(par["tracker.gate"]),
-                            max_missed_s=float(par["tracker.max_missed_s"])))
-        backend = str(par["detector.backend"])
-        if backend == "geometric":
-            return PerceptionPipeline(cfg)
-        if backend in ("owlv2",):
-            from ifagent_ros.core.perception.open_vocab import OpenVocabConfig, OpenVocabDetector
+    @staticmethod
+    def _build_pipeline(pipeline: PerceptionConfig, det: DetectorParams) -> PerceptionPipeline:
+        if det.backend == "geometric":
+            return PerceptionPipeline(pipeline)
+        from ifagent_ros.core.perception.open_vocab import OpenVocabConfig, OpenVocabDetector
 
-            detector = OpenVocabDetector(OpenVocabConfig(
-                backend=backend, model_path=str(par["detector.model_path"]),
-                queries=tuple(str(q) for q in par["detector.queries"]),
-                score_threshold=float(par["detector.score_threshold"]),
-                device=str(par["detector.device"]), parameter_name="detector.model_path"))
-            return PerceptionPipeline(cfg, detector=detector.detect, detector_name=backend)
-        raise ValueError(f"parameter detector.backend must be 'geometric' or 'owlv2', "
-                         f"got {backend!r}")
+        detector = OpenVocabDetector(OpenVocabConfig(
+            backend=det.backend, model_path=det.model_path, queries=det.queries,
+            score_threshold=det.score_threshold, device=det.device,
+            parameter_name="detector.model_path"))
+        return PerceptionPipeline(pipeline, detector=detector.detect, detector_name=det.backend)
 
     # ---- subscriptions (executor thread: only bookkeeping) ---------------------------------
     def _on_info(self, msg: CameraInfo) -> None:
@@ -221,7 +224,7 @@ class PerceptionNode(Node):
     def _process(self, stamp: float, color: Image, depth: Image, info: CameraInfo | None,
                  joints: dict[str, float] | None) -> None:
         if info is None:
-            self._reject(stamp, f"no CameraInfo received on {self._par['camera_info_topic']}")
+            self._reject(stamp, f"no CameraInfo received on {self.config.camera_info_topic}")
             return
         try:
             rgb = image_to_rgb(color)
@@ -255,10 +258,10 @@ class PerceptionNode(Node):
         if self._closed:
             return
         self.last_result = objects
-        header = Header(stamp=seconds_to_time(objects.stamp), frame_id=self._frame_id)
+        header = Header(stamp=seconds_to_time(objects.stamp), frame_id=self.config.frame_id)
         self._pub_objects.publish(String(data=objects.model_dump_json()))
         self._pub_markers.publish(objects_to_markers(objects, header, self._marker_life))
-        if self._publish_points:
+        if self.config.publish_points:
             self._pub_points.publish(make_pointcloud2(header, points, colors, index))
 
     def close(self) -> None:
