@@ -10,24 +10,17 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
 
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import (
-    DurabilityPolicy,
-    HistoryPolicy,
-    LivelinessPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-)
 from rclpy.subscription import Subscription
 from rclpy.topic_endpoint_info import TopicEndpointInfo
 from rosbags.interfaces import (
@@ -41,22 +34,26 @@ from rosbags.interfaces import (
 
 from ifagent_ros.core.recording import BagError, BagWriter
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
+from ifagent_ros.nodes.topics import matching_qos
 
 # Deep enough to absorb bursts (camera frames) while the writer holds its lock.
 SUBSCRIPTION_DEPTH = 1000
 
 
-def _string_list(node: Node, name: str) -> list[str]:
-    """Declare a string-list parameter defaulting to []; rclpy cannot infer a type from []."""
-    value = node.declare_parameter(name, [], ParameterDescriptor(dynamic_typing=True)).value
-    if value is None:
-        return []
-    items = list(value)
-    if not all(isinstance(v, str) for v in items):
-        raise ValueError(
-            f"parameter {name!r} must be a list of topic names (strings), got {value!r}"
-        )
-    return items
+@dataclass(frozen=True)
+class RecorderConfig:
+    """recorder_node's parameters (one per field, same names)."""
+
+    output: str = ""  # "": rosbag2_<date-time> in the working directory
+    topics: list[str] = field(default_factory=list)  # names or globs; []: every topic
+    exclude: list[str] = field(default_factory=list)
+    include_hidden_topics: bool = False
+    discovery_period_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.discovery_period_s <= 0.0:
+            raise ValueError(f"discovery_period_s must be > 0, got {self.discovery_period_s}")
 
 
 def _matches(topic: str, patterns: list[str]) -> bool:
@@ -99,26 +96,6 @@ def offered_qos(info: TopicEndpointInfo) -> Qos:
     )
 
 
-def subscription_qos(publishers: list[TopicEndpointInfo]) -> QoSProfile:
-    """Adapt to the publishers as rosbag2's recorder does.
-
-    Transient-local only if every publisher is (so latched /ifagent/estop is received even when
-    published before recording starts); best-effort if any publisher is, because a reliable
-    reader never matches a best-effort writer (typical for camera drivers).
-    """
-    all_reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
-    all_latched = all(
-        p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers
-    )
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=SUBSCRIPTION_DEPTH,
-        reliability=ReliabilityPolicy.RELIABLE if all_reliable else ReliabilityPolicy.BEST_EFFORT,
-        durability=DurabilityPolicy.TRANSIENT_LOCAL if all_latched else DurabilityPolicy.VOLATILE,
-        liveliness=LivelinessPolicy.AUTOMATIC,
-    )
-
-
 class RecorderNode(Node):
     """Subscribes (raw) to every matching topic, re-scanning the graph for topics that appear
     later."""
@@ -131,13 +108,10 @@ class RecorderNode(Node):
         node_name: str = "recorder_node",
     ) -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        output = str(self.declare_parameter("output", "").value)
-        self._topics = _string_list(self, "topics")
-        self._exclude = _string_list(self, "exclude")
-        self._include_hidden = bool(self.declare_parameter("include_hidden_topics", False).value)
-        period = float(self.declare_parameter("discovery_period_s", 1.0).value)
-        if period <= 0.0:
-            raise ValueError(f"discovery_period_s must be > 0, got {period}")
+        self.config = cfg = declare_config(self, RecorderConfig)
+        output, period = cfg.output, cfg.discovery_period_s
+        self._topics, self._exclude = cfg.topics, cfg.exclude
+        self._include_hidden = cfg.include_hidden_topics
 
         # Same default name as `ros2 bag record`: rosbag2_YYYY_MM_DD-HH_MM_SS in the working dir.
         path = (
@@ -236,7 +210,7 @@ class RecorderNode(Node):
             msg_class,
             topic,
             partial(self._on_message, topic, msgtype),
-            subscription_qos(publishers),
+            matching_qos(publishers, SUBSCRIPTION_DEPTH),
             raw=True,  # serialized CDR bytes: nothing to deserialize, written verbatim
         )
         self._types[topic] = msgtype

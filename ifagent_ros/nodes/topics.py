@@ -11,11 +11,22 @@ nothing, and on the e-stop that would be a safety defect.
   same settings (the e-stop is one latched topic among others; :data:`ESTOP_QOS` *is* this).
 - :func:`latched_qos`: a latched topic that keeps the last ``depth`` messages (an event log a
   late subscriber replays, e.g. the campaign's events).
+- :func:`matching_qos`: a subscription that must match whatever the publishers offer (the
+  recorder, which subscribes to every topic).
 """
 
 from __future__ import annotations
 
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from collections.abc import Sequence
+
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    LivelinessPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+)
+from rclpy.topic_endpoint_info import TopicEndpointInfo
 
 # ---- safety and operator input -----------------------------------------------------------------
 ESTOP = "/ifagent/estop"
@@ -70,11 +81,28 @@ def latched_qos(depth: int = 1) -> QoSProfile:
 LATCHED_QOS = latched_qos(1)
 ESTOP_QOS = LATCHED_QOS
 
+
+def matching_qos(publishers: Sequence[TopicEndpointInfo], depth: int) -> QoSProfile:
+    """A subscription that receives from all ``publishers``, as rosbag2's recorder adapts.
+
+    Transient-local only if every publisher is (so the latched e-stop is received even when
+    published before the subscription exists); best-effort if any publisher is, because a
+    reliable reader never matches a best-effort writer (typical for camera drivers).
+    """
+    reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
+    latched = all(p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+                  for p in publishers)  # fmt: skip
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
+        liveliness=LivelinessPolicy.AUTOMATIC)  # fmt: skip
+
 __all__ = [
     "ARM_TRAJECTORY", "ARM_VELOCITY", "AUDIO", "BASE_POSE", "CLOCK", "CMD_VEL", "COLOR_IMAGE",
     "COLOR_INFO", "CORRECTION", "DEPTH_IMAGE", "DEPTH_INFO", "EE_TWIST", "ESTOP", "ESTOP_QOS",
     "EXECUTOR_STATUS", "GOAL_POSE", "GRIPPER", "GROUND_TRUTH", "INSTRUCTION", "JOINT_STATES",
     "JOINT_VELOCITY", "JOY", "LATCHED_QOS", "NAV_PLAN", "NAV_STATUS", "OBJECTS", "OBJECT_MARKERS",
     "OBJECT_POINTS", "ODOM", "SPEECH_STATUS", "SPEECH_TEXT", "SPEECH_TYPED", "TELEOP_STATUS",
-    "latched_qos",
+    "latched_qos", "matching_qos",
 ]  # fmt: skip

@@ -14,16 +14,12 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, String
 
 from ifagent_ros.core.recording import BagError, bag_summary, read_messages
 from ifagent_ros.nodes.recorder_node import RecorderNode
-
-ESTOP_QOS = QoSProfile(
-    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
-)
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 
 @pytest.fixture
