@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from geometry_msgs.msg import PoseStamped
@@ -40,19 +41,47 @@ from ifagent_ros.core.vln.nav_supervisor import (
     NavSupervisorConfig,
     NavUpdate,
     PerceivedThing,
-    make_planner,
 )
+from ifagent_ros.core.vln.planners import make_planner
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 
-_DEFAULTS: dict[str, Any] = {
-    "house": "apartment_a", "map_file": "", "frame_id": "map",
-    "planner": "rule", "planner_seed": 0, "llm.url": "", "llm.model": "", "llm.path": "",
-    "status_rate_hz": 2.0,
-    "topics.instruction": "/ifagent/instruction", "topics.objects": "/ifagent/objects",
-    "topics.odom": "/odom", "topics.goal": "/goal_pose", "topics.plan": "/ifagent/nav/plan",
-    "topics.status": "/ifagent/nav/status",
-}
-_SUPERVISOR_DEFAULTS = {f"supervisor.{k}": v for k, v in NavSupervisorConfig().__dict__.items()}
+
+@dataclass(frozen=True)
+class LlmParams:
+    url: str = ""  # OpenAI-compatible endpoint (with model) ...
+    model: str = ""
+    path: str = ""  # ... or a local transformers model directory
+
+
+@dataclass(frozen=True)
+class VlnTopics:
+    instruction: str = topics.INSTRUCTION
+    objects: str = topics.OBJECTS
+    odom: str = topics.ODOM
+    goal: str = topics.GOAL_POSE
+    plan: str = topics.NAV_PLAN
+    status: str = topics.NAV_STATUS
+
+
+@dataclass(frozen=True)
+class VlnPlannerConfig:
+    """vln_planner_node's parameters (one per field; nested ones as ``llm.url``, ...)."""
+
+    house: str = "apartment_a"  # sim: the same house as sim_node
+    map_file: str = ""  # real robot: a place-graph YAML (overrides house)
+    frame_id: str = "map"
+    planner: str = "rule"  # a name in core/vln/planners.PLANNERS
+    planner_seed: int = 0
+    llm: LlmParams = field(default_factory=LlmParams)
+    status_rate_hz: float = 2.0
+    supervisor: NavSupervisorConfig = field(default_factory=NavSupervisorConfig)
+    topics: VlnTopics = field(default_factory=VlnTopics)
+
+    def __post_init__(self) -> None:
+        if not self.status_rate_hz > 0.0:
+            raise ValueError(f"status_rate_hz must be > 0, got {self.status_rate_hz}")
 
 
 def load_known_map(house: str, map_file: str) -> KnownMap:
@@ -74,29 +103,25 @@ class VlnPlannerNode(Node):
                  node_name: str = "vln_planner_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         self._closed = False
-        p = {k: self.declare_parameter(k, v).value
-             for k, v in {**_DEFAULTS, **_SUPERVISOR_DEFAULTS}.items()}
-        self.frame_id = str(p["frame_id"])
-        self.known_map = load_known_map(str(p["house"]), str(p["map_file"]))
-        planner = make_planner(str(p["planner"]), llm_url=str(p["llm.url"]),
-                               llm_model=str(p["llm.model"]), llm_path=str(p["llm.path"]),
-                               seed=int(p["planner_seed"]))
-        config = NavSupervisorConfig(**{k.split(".", 1)[1]: type(v)(p[k])
-                                        for k, v in _SUPERVISOR_DEFAULTS.items()})
-        self.supervisor = NavSupervisor(self.known_map, planner, config)
+        self.config = cfg = declare_config(self, VlnPlannerConfig)
+        self.frame_id = cfg.frame_id
+        self.known_map = load_known_map(cfg.house, cfg.map_file)
+        planner = make_planner(cfg.planner, llm_url=cfg.llm.url, llm_model=cfg.llm.model,
+                               llm_path=cfg.llm.path, seed=cfg.planner_seed)
+        self.supervisor = NavSupervisor(self.known_map, planner, cfg.supervisor)
         self.goals_sent = 0
         self.refused = 0
-        self._goal_pub = self.create_publisher(PoseStamped, p["topics.goal"], 10)
-        self._plan_pub = self.create_publisher(Path, p["topics.plan"], 10)
-        self._status_pub = self.create_publisher(String, p["topics.status"], 10)
-        self.create_subscription(String, p["topics.instruction"], self._on_instruction, 10)
-        self.create_subscription(String, p["topics.objects"], self._on_objects, 5)
-        self.create_subscription(Odometry, p["topics.odom"], self._on_odom, 20)
+        t = cfg.topics
+        self._goal_pub = self.create_publisher(PoseStamped, t.goal, 10)
+        self._plan_pub = self.create_publisher(Path, t.plan, 10)
+        self._status_pub = self.create_publisher(String, t.status, 10)
+        self.create_subscription(String, t.instruction, self._on_instruction, 10)
+        self.create_subscription(String, t.objects, self._on_objects, 5)
+        self.create_subscription(Odometry, t.odom, self._on_odom, 20)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._timer = self.create_timer(1.0 / float(p["status_rate_hz"]), self._on_timer,
-                                        clock=steady)
+        self._timer = self.create_timer(1.0 / cfg.status_rate_hz, self._on_timer, clock=steady)
         self.get_logger().info(f"vln planner up: map {self.known_map.source} "
-                               f"({len(self.known_map)} places), planner {p['planner']}")
+                               f"({len(self.known_map)} places), planner {cfg.planner}")
 
     # ------------------------------------------------------------------ callbacks
     def _on_instruction(self, msg: String) -> None:
