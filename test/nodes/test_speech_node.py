@@ -84,11 +84,11 @@ class Harness(NodeHarness):
 
     def audio(self, samples: np.ndarray) -> None:
         """Publish ``samples`` as /audio chunks and wait until the node has them all."""
-        target = self.node.chunks_received + -(-samples.size // CHUNK)
+        target = self.node.speech.chunks_received + -(-samples.size // CHUNK)
         for i in range(0, samples.size, CHUNK):
             self.audio_pub.publish(chunk_to_msg(samples[i:i + CHUNK]))
             self.executor.spin_once(timeout_sec=0.0)
-        assert self.spin_until(lambda: self.node.chunks_received >= target)
+        assert self.spin_until(lambda: self.node.speech.chunks_received >= target)
 
     def audio_paced(self, samples: np.ndarray) -> None:
         """:meth:`audio`, one chunk per chunk length of wall time (a live microphone)."""
@@ -116,7 +116,7 @@ def test_push_to_talk_transcribes_the_held_stretch(ptt: Harness, move_left: np.n
     assert 0.0 < msg["confidence"] <= 1.0
     assert msg["end"] > msg["start"]
     assert msg["end"] - msg["start"] == pytest.approx(0.4 + move_left.size / 16000, abs=0.1)
-    assert ptt.node.last_release_latency_s is not None
+    assert ptt.node.speech.last_release_latency_s is not None
     assert ptt.estops == []  # "move left" is no stop
 
 
@@ -130,8 +130,8 @@ def test_partials_are_reused_when_they_cover_the_speech(ptt: Harness,
     ptt.joy(False)
     assert ptt.spin_until(lambda: ptt.texts, timeout=20.0)
     assert ptt.texts[-1]["text"] == "move left"
-    assert ptt.node.partials_reused == 1
-    assert ptt.node._partials.last_release.outcome == "reused"
+    assert ptt.node.speech.partials_reused == 1
+    assert ptt.node.speech._partials.last_release.outcome == "reused"
 
 
 def test_typed_text_passes_through(ptt: Harness) -> None:
@@ -154,28 +154,28 @@ def test_bad_audio_and_bad_presses_publish_nothing(ptt: Harness, move_left: np.n
     ptt.joy(True)
     for msg in (wrong, stereo, Int16MultiArray()):
         ptt.audio_pub.publish(msg)
-    assert ptt.spin_until(lambda: node.chunks_rejected == 3)
+    assert ptt.spin_until(lambda: node.speech.chunks_rejected == 3)
     ptt.joy(False)  # the press held no accepted audio
-    assert ptt.spin_until(lambda: "no audio" in (node.last_rejection or ""))
+    assert ptt.spin_until(lambda: "no audio" in (node.speech.last_rejection or ""))
     # Silence only.
     ptt.joy(True)
     ptt.audio(silence(1.0))
     ptt.joy(False)
-    assert ptt.spin_until(lambda: "silence" in (node.last_rejection or ""))
+    assert ptt.spin_until(lambda: "silence" in (node.speech.last_rejection or ""))
     # A tap too short to hold a word.
     ptt.joy(True)
     ptt.audio(tone)
     ptt.joy(False)
-    assert ptt.spin_until(lambda: "shorter than" in (node.last_rejection or ""))
+    assert ptt.spin_until(lambda: "shorter than" in (node.speech.last_rejection or ""))
     # Clipped: a distorted "move left" at far too much gain.
     ptt.joy(True)
     ptt.audio(np.clip(move_left.astype(np.int32) * 40, -32768, 32767).astype(np.int16))
     ptt.joy(False)
-    assert ptt.spin_until(lambda: "clipped" in (node.last_rejection or ""))
+    assert ptt.spin_until(lambda: "clipped" in (node.speech.last_rejection or ""))
     # The microphone disappears mid-utterance: the press is reported, what arrived is decoded.
     ptt.joy(True)
     ptt.audio(move_left[: move_left.size // 3])
-    assert ptt.spin_until(lambda: "no audio" in (node.last_rejection or ""), timeout=3.0)
+    assert ptt.spin_until(lambda: "no audio" in (node.speech.last_rejection or ""), timeout=3.0)
     ptt.joy(False)
     spin_for(ptt.executor, 3.0)
     assert all(t["text"] != "move left" for t in ptt.texts)
@@ -196,16 +196,16 @@ def test_vocabulary_follows_the_objects_only_when_it_changes(ptt: Harness) -> No
 
     node = ptt.node
     ptt.objects_pub.publish(objects(("red", "block"), ("blue", "bowl")))
-    assert ptt.spin_until(lambda: node.vocabulary_updates == 1)
-    assert node.vocabulary == ("block", "blue", "bowl", "red")
+    assert ptt.spin_until(lambda: node.speech.vocabulary_updates == 1)
+    assert node.speech.vocabulary == ("block", "blue", "bowl", "red")
     ptt.objects_pub.publish(objects(("blue", "bowl"), ("red", "block")))  # same words
     ptt.objects_pub.publish(String(data="{not json"))
     spin_for(ptt.executor, 0.3)
-    assert node.vocabulary_updates == 1
-    assert "bad /ifagent/objects" in (node.last_rejection or "")
+    assert node.speech.vocabulary_updates == 1
+    assert "bad /ifagent/objects" in (node.speech.last_rejection or "")
     ptt.objects_pub.publish(objects(("green", "mug")))
-    assert ptt.spin_until(lambda: node.vocabulary_updates == 2)
-    assert node.vocabulary == ("green", "mug")
+    assert ptt.spin_until(lambda: node.speech.vocabulary_updates == 2)
+    assert node.speech.vocabulary == ("green", "mug")
 
 
 def test_an_overlong_press_keeps_the_last_seconds(ros_context: Context,
@@ -217,7 +217,7 @@ def test_an_overlong_press_keeps_the_last_seconds(ros_context: Context,
         h.audio(np.concatenate([move_left, silence(1.0), move_left, silence(0.1)]))
         h.joy(False)
         assert h.spin_until(lambda: h.texts, timeout=20.0)
-        assert "max_utterance_s" in (h.node.last_rejection or "")
+        assert "max_utterance_s" in (h.node.speech.last_rejection or "")
         assert h.texts[-1]["text"] == "move left"
     finally:
         h.close()
@@ -241,7 +241,7 @@ def test_a_stop_word_latches_the_estop_without_push_to_talk(ptt: Harness,
     stop = synthesize("stop", tmp_path / "stop.wav")
     ptt.audio(np.concatenate([silence(0.5), stop, silence(0.6)]))
     assert ptt.spin_until(lambda: ptt.estops, timeout=10.0)
-    assert ptt.estops == [True] and ptt.node.stops_latched == 1
+    assert ptt.estops == [True] and ptt.node.speech.stops_latched == 1
     assert ptt.spin_until(lambda: any(s["verdict"] == "stop" for s in ptt.status))
     assert ptt.texts == []  # nothing went through the recogniser
 
@@ -255,7 +255,7 @@ def test_a_stop_in_a_partial_latches_before_the_release(ros_context: Context,
         h.joy(True)
         h.audio_paced(np.concatenate([silence(0.2), stop, silence(1.0)]))
         assert h.spin_until(lambda: h.estops, timeout=10.0)
-        assert h.node._pressed_at is not None  # still held
+        assert h.node.speech.pressed_at is not None  # still held
         assert h.estops == [True] and h.texts == []
         h.joy(False)
     finally:
@@ -276,8 +276,9 @@ def test_a_flood_of_audio_is_survived(ptt: Harness, move_left: np.ndarray) -> No
     for i in range(0, burst.size, 4096):
         ptt.audio_pub.publish(chunk_to_msg(burst[i:i + 4096]))
     # (keep-last 100 on /audio: part of a burst this size may be dropped by DDS, which is fine)
-    assert ptt.spin_until(lambda: "audio flood" in (ptt.node.last_rejection or ""), timeout=20.0)
-    assert ptt.node._stop.dropped_samples > 0
+    assert ptt.spin_until(lambda: "audio flood" in (ptt.node.speech.last_rejection or ""),
+                          timeout=20.0)
+    assert ptt.node.speech._stop.dropped_samples > 0
     ptt.typed_pub.publish(String(data="left"))
     assert ptt.spin_until(lambda: ptt.texts)
 
