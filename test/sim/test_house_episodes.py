@@ -12,7 +12,8 @@ import pytest
 
 from ifagent_ros.core.vln.types import NavDecision, NavObservation
 from ifagent_ros.sim.house import House, list_house_files
-from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv, evaluate, run_episode
+from ifagent_ros.core.vln.evaluate import evaluate, run_episode
+from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv
 from ifagent_ros.sim.house_episodes import (
     HouseEpisode,
     build_house_set,
@@ -187,7 +188,7 @@ def test_oracle_scores_perfectly_and_stop_scores_zero(houses: list[House],
         def act(self, observation: NavObservation) -> NavDecision:
             return NavDecision("stop")
 
-    results, summary = evaluate(env, Stop(), episodes[:20])
+    summary = evaluate(env, Stop(), episodes[:20]).summary(count_reset=True)
     assert summary["success_rate"] == pytest.approx(
         100.0 * sum(e.distance < 3.0 for e in episodes[:20]) / 20)
     assert summary["ne_m"] == pytest.approx(sum(e.distance for e in episodes[:20]) / 20, rel=1e-3)
