@@ -1,9 +1,11 @@
 """A deterministic numpy ActionModel for controller and node tests (no torch, no checkpoint).
 
 Each known sentence has a fixed basis (``bases``; ``default_basis`` otherwise) and a one-hot
-embedding; ``novelty`` is 1 for known sentences and ``unknown_novelty`` for others. Every call
-is recorded so tests can check what the controller conditioned on. ``fail`` makes ``basis`` /
-``act`` return NaN ("nan") or raise ("raise").
+embedding; ``novelty`` is 1 for known sentences and ``unknown_novelty`` for others. A "bc" model
+answers ``action_out`` and ``p_close`` whatever the stick. The raw output goes through
+``interface.latent_action`` / ``policy_action`` as a trained model's does. Every call is
+recorded so tests can check what the controller conditioned on. ``fail`` makes ``action``
+answer NaN ("nan") or raise ("raise").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ifagent_ros.core.latent_actions.interface import latent_action, policy_action
 from ifagent_ros.core.latent_actions.state import state_dim
 
 EX, EY, EZ, WX, WY, WZ = np.eye(6)
@@ -34,7 +37,7 @@ class FakeActionModel:
         self.bases = {k: np.asarray(v, dtype=float) for k, v in (bases or {}).items()}
         self.default_basis = np.asarray(default_basis, dtype=float)
         self.unknown_novelty = unknown_novelty
-        self.action = np.asarray(action if action is not None else EX, dtype=float)
+        self.action_out = np.asarray(action if action is not None else EX, dtype=float)
         self.p_close = p_close
         self.fail: str | None = None
         self.name = f"fake-{kind}"
@@ -52,28 +55,26 @@ class FakeActionModel:
     def novelty(self, text: str) -> float:
         return 1.0 if text in self.known else self.unknown_novelty
 
-    def basis(self, state: np.ndarray, lang: np.ndarray, alpha: float) -> np.ndarray:
-        if self.kind == "bc":
-            raise TypeError("BC has no basis")
+    @property
+    def interface(self) -> str:
+        return "policy" if self.kind == "bc" else "latent"
+
+    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
+               shaping: tuple[float, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, float | None]:  # fmt: skip
         assert state.shape == (self.state_dim,), state.shape
         text = self._text_of(lang)
-        self.calls.append({"call": "basis", "text": text, "alpha": alpha, "state": state})
+        self.calls.append({"call": "action", "text": text, "alpha": alpha, "state": state,
+                           "stick": np.array(stick), "shaping": shaping})
         if self.fail == "raise":
             raise RuntimeError("fake model failure")
-        if self.fail == "nan":
-            return np.full((2, 6), np.nan)
-        return self.bases.get(text, self.default_basis).copy()
-
-    def act(self, state: np.ndarray, lang: np.ndarray) -> tuple[np.ndarray, float]:
-        if self.kind != "bc":
-            raise TypeError("latent models have no act()")
-        assert state.shape == (self.state_dim,), state.shape
-        self.calls.append({"call": "act", "text": self._text_of(lang), "state": state})
-        if self.fail == "raise":
-            raise RuntimeError("fake policy failure")
-        if self.fail == "nan":
-            return np.full(6, np.nan), float("nan")
-        return self.action.copy(), self.p_close
+        if self.kind == "bc":
+            if self.fail == "nan":
+                return policy_action(np.full(6, np.nan), float("nan"), shaping)
+            return policy_action(self.action_out.copy(), self.p_close, shaping)
+        basis = np.full((2, 6), np.nan) if self.fail == "nan" else \
+            self.bases.get(text, self.default_basis).copy()
+        return latent_action(basis, stick, shaping), None
 
 
 def fake_fk(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

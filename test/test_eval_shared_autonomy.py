@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ifagent_ros import cli_eval_shared_autonomy as cli
 from ifagent_ros.bench.shared_autonomy import (
     CONDITIONS,
     EpisodeResult,
@@ -21,6 +20,8 @@ from ifagent_ros.bench.shared_autonomy import (
     run_episodes,
 )
 from ifagent_ros.bench.shared_autonomy_report import flat_figures, summarize, write_outputs
+from ifagent_ros.cli.eval import shared_autonomy as cli
+from ifagent_ros.core.latent_actions.interface import latent_action, policy_action
 from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS, state_dim
 from ifagent_ros.core.latent_actions.tasks import PRIMITIVES
 
@@ -49,16 +50,24 @@ class PlaneModel:
     def novelty(self, text: str) -> float:
         return 1.0
 
-    def basis(self, state: np.ndarray, lang: np.ndarray, alpha: float) -> np.ndarray:
+    @property
+    def interface(self) -> str:
+        return "policy" if self.kind == "bc" else "latent"
+
+    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
+               shaping: tuple[float, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, float | None]:  # fmt: skip
+        if self.kind == "bc":
+            return policy_action(np.array([0.3, 0.0, -0.3, 0.0, 0.0, 0.0]), 0.0, shaping)
+        return latent_action(self._basis(lang), stick, shaping), None
+
+    def _basis(self, lang: np.ndarray) -> np.ndarray:
         text = self.texts[int(np.argmax(lang))]
         for p in PRIMITIVES.values():
             if text in p.phrasings("heldout") + p.phrasings("train"):
                 return np.stack([p.twist, np.roll(p.twist, 1)])
         c, s = np.cos(0.5), np.sin(0.5)
         return np.array([[c, s, 0, 0, 0, 0], [-s, c, 0, 0, 0, 0.0]])
-
-    def act(self, state: np.ndarray, lang: np.ndarray) -> tuple[np.ndarray, float]:
-        return np.array([0.3, 0.0, -0.3, 0.0, 0.0, 0.0]), 0.0
 
 
 def fake_loader(path: str) -> PlaneModel:

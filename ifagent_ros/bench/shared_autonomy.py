@@ -141,7 +141,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
             ctl = SharedAutonomyController(model=model, forward_kinematics=env.kin.ee_pose)
             ctl.on_instruction(task.text, obs.time)
         dt = 1.0 / spec.user.rate_hz
-        deadman = user.layout.deadman
+        pad = user.pad.layout
+        deadman = pad.deadman
         effort = 0.0
         mode_switches = 0
         interventions: dict[str, int] = {}
@@ -184,8 +185,7 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
             held = bool(out.buttons[deadman])
             if not held:
                 twist = np.zeros(6)  # the executor's deadman
-            effort += math.hypot(out.axes[user.layout.axis_x], out.axes[user.layout.axis_y]) \
-                * dt * held
+            effort += math.hypot(out.axes[pad.axis_left_x], out.axes[pad.axis_left_y]) * dt * held
             info = env.step(twist, gripper, duration=dt)
             for k, v in info.interventions.items():
                 interventions[k] = interventions.get(k, 0) + v

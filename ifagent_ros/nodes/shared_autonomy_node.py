@@ -19,114 +19,85 @@ file that does not load does the same, and the status says why. The deadman is t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from geometry_msgs.msg import TwistStamped
 from pydantic import ValidationError
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import JointState, Joy
 from std_msgs.msg import Float64, String
 
+from ifagent_ros.core.latent_actions.checkpoint import load_action_model
 from ifagent_ros.core.latent_actions.controller import (
     ForwardKinematics,
     SharedAutonomyConfig,
     SharedAutonomyController,
 )
-from ifagent_ros.core.latent_actions.interface import ActionModel, ModelFileError
+from ifagent_ros.core.latent_actions.interface import ActionModel
 from ifagent_ros.core.schemas import Correction, GroundTruth, ObjectList, SharedAutonomyStatus
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 
-# ROS parameter name -> SharedAutonomyConfig field. Every config field is a parameter.
-CONFIG_PARAMETERS: dict[str, str] = {
-    "axes.x": "axis_x",
-    "axes.y": "axis_y",
-    "signs.x": "sign_x",
-    "signs.y": "sign_y",
-    "expected_axes": "expected_axes",
-    "expected_buttons": "expected_buttons",
-    "axis_limit": "axis_limit",
-    "deadband": "deadband",
-    "buttons.gripper_close": "button_gripper_close",
-    "buttons.gripper_open": "button_gripper_open",
-    "buttons.undo": "button_undo",
-    "buttons.reset": "button_reset",
-    "buttons.teleop_mode": "button_teleop_mode",
-    "teleop_right_stick": "teleop_right_stick",
-    "max_linear_speed": "max_linear_speed",
-    "max_angular_speed": "max_angular_speed",
-    "action_scale.linear": "action_scale_linear",
-    "action_scale.angular": "action_scale_angular",
-    "speed_scale.min": "min_speed_scale",
-    "speed_scale.max": "max_speed_scale",
-    "timeouts.joy_s": "joy_timeout_s",
-    "timeouts.joint_states_s": "joint_state_timeout_s",
-    "timeouts.objects_s": "objects_timeout_s",
-    "pinned.seconds": "pinned_s",
-    "pinned.level": "pinned_level",
-    "pinned.tolerance": "pinned_tolerance",
-    "novelty_threshold": "novelty_threshold",
-    "shaping.weight_small": "shaping_weight_small",
-    "shaping.weight_medium": "shaping_weight_medium",
-    "shaping.weight_large": "shaping_weight_large",
-    "shaping.timeout_s": "shaping_timeout_s",
-    "model_retry_s": "model_retry_s",
-    "policy_close_threshold": "policy_close_threshold",
-    "gripper.open_width": "gripper_open_width",
+# SharedAutonomyConfig field -> its ROS parameter, where the name is not the field's path (the
+# pad's fields are pad.<field>, as in every node that reads /joy).
+CONFIG_NAMES: dict[str, str] = {
+    "button_gripper_close": "buttons.gripper_close",
+    "button_gripper_open": "buttons.gripper_open",
+    "button_undo": "buttons.undo",
+    "button_reset": "buttons.reset",
+    "action_scale_linear": "action_scale.linear",
+    "action_scale_angular": "action_scale.angular",
+    "min_speed_scale": "speed_scale.min",
+    "max_speed_scale": "speed_scale.max",
+    "joy_timeout_s": "timeouts.joy_s",
+    "joint_state_timeout_s": "timeouts.joint_states_s",
+    "objects_timeout_s": "timeouts.objects_s",
+    "pinned_s": "pinned.seconds",
+    "pinned_level": "pinned.level",
+    "pinned_tolerance": "pinned.tolerance",
+    "shaping_weight_small": "shaping.weight_small",
+    "shaping_weight_medium": "shaping.weight_medium",
+    "shaping_weight_large": "shaping.weight_large",
+    "shaping_timeout_s": "shaping.timeout_s",
+    "gripper_open_width": "gripper.open_width",
 }
-
-PARAMETERS: dict[str, Any] = {
-    "model_path": "",  # '' = end-effector teleop only
-    "device": "cpu",  # the sentence encoder's device: cpu | cuda | auto (inference is numpy)
-    "control_rate_hz": 100.0,
-    "status_rate_hz": 5.0,
-    "frame_id": "base_link",
-    "gripper.closed_width": 0.0,
-    "arm.joint_names": [f"panda_joint{i}" for i in range(1, 8)],
-    "gripper.joint_names": ["panda_finger_joint1", "panda_finger_joint2"],
-    "joy_topic": "/joy",
-    "instruction_topic": "/ifagent/instruction",
-    "correction_topic": "/ifagent/correction",
-    "joint_states_topic": "/joint_states",
-    "objects_topic": "/ifagent/objects",
-    "twist_topic": "/ifagent/ee_twist_cmd",
-    "gripper_topic": "/gripper/command",
-    "status_topic": "/ifagent/shared_autonomy/status",
-}
-
-STATUS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# The pad's old parameter names: a params file that still sets one is refused, naming the new.
+RENAMED: dict[str, str] = {
+    "axes.x": "pad.axis_left_x", "axes.y": "pad.axis_left_y", "signs.x": "pad.sign_left_x",
+    "signs.y": "pad.sign_left_y", "expected_axes": "pad.num_axes",
+    "expected_buttons": "pad.num_buttons", "axis_limit": "pad.axis_limit",
+    "deadband": "pad.deadband", "buttons.teleop_mode": "pad.mode"}  # fmt: skip
 
 
-def load_action_model(path: str, device: str) -> tuple[ActionModel | None, str | None]:
-    """(model, None), or (None, why) when ``path`` is empty or the file does not load."""
-    if not path:
-        return None, "no model_path: end-effector teleop"
-    try:
-        from ifagent_ros.core.latent_actions.checkpoint import load_model
+@dataclass(frozen=True)
+class NodeParams:
+    """The node's own parameters (the controller's are :class:`SharedAutonomyConfig`)."""
 
-        model = load_model(path)
-    except ModelFileError as exc:
-        return None, f"model file error: {exc}"
-    except Exception as exc:  # noqa: BLE001 - any load failure degrades to teleop
-        return None, f"cannot load model {path}: {type(exc).__name__}: {exc}"
-    if device != "cpu":
-        try:
-            import torch
+    model_path: str = ""  # '' = end-effector teleop only
+    device: str = "cpu"  # the sentence encoder's device: cpu | cuda | auto (inference is numpy)
+    control_rate_hz: float = 100.0
+    status_rate_hz: float = 5.0
+    frame_id: str = "base_link"
+    gripper_closed_width: float = 0.0
+    arm_joint_names: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
+    gripper_joint_names: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
+    joy_topic: str = topics.JOY
+    instruction_topic: str = topics.INSTRUCTION
+    correction_topic: str = topics.CORRECTION
+    joint_states_topic: str = topics.JOINT_STATES
+    objects_topic: str = topics.OBJECTS
+    twist_topic: str = topics.EE_TWIST
+    gripper_topic: str = topics.GRIPPER
+    status_topic: str = "/ifagent/shared_autonomy/status"
 
-            from ifagent_ros.core.latent_actions.encoders import make_encoder
 
-            if device == "auto":
-                device = "cuda" if torch.cuda.is_available() else "cpu"
-            encoder = getattr(model, "encoder", None)
-            if device != "cpu" and encoder is not None:
-                model.encoder = make_encoder(encoder.name, device=device)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the CPU encoder already works
-            pass
-    return model, None
+NODE_NAMES = {"gripper_closed_width": "gripper.closed_width",
+              "arm_joint_names": "arm.joint_names",
+              "gripper_joint_names": "gripper.joint_names"}  # fmt: skip
 
 
 class SharedAutonomyNode(Node):
@@ -136,56 +107,41 @@ class SharedAutonomyNode(Node):
                  model: ActionModel | None = None,
                  forward_kinematics: ForwardKinematics | None = None) -> None:  # fmt: skip
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        dyn = ParameterDescriptor(dynamic_typing=True)
-        par = {n: self.declare_parameter(n, d, dyn).value for n, d in PARAMETERS.items()}
-        config = self._read_config()
+        config = declare_config(self, SharedAutonomyConfig, names=CONFIG_NAMES, renamed=RENAMED)
+        par = declare_config(self, NodeParams, names=NODE_NAMES)
         model_error = None
         if model is None:
-            model, model_error = load_action_model(str(par["model_path"]), str(par["device"]))
+            model, model_error = load_action_model(par.model_path, par.device)
         self.controller = SharedAutonomyController(
             config, model, model_error=model_error, forward_kinematics=forward_kinematics)
-        self._frame_id = str(par["frame_id"])
-        self._closed_width = float(par["gripper.closed_width"])
-        self._arm_names = [str(n) for n in par["arm.joint_names"]]
-        self._finger_names = [str(n) for n in par["gripper.joint_names"]]
+        self._frame_id = par.frame_id
+        self._closed_width = par.gripper_closed_width
+        self._arm_names = list(par.arm_joint_names)
+        self._finger_names = list(par.gripper_joint_names)
         self._joy_timeout = config.joy_timeout_s
         self._last_joy: float | None = None
         self._sent_final_zero = True
         self.twists_sent = 0
 
-        self._twist_pub = self.create_publisher(TwistStamped, par["twist_topic"], 10)
-        self._gripper_pub = self.create_publisher(Float64, par["gripper_topic"], 10)
-        self._status_pub = self.create_publisher(String, par["status_topic"], STATUS_QOS)
-        self.create_subscription(Joy, par["joy_topic"], self._on_joy, 10)
-        self.create_subscription(String, par["instruction_topic"], self._on_instruction, 10)
-        self.create_subscription(String, par["correction_topic"], self._on_correction, 10)
-        self.create_subscription(JointState, par["joint_states_topic"], self._on_joint_state, 10)
-        self.create_subscription(String, par["objects_topic"], self._on_objects, 10)
+        self._twist_pub = self.create_publisher(TwistStamped, par.twist_topic, 10)
+        self._gripper_pub = self.create_publisher(Float64, par.gripper_topic, 10)
+        self._status_pub = self.create_publisher(String, par.status_topic, topics.LATCHED_QOS)
+        self.create_subscription(Joy, par.joy_topic, self._on_joy, 10)
+        self.create_subscription(String, par.instruction_topic, self._on_instruction, 10)
+        self.create_subscription(String, par.correction_topic, self._on_correction, 10)
+        self.create_subscription(JointState, par.joint_states_topic, self._on_joint_state, 10)
+        self.create_subscription(String, par.objects_topic, self._on_objects, 10)
         self._last_status: dict[str, Any] | None = None
-        self.create_timer(1.0 / float(par["control_rate_hz"]), self._on_control)
-        rate = float(par["status_rate_hz"])
-        if rate > 0.0:
-            self.create_timer(1.0 / rate, self._publish_status)
+        self.create_timer(1.0 / par.control_rate_hz, self._on_control)
+        if par.status_rate_hz > 0.0:
+            self.create_timer(1.0 / par.status_rate_hz, self._publish_status)
         ctl = self.controller
         self.get_logger().info(
             f"shared autonomy: model {ctl.model_name or 'none'} "
-            f"({getattr(ctl.model, 'kind', 'EE teleop')}), {par['joy_topic']} -> "
-            f"{par['twist_topic']} at {float(par['control_rate_hz']):g} Hz")
-        if model_error and par["model_path"]:
+            f"({getattr(ctl.model, 'kind', 'EE teleop')}), {par.joy_topic} -> "
+            f"{par.twist_topic} at {par.control_rate_hz:g} Hz")
+        if model_error and par.model_path:
             self.get_logger().error(model_error)
-
-    def _read_config(self) -> SharedAutonomyConfig:
-        defaults = SharedAutonomyConfig()
-        values: dict[str, Any] = {}
-        for param, field_name in CONFIG_PARAMETERS.items():
-            default = getattr(defaults, field_name)
-            if isinstance(default, float):
-                # YAML writes 1 for 1.0; accept ints for float parameters instead of failing.
-                values[field_name] = float(self.declare_parameter(
-                    param, default, ParameterDescriptor(dynamic_typing=True)).value)
-            else:
-                values[field_name] = self.declare_parameter(param, default).value
-        return SharedAutonomyConfig(**values)
 
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

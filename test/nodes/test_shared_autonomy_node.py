@@ -205,3 +205,35 @@ def test_a_bad_model_file_degrades_to_teleop_and_says_why(ros_context: Context,
         assert "broken.pt" in status["reason"]
     finally:
         h.close()
+
+
+def test_parameters_come_from_the_config_and_the_one_pad_layout(ros_context: Context) -> None:
+    node = SharedAutonomyNode(
+        context=ros_context, model=FakeActionModel(), forward_kinematics=fake_fk,
+        node_name="shared_autonomy_params", parameter_overrides=[
+            Parameter("pad.sign_left_x", value=-1.0), Parameter("pad.deadband", value=0.2),
+            Parameter("buttons.gripper_close", value=7), Parameter("timeouts.joy_s", value=1),
+            Parameter("gripper.closed_width", value=0.01)])
+    try:
+        cfg = node.controller.config
+        assert (cfg.pad.sign_left_x, cfg.pad.deadband) == (-1.0, 0.2)
+        assert cfg.button_gripper_close == 7 and cfg.joy_timeout_s == 1.0  # an int for a float
+        assert node._closed_width == 0.01
+    finally:
+        node.destroy_node()
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("deadband", 0.2, "pad.deadband"),  # an old pad name: refused, naming the new one
+    ("axes.x", 3, "pad.axis_left_x"),
+    ("buttons.undo", 11, "buttons.undo"),  # no such button on an 11-button pad
+    ("max_linear_speed", "fast", "max_linear_speed"),
+])  # fmt: skip
+def test_a_wrong_parameter_is_one_error_naming_it(ros_context: Context, name: str, value: Any,
+                                                 says: str) -> None:  # fmt: skip
+    from ifagent_ros.nodes.params import ParameterError
+
+    with pytest.raises(ParameterError, match=says.replace(".", r"\.")):
+        SharedAutonomyNode(context=ros_context, model=FakeActionModel(),
+                           forward_kinematics=fake_fk, node_name="shared_autonomy_bad",
+                           parameter_overrides=[Parameter(name, value=value)])

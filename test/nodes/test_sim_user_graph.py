@@ -85,7 +85,7 @@ def test_sim_user_node_takes_its_interface_from_the_condition_table(ros_context)
         node = SimUserNode(context=ros_context, node_name=f"sim_user_{name}",
                            parameter_overrides=[Parameter("condition", value=name)])
         try:
-            assert node.condition == name
+            assert node.session.condition == name == node.status()["condition"]
             assert node.user.interface == CONDITIONS[name].interface
             assert node.user.corrections_enabled == CONDITIONS[name].speaks
         finally:

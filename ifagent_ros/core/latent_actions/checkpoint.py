@@ -6,6 +6,9 @@ state dim), the encoder (name, dim), the action scale and the training sentences
 embeddings (for :meth:`LoadedModel.novelty`). :func:`load_model` checks every one of these
 against this code and raises :class:`ModelFileError` naming the key at fault.
 
+:func:`load_action_model` is what a node runs: it never raises (it says why there is no
+model) and puts the sentence encoder on the chosen device.
+
 Inference runs in numpy (:mod:`runtime`; weights exported from torch at load, equal to torch
 within 1e-5): the language terms (FiLM gamma/beta for an utterance and, for LILAC at alpha = 0,
 the whole basis) are cached per utterance, so a step is two small MLPs and a Gram-Schmidt.
@@ -24,7 +27,7 @@ import numpy as np
 
 from ifagent_ros.core.latent_actions.encoders import EncoderError, SentenceEncoder, make_encoder
 from ifagent_ros.core.latent_actions.interface import ModelFileError
-from ifagent_ros.core.latent_actions.runtime import LoadedModel, gram_schmidt_np
+from ifagent_ros.core.latent_actions.runtime import RUNTIMES, LoadedModel, gram_schmidt_np
 from ifagent_ros.core.latent_actions.state import ROBOT_STATE_DIM
 
 if TYPE_CHECKING:
@@ -266,23 +269,64 @@ def load_model(
             f"({len(p['train_texts'])}, {arch.lang_dim})"
         )
     p = dict(p, train_embeddings=emb)
-    return LoadedModel(p, weights, encoder, path)
+    runtime = RUNTIMES.get(arch.kind)
+    if runtime is None:
+        raise ModelFileError(f"{path}: key 'arch.kind' {arch.kind!r} has no run-time class "
+                             f"(known: {', '.join(RUNTIMES)})")
+    return runtime(p, weights, encoder, path)
+
+
+def load_action_model(path: str | Path | None, device: str = "cpu"
+                      ) -> tuple[LoadedModel | None, str | None]:  # fmt: skip
+    """What a node runs: ``(model, None)``, or ``(None, why)`` when ``path`` is empty or the
+    file does not load (never raises; the caller degrades to end-effector teleop).
+
+    ``device`` is the sentence encoder's (``cpu`` | ``cuda`` | ``auto``: CUDA when there is
+    one); inference itself is numpy. When the encoder cannot move there it stays on the CPU."""
+    if not path:
+        return None, "no model_path: end-effector teleop"
+    try:
+        model = load_model(path)
+    except ModelFileError as exc:
+        return None, f"model file error: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any load failure degrades to teleop
+        return None, f"cannot load model {path}: {type(exc).__name__}: {exc}"
+    _move_encoder(model, device)
+    return model, None
+
+
+def encoder_device(device: str) -> str:
+    """``cpu`` | ``cuda`` for a requested ``cpu`` | ``cuda`` | ``auto``."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _move_encoder(model: LoadedModel, device: str) -> None:
+    if device == "cpu":
+        return
+    try:
+        device = encoder_device(device)
+        if device != "cpu":
+            model.encoder = make_encoder(model.encoder.name, device=device)
+    except Exception:  # noqa: BLE001 - the CPU encoder already works
+        pass
 
 
 def inference_timing(model: LoadedModel, steps: int = 2000, seed: int = 0) -> dict[str, Any]:
-    """Per-step CPU time of the model's run-time call (``basis`` at alpha 1, or ``act``) with
-    a fixed utterance (its language terms cached, as while the operator drives), plus the
+    """Per-step CPU time of the model's run-time call (``action`` at alpha 1, stick pushed)
+    with a fixed utterance (its language terms cached, as while the operator drives), plus the
     first call for a new utterance."""
     rng = np.random.default_rng(seed)
     states = rng.normal(size=(steps, model.state_dim)).astype(np.float32)
     lang = rng.normal(size=model.lang_dim).astype(np.float32)
     lang /= np.linalg.norm(lang)
+    stick = np.array([0.6, -0.3])
 
     def step(s: np.ndarray, v: np.ndarray) -> None:
-        if model.kind == "bc":
-            model.act(s, v)
-        else:
-            model.basis(s, v, 1.0)
+        model.action(s, v, stick, 1.0)
 
     t0 = time.perf_counter()
     step(states[0], lang)
@@ -311,7 +355,9 @@ __all__ = [
     "LoadedModel",
     "ModelFileError",
     "gram_schmidt_np",
+    "encoder_device",
     "inference_timing",
+    "load_action_model",
     "load_model",
     "save_checkpoint",
 ]

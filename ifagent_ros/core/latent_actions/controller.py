@@ -2,11 +2,12 @@
 language-conditioned basis, re-conditioned by every spoken correction while the arm moves.
 
 ROS-free; the node feeds it and calls :meth:`SharedAutonomyController.step` at the control
-rate, passing the clock in as ``now`` (seconds). Per step, with a latent model (LILAC/LILA):
-stick -> rescaled deadband -> z in [-1, 1]^2 -> basis B = model.basis(state, lang, alpha)
-(optionally shaped by the active correction) -> normalized action z @ B -> twist via
-``ActionScale`` x spoken speed factor -> linear/angular parts norm-clipped to the maxima.
-With a BC policy, any stick push is a "go" signal and the policy's action drives.
+rate, passing the clock in as ``now`` (seconds). Per step: stick -> rescaled deadband -> z in
+[-1, 1]^2 -> ``model.action(state, lang, z, alpha, shaping)`` (``interface.ActionModel``; a
+latent model (LILAC/LILA) gives z @ B for its basis B shaped by the active correction, a BC
+policy drives on any stick push and also gives its gripper-close probability) -> normalized
+action -> twist via ``ActionScale`` x spoken speed factor -> linear/angular parts norm-clipped
+to the maxima.
 
 Conditioning (see ``conditioning.py``): an instruction (alpha 1) starts the utterance stack; a
 correction replaces what the model conditions on (alpha 0 if context-free, else 1); undo
@@ -34,18 +35,16 @@ from typing import Any
 
 import numpy as np
 
+from ifagent_ros.core.control.gamepad import Button, PadLayout
 from ifagent_ros.core.control.teleop import TeleopConfig, TeleopMapper, TeleopOutput
 from ifagent_ros.core.latent_actions.conditioning import (
     Conditioner,
     ConditionerConfig,
     Conditioning,
     UtteranceStack,
-    is_orthonormal,
-    orthonormal_rows,
-    shape_basis,
 )
 from ifagent_ros.core.latent_actions.controller_inputs import ObjectMemory, StickTracker
-from ifagent_ros.core.latent_actions.interface import ActionModel
+from ifagent_ros.core.latent_actions.interface import ActionModel, ModelOutputError
 from ifagent_ros.core.latent_actions.state import MAX_GRIPPER_WIDTH, ActionScale, build_state
 from ifagent_ros.core.schemas import Correction, ObjectList
 
@@ -55,20 +54,14 @@ ZERO6 = np.zeros(6)
 
 @dataclass(frozen=True)
 class SharedAutonomyConfig:
-    axis_x: int = 0  # left stick, left = +1 (z1)
-    axis_y: int = 1  # left stick, up = +1 (z2)
-    sign_x: float = 1.0
-    sign_y: float = 1.0
-    expected_axes: int = 8
-    expected_buttons: int = 11
-    axis_limit: float = 1.05
-    deadband: float = 0.1
-    # Xbox layout; A (0) is push-to-talk, X (2) the teleop mode button, RB (5) the deadman.
-    button_gripper_close: int = 1  # B
-    button_gripper_open: int = 3  # Y
-    button_undo: int = 4  # LB
-    button_reset: int = 6  # Back / View
-    button_teleop_mode: int = 2  # X: cycles the EE-teleop fallback's modes
+    # The pad: its left stick gives z (z1 = left/right, z2 = up/down), its mode button (X)
+    # cycles the EE-teleop fallback's modes; the deadman (RB) is the executor's.
+    pad: PadLayout = field(default_factory=PadLayout)
+    # This interface's own buttons; A is push-to-talk (speech_node).
+    button_gripper_close: int = int(Button.B)
+    button_gripper_open: int = int(Button.Y)
+    button_undo: int = int(Button.LB)
+    button_reset: int = int(Button.BACK)
     teleop_right_stick: bool = True
     max_linear_speed: float = 0.2  # m/s
     max_angular_speed: float = 0.8  # rad/s
@@ -92,15 +85,9 @@ class SharedAutonomyConfig:
     gripper_open_width: float = MAX_GRIPPER_WIDTH
 
     def __post_init__(self) -> None:
-        for name in ("axis_x", "axis_y"):
-            if not 0 <= getattr(self, name) < self.expected_axes:
-                raise ValueError(f"{name} outside 0..{self.expected_axes - 1}")
         for name in ("button_gripper_close", "button_gripper_open", "button_undo",
-                     "button_reset", "button_teleop_mode"):
-            if not 0 <= getattr(self, name) < self.expected_buttons:
-                raise ValueError(f"{name} outside 0..{self.expected_buttons - 1}")
-        if not 0.0 <= self.deadband < 1.0:
-            raise ValueError("deadband must be in [0, 1)")
+                     "button_reset"):
+            self.pad.check_button(name, getattr(self, name))
         for name in ("max_linear_speed", "max_angular_speed", "action_scale_linear",
                      "action_scale_angular", "min_speed_scale", "max_speed_scale",
                      "joy_timeout_s", "joint_state_timeout_s", "objects_timeout_s", "pinned_s"):
@@ -113,12 +100,9 @@ class SharedAutonomyConfig:
 
     def teleop_config(self) -> TeleopConfig:
         return TeleopConfig(
-            axis_left_x=self.axis_x, axis_left_y=self.axis_y, sign_left_x=self.sign_x,
-            sign_left_y=self.sign_y, button_mode=self.button_teleop_mode,
-            button_gripper_close=self.button_gripper_close,
-            button_gripper_open=self.button_gripper_open, expected_axes=self.expected_axes,
-            expected_buttons=self.expected_buttons, deadband=self.deadband,
-            axis_limit=self.axis_limit, max_linear_speed=self.action_scale_linear,
+            pad=self.pad, button_gripper_close=self.button_gripper_close,
+            button_gripper_open=self.button_gripper_open,
+            max_linear_speed=self.action_scale_linear,
             max_angular_speed=self.action_scale_angular,
             right_stick_enabled=self.teleop_right_stick)
 
@@ -186,10 +170,10 @@ class SharedAutonomyController:
         self._scale = ActionScale(float(trained.get("linear", cfg.action_scale_linear)),
                                   float(trained.get("angular", cfg.action_scale_angular)))
         self._teleop = TeleopMapper(cfg.teleop_config())
-        tc = self._teleop.config
-        axes = [cfg.axis_x, cfg.axis_y] + ([tc.axis_right_x, tc.axis_right_y]
-                                           if cfg.teleop_right_stick else [])
-        self._stick = StickTracker(axes, (cfg.sign_x, cfg.sign_y), cfg.deadband,
+        pad = cfg.pad
+        axes = [pad.axis_left_x, pad.axis_left_y] + ([pad.axis_right_x, pad.axis_right_y]
+                                                     if cfg.teleop_right_stick else [])
+        self._stick = StickTracker(axes, (pad.sign_left_x, pad.sign_left_y), pad.deadband,
                                    cfg.pinned_level, cfg.pinned_tolerance)
         self.objects = ObjectMemory()
         self.conditioner = Conditioner(model, ConditionerConfig(
@@ -337,7 +321,7 @@ class SharedAutonomyController:
             return s
         z = self._stick.z
         if not np.any(z):  # no stick, no motion: the model is not even asked
-            return _Step("policy" if self.model.kind == "bc" else "latent", "ok")
+            return _Step(self.model.interface, "ok")
         width = self._gripper_width if self._gripper_width is not None else cfg.gripper_open_width
         state = build_state(self._q, self._ee[0], self._ee[1], width,  # type: ignore[arg-type]
                             {k: self.objects.position(k) for k in self.model.object_ids},
@@ -352,37 +336,26 @@ class SharedAutonomyController:
         model = self.model
         assert model is not None and active.lang is not None
         shaping = self._active_shaping(active, now)
-        if model.kind == "bc":
-            action, p_close = model.act(state, active.lang)
-            a = np.asarray(action, dtype=float).reshape(-1)
-            p = float(p_close)
-            if a.shape != (6,) or not np.all(np.isfinite(a)) or not math.isfinite(p):
-                return self._model_failed("the policy returned NaN or a wrong shape", now)
-            if shaping is not None:
-                w, d = shaping
-                a = (1.0 - w) * a + w * d * max(float(np.linalg.norm(a)), 1.0)
-            closed = p > self.config.policy_close_threshold
-            if self._policy_closed is None:  # first step: compare with the gripper as it is
-                w0 = self._gripper_width
-                self._policy_closed = w0 is not None and w0 < self.config.gripper_open_width / 2
-            if closed != self._policy_closed:
-                self._policy_closed = closed
-                self._pending_gripper = "close" if closed else "open"
-            return _Step("policy", "ok", None, self._scale.to_twist(a) * self.speed_scale)
-        basis = np.asarray(model.basis(state, active.lang, active.alpha), dtype=float)
-        if basis.shape != (2, 6) or not np.all(np.isfinite(basis)):
-            return self._model_failed("the model returned a NaN or mis-shaped basis", now)
-        if not is_orthonormal(basis):
-            repaired = orthonormal_rows(basis)
-            if repaired is None:
-                return self._model_failed("the model returned a degenerate basis", now)
-            basis = repaired
-        if shaping is not None:
-            shaped = shape_basis(basis, shaping[1], shaping[0])
-            if shaped is not None:
-                basis = shaped[0]
-        a = z @ basis
-        return _Step("latent", "ok", None, self._scale.to_twist(a) * self.speed_scale)
+        try:
+            action, p_close = model.action(state, active.lang, z, active.alpha, shaping)
+        except ModelOutputError as exc:
+            return self._model_failed(str(exc), now)
+        a = np.asarray(action, dtype=float).reshape(-1)
+        if a.shape != (6,) or not np.all(np.isfinite(a)):
+            return self._model_failed("the model returned NaN or a wrong shape", now)
+        if p_close is not None:  # the model drives the gripper (BC)
+            if not math.isfinite(p_close):
+                return self._model_failed("the model returned a NaN gripper probability", now)
+            self._follow_policy_gripper(p_close > self.config.policy_close_threshold)
+        return _Step(model.interface, "ok", None, self._scale.to_twist(a) * self.speed_scale)
+
+    def _follow_policy_gripper(self, closed: bool) -> None:
+        if self._policy_closed is None:  # first step: compare with the gripper as it is
+            w0 = self._gripper_width
+            self._policy_closed = w0 is not None and w0 < self.config.gripper_open_width / 2
+        if closed != self._policy_closed:
+            self._policy_closed = closed
+            self._pending_gripper = "close" if closed else "open"
 
     def _active_shaping(self, active: Conditioning, now: float) -> tuple[float, np.ndarray] | None:
         sh = active.shaping

@@ -1,7 +1,8 @@
 """The numpy forward pass of a loaded model (no torch at run time, ~tens of microseconds).
 
-:func:`checkpoint.load_model` builds a :class:`LoadedModel` from a checked checkpoint; the
-weights are exported from torch and the result equals the torch model within 1e-5.
+:func:`checkpoint.load_model` builds the :data:`RUNTIMES` class of a checked checkpoint's kind
+(:class:`LatentModel` for LILAC / LILA, :class:`PolicyModel` for BC); the weights are exported
+from torch and the result equals the torch model within 1e-5.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ifagent_ros.core.latent_actions.encoders import SentenceEncoder
-from ifagent_ros.core.latent_actions.interface import ModelKind
+from ifagent_ros.core.latent_actions.interface import (
+    ModelInterface,
+    ModelKind,
+    ShapingTerm,
+    latent_action,
+    policy_action,
+)
 
 _K1 = math.sqrt(2.0 / math.pi)
 _K2 = _K1 * 0.044715
@@ -76,12 +83,16 @@ def _f32(a: Any) -> np.ndarray:
 
 
 class LoadedModel:
-    """A checkpoint with a numpy forward pass (implements ``interface.ActionModel``).
+    """A checkpoint with a numpy forward pass (implements ``interface.ActionModel``); the
+    subclass for a kind (:data:`RUNTIMES`) adds its head.
 
     The state standardization is folded into the first layer, and per utterance the FiLM terms
     are precomputed (for LILAC the gated features become ``h * (gamma * alpha / |h|) + c`` with
-    ``c = gamma * unit(no_context) + beta``), so a step is: 4 small matrix products, 2 GELUs, a
-    Gram-Schmidt of two 6-D vectors."""
+    ``c = gamma * unit(no_context) + beta``), so a step is: 4 small matrix products, 2 GELUs and,
+    for a latent model, a Gram-Schmidt of two 6-D vectors."""
+
+    interface: ClassVar[ModelInterface]
+    _head: ClassVar[str]  # the state-dict prefix of the output MLP
 
     def __init__(
         self,
@@ -106,7 +117,7 @@ class LoadedModel:
         w1 = w["state_mlp.0.weight"].T * inv_std[:, None]
         self._s1 = (_f32(w1), _f32(w["state_mlp.0.bias"] - w["state_norm.mean"] @ w1))
         self._s2 = (_f32(w["state_mlp.2.weight"].T), _f32(w["state_mlp.2.bias"]))
-        head = "head" if self.kind == "bc" else "basis_head"
+        head = self._head
         self._h1 = (_f32(w[f"{head}.0.weight"].T), _f32(w[f"{head}.0.bias"]))
         self._h2 = (_f32(w[f"{head}.2.weight"].T), _f32(w[f"{head}.2.bias"]))
         self._film = {k[5:]: v for k, v in w.items() if k.startswith("film.")}  # per utterance
@@ -128,50 +139,9 @@ class LoadedModel:
             return 0.0
         return float(np.max(self.train_embeddings @ self.embed(text)))
 
-    def basis(self, state: np.ndarray, lang: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-        """(2, 6) orthonormal rows; ValueError for a bad state, embedding or alpha."""
-        if self.kind == "bc":
-            raise TypeError("a BC model has no latent basis; use act()")
-        a = float(alpha)
-        if not (0.0 <= a <= 1.0):  # also rejects NaN
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        s = self._check_state(state)
-        terms = self._lang_terms(lang)
-        if self.kind == "lilac":
-            if a == 0.0:  # the state is gated out: one basis per utterance
-                if terms.basis0 is None:
-                    terms.basis0 = self._head_basis(terms.offset)
-                return terms.basis0.copy()
-            h = self._state_features(s)
-            h *= terms.gamma * (a / max(math.sqrt(float(h @ h) + 1e-30), 1e-12))
-            h += terms.offset
-        else:
-            h = self._state_features(s)
-            h *= terms.gamma
-            h += terms.beta
-        return self._head_basis(h)
-
-    def action(
-        self, state: np.ndarray, lang: np.ndarray, alpha: float, z: np.ndarray
-    ) -> np.ndarray:
-        """Normalized 6-D action ``z @ basis`` (z clipped to [-1, 1]^2)."""
-        zz = np.clip(np.asarray(z, dtype=np.float64).reshape(2), -1.0, 1.0)
-        if not np.all(np.isfinite(zz)):
-            raise ValueError("stick input contains NaN or inf")
-        return zz @ self.basis(state, lang, alpha)
-
-    def act(self, state: np.ndarray, lang: np.ndarray) -> tuple[np.ndarray, float]:
-        """Normalized 6-D action in [-1, 1] and the gripper-close probability (BC)."""
-        if self.kind != "bc":
-            raise TypeError(f"a {self.kind} model has no policy; use basis()")
-        s = self._check_state(state)
-        terms = self._lang_terms(lang)
-        h = self._state_features(s)
-        h *= terms.gamma
-        h += terms.beta
-        out = self._mlp2(h, self._h1, self._h2)
-        prob = 1.0 / (1.0 + math.exp(-min(max(float(out[6]), -60.0), 60.0)))
-        return np.tanh(out[:6]), prob
+    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float | None]:  # fmt: skip
+        raise NotImplementedError(f"{type(self).__name__} has no action()")
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -195,9 +165,6 @@ class LoadedModel:
 
     def _state_features(self, s: np.ndarray) -> np.ndarray:
         return self._mlp2(s, self._s1, self._s2)
-
-    def _head_basis(self, feats: np.ndarray) -> np.ndarray:
-        return gram_schmidt_np(self._mlp2(feats, self._h1, self._h2).reshape(2, 6))
 
     def _lang_terms(self, lang: np.ndarray) -> _LangTerms:
         last = self._last
@@ -233,6 +200,75 @@ class LoadedModel:
         return _LangTerms(gamma=gamma, beta=beta, offset=offset)
 
 
+class LatentModel(LoadedModel):
+    """LILAC / LILA: the stick moves along a learned, language-conditioned 2-D basis."""
+
+    interface: ClassVar[ModelInterface] = "latent"
+    _head: ClassVar[str] = "basis_head"
+
+    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, None]:  # fmt: skip
+        """``z @ basis`` (shaped; see ``interface.latent_action``); the person's gripper."""
+        return latent_action(self.basis(state, lang, alpha), stick, shaping), None
+
+    def basis(self, state: np.ndarray, lang: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+        """(2, 6) orthonormal rows; ValueError for a bad state, embedding or alpha."""
+        a = float(alpha)
+        if not (0.0 <= a <= 1.0):  # also rejects NaN
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        s = self._check_state(state)
+        terms = self._lang_terms(lang)
+        if self.kind == "lilac":
+            if a == 0.0:  # the state is gated out: one basis per utterance
+                if terms.basis0 is None:
+                    terms.basis0 = self._head_basis(terms.offset)
+                return terms.basis0.copy()
+            h = self._state_features(s)
+            h *= terms.gamma * (a / max(math.sqrt(float(h @ h) + 1e-30), 1e-12))
+            h += terms.offset
+        else:
+            h = self._state_features(s)
+            h *= terms.gamma
+            h += terms.beta
+        return self._head_basis(h)
+
+    def _head_basis(self, feats: np.ndarray) -> np.ndarray:
+        return gram_schmidt_np(self._mlp2(feats, self._h1, self._h2).reshape(2, 6))
+
+
+class PolicyModel(LoadedModel):
+    """BC: a language-conditioned policy drives while the stick is pushed ("go")."""
+
+    interface: ClassVar[ModelInterface] = "policy"
+    _head: ClassVar[str] = "head"
+
+    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float]:  # fmt: skip
+        """The policy's action (shaped; see ``interface.policy_action``) and its gripper-close
+        probability; the stick and alpha are not used."""
+        a, p = self.policy(state, lang)
+        return policy_action(a, p, shaping)
+
+    def policy(self, state: np.ndarray, lang: np.ndarray) -> tuple[np.ndarray, float]:
+        """Normalized 6-D action in [-1, 1] and the gripper-close probability."""
+        s = self._check_state(state)
+        terms = self._lang_terms(lang)
+        h = self._state_features(s)
+        h *= terms.gamma
+        h += terms.beta
+        out = self._mlp2(h, self._h1, self._h2)
+        prob = 1.0 / (1.0 + math.exp(-min(max(float(out[6]), -60.0), 60.0)))
+        return np.tanh(out[:6]), prob
+
+
+# model kind -> its run-time class (a new kind: its class and one line here)
+RUNTIMES: dict[str, type[LoadedModel]] = {
+    "lilac": LatentModel,
+    "lila": LatentModel,
+    "bc": PolicyModel,
+}
+
+
 @dataclass
 class _LangTerms:
     gamma: np.ndarray
@@ -241,4 +277,4 @@ class _LangTerms:
     basis0: np.ndarray | None = None  # LILAC's basis at alpha = 0
 
 
-__all__ = ["LoadedModel", "gram_schmidt_np"]
+__all__ = ["RUNTIMES", "LatentModel", "LoadedModel", "PolicyModel", "gram_schmidt_np"]

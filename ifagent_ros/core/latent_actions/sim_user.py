@@ -44,12 +44,12 @@ from ifagent_ros.core.control.teleop import TeleopMode
 from ifagent_ros.core.latent_actions.conditions import INTERFACES, Interface
 from ifagent_ros.core.latent_actions.expert import rotation_vector
 from ifagent_ros.core.latent_actions.sim_user_models import (
-    TELEOP_LAYOUT,
     GoalTracker,
-    PadLayout,
     SimUserConfig,
     StickMapEstimate,
+    UserPad,
     correction_done,
+    pad_for,
     pick_primitive,
 )
 from ifagent_ros.core.latent_actions.tasks import (
@@ -60,8 +60,8 @@ from ifagent_ros.core.latent_actions.tasks import (
     Waypoint,
 )
 
-__all__ = ["INTERFACES", "TELEOP_LAYOUT", "GoalTracker", "Interface", "PadLayout",
-           "SimUserConfig", "SimulatedUser", "StickMapEstimate", "UserOutput", "user_for"]
+__all__ = ["INTERFACES", "GoalTracker", "Interface", "SimUserConfig", "SimulatedUser",
+           "StickMapEstimate", "UserOutput", "UserPad", "pad_for", "user_for"]
 
 
 @dataclass
@@ -77,14 +77,14 @@ class SimulatedUser:
     """Call :meth:`observe` with what the person sees and :meth:`step` once per message."""
 
     def __init__(self, task: TaskInstance, interface: Interface = "latent",
-                 config: SimUserConfig | None = None, layout: PadLayout | None = None,
+                 config: SimUserConfig | None = None, pad: UserPad | None = None,
                  corrections: bool = True, split: Split = "heldout") -> None:  # fmt: skip
         if interface not in INTERFACES:
             raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
         self.task = task
         self.interface = interface
         self.config = cfg = config or SimUserConfig()
-        self.layout = layout or (TELEOP_LAYOUT if interface == "teleop" else PadLayout())
+        self.pad = pad or pad_for(interface)
         self.corrections_enabled = corrections and interface == "latent"
         self.split: Split = split
         self.rng = np.random.default_rng(cfg.seed)
@@ -177,25 +177,26 @@ class SimulatedUser:
     # ------------------------------------------------------------------ pad output
     def _pad(self, z: np.ndarray | None = None, deadman: bool = True,
              raw: tuple[float, float] | None = None) -> UserOutput:  # fmt: skip
-        lay = self.layout
-        axes = [0.0] * lay.num_axes
-        for i in lay.trigger_axes:
-            axes[i] = 1.0
-        sx, sy = raw if raw is not None else self._stick(z if z is not None else np.zeros(2))
+        lay = self.pad.layout
+        axes, buttons = lay.neutral()
+        if raw is not None:  # already as the pad reports it
+            sx, sy = raw
+        else:
+            sx, sy = self._stick(z if z is not None else np.zeros(2))
+            sx, sy = lay.sign_left_x * sx, lay.sign_left_y * sy
         if deadman and self.config.noise_std > 0:
             sx += float(self.rng.normal(0.0, self.config.noise_std))
             sy += float(self.rng.normal(0.0, self.config.noise_std))
         lim = self.config.max_deflection
-        axes[lay.axis_x] = float(np.clip(sx, -lim, lim))
-        axes[lay.axis_y] = float(np.clip(sy, -lim, lim))
-        buttons = [0] * lay.num_buttons
+        axes[lay.axis_left_x] = float(np.clip(sx, -lim, lim))
+        axes[lay.axis_left_y] = float(np.clip(sy, -lim, lim))
         if deadman:
             buttons[lay.deadman] = 1
         return UserOutput(axes, buttons, phase=self.phase)
 
     def _stick(self, z: np.ndarray) -> tuple[float, float]:
         """Raw stick giving ``z`` after the interface's rescaled deadband (a person learns it)."""
-        d = self.layout.deadband
+        d = self.pad.layout.deadband
         return tuple(0.0 if abs(v) < 1e-6 else math.copysign(d + (1.0 - d) * min(abs(v), 1.0), v)
                      for v in z)  # type: ignore[return-value]
 
@@ -237,7 +238,7 @@ class SimulatedUser:
             self.tracker.restart()
             self.counts["regrasps"] += 1
             self._gripper_wait = ("open", now)
-            self._presses.append(self.layout.gripper_open)
+            self._presses.append(self.pad.gripper_open)
             self._next_waypoint(now)
             return self._pad()
         wp = self.tracker.current(seen)
@@ -278,8 +279,8 @@ class SimulatedUser:
             self._next_waypoint(now)
             return None
         assert wp.gripper is not None
-        self._presses.append(self.layout.gripper_close if wp.gripper == "close"
-                             else self.layout.gripper_open)
+        self._presses.append(self.pad.gripper_close if wp.gripper == "close"
+                             else self.pad.gripper_open)
         self._gripper_wait = (wp.gripper, now)
         self._record(now, np.zeros(2))
         return self._pad()
@@ -300,12 +301,9 @@ class SimulatedUser:
     def _teleop_step(self, seen: ArmObservation, wp: Waypoint, now: float) -> UserOutput:
         if self._operator is None:
             cfg = ScriptedOperatorConfig(
-                tolerance=wp.tolerance, timeout_s=1e9, deadband=self.layout.deadband,
+                tolerance=wp.tolerance, timeout_s=1e9, pad=self.pad.layout,
                 gain=self.config.gain * self.gain_error / self.config.teleop_full_speed,
-                num_axes=self.layout.num_axes, num_buttons=self.layout.num_buttons,
-                axis_left_x=self.layout.axis_x, axis_left_y=self.layout.axis_y,
-                trigger_axes=self.layout.trigger_axes, deadman_button=self.layout.deadman,
-                mode_button=self.layout.mode, settle_s=0.1, start_s=0.0)
+                settle_s=0.1, start_s=0.0)
             self._operator = ScriptedOperator(cfg)
             self._operator.mode = self._teleop_mode  # the person remembers the mode
         op = self._operator
@@ -319,12 +317,12 @@ class SimulatedUser:
             held = self._reach(seen, wp, now)
             if held is not None:
                 return held
-        if buttons[self.layout.mode]:
+        if buttons[self.pad.layout.mode]:
             self.counts["presses"] += 1
             if not op._presses_left:  # the last press of this switch  # noqa: SLF001
                 self._mode_pause_until = now + self.config.mode_switch_pause
-        lay = self.layout
-        out = self._pad(raw=(axes[lay.axis_x], axes[lay.axis_y]), deadman=bool(
+        lay = self.pad.layout
+        out = self._pad(raw=(axes[lay.axis_left_x], axes[lay.axis_left_y]), deadman=bool(
             buttons[lay.deadman]))
         out.buttons[lay.mode] = buttons[lay.mode]
         return out
@@ -373,7 +371,7 @@ class SimulatedUser:
         rot = np.asarray(seen.ee_rotation, dtype=float)
         w_des = np.clip(1.0 * rotation_vector(self._ref_rot @ rot.T), -0.3, 0.3)
         weights = np.array([1.0, 1.0, 1.0, *(3 * [cfg.rotation_weight])])
-        d = self.layout.deadband
+        d = self.pad.layout.deadband
         z = self.estimate.command(np.concatenate([v_lin, w_des]), weights,
                                   (cfg.max_deflection - d) / (1.0 - d))
         self.phase = "correcting" if self._correction is not None else "drive"
@@ -475,7 +473,7 @@ class SimulatedUser:
     def _revert(self) -> None:
         """LILAC's revert button: back to the instruction; the stick means something else."""
         self._correction = None
-        self._presses.append(self.layout.reset)
+        self._presses.append(self.pad.reset)
         self.counts["reverts"] += 1
         self._probe_due = True
 

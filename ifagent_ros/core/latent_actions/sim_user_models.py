@@ -1,5 +1,5 @@
 """The simulated user's parameters (:class:`SimUserConfig`) and what it keeps in its head
-(``sim_user.py``): the gamepad layout it presses, its online estimate of the stick ->
+(``sim_user.py``): the gamepad it presses (:class:`UserPad`), its online estimate of the stick ->
 end-effector motion map, the plan it follows, and which correction it says.
 
 * :class:`StickMapEstimate`: multi-output recursive least squares with forgetting for the 6x2 map
@@ -12,10 +12,11 @@ end-effector motion map, the plan it follows, and which correction it says.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ifagent_ros.core.control.gamepad import Button, PadLayout
 from ifagent_ros.core.latent_actions.tasks import (
     PRIMITIVES,
     ArmObservation,
@@ -29,23 +30,32 @@ DIRECTION_PRIMITIVES = {(0, 1.0): "forward", (0, -1.0): "backward", (1, 1.0): "l
 
 
 @dataclass(frozen=True)
-class PadLayout:
-    """joy_node's Xbox layout as the interface reads it (defaults: shared_autonomy_node)."""
+class UserPad:
+    """The gamepad as the person holds it: the one layout (``core/control/gamepad.py``: sticks,
+    triggers, deadman, mode button, deadband) and the buttons of the interface it drives."""
 
-    num_axes: int = 8
-    num_buttons: int = 11
-    axis_x: int = 0  # left stick, left = +1
-    axis_y: int = 1  # left stick, up = +1
-    trigger_axes: tuple[int, ...] = (2, 5)  # rest at +1.0 (joy_node convention)
-    deadman: int = 5  # RB
-    gripper_close: int = 1  # B
-    gripper_open: int = 3  # Y
-    reset: int = 6  # Back: LILAC's revert to the instruction
-    mode: int = 2  # X: the teleop mode cycle
-    deadband: float = 0.1
+    layout: PadLayout = field(default_factory=PadLayout)
+    gripper_close: int = int(Button.B)
+    gripper_open: int = int(Button.Y)
+    reset: int = int(Button.BACK)  # LILAC's revert to the instruction
+
+    def __post_init__(self) -> None:
+        for name in ("gripper_close", "gripper_open", "reset"):
+            self.layout.check_button(name, getattr(self, name))
 
 
-TELEOP_LAYOUT = PadLayout(gripper_close=0, gripper_open=1)  # teleop_node: A closes, B opens
+def pad_for(interface: str, layout: PadLayout | None = None) -> UserPad:
+    """The buttons the interface's node reads by default: teleop_node's (A closes, B opens) or
+    shared_autonomy_node's (B closes, Y opens, Back reverts), on ``layout``."""
+    from ifagent_ros.core.control.teleop import TeleopConfig
+    from ifagent_ros.core.latent_actions.controller import SharedAutonomyConfig
+
+    layout = layout or PadLayout()
+    sa = SharedAutonomyConfig(pad=layout)
+    if interface == "teleop":
+        tc = TeleopConfig(pad=layout)
+        return UserPad(layout, tc.button_gripper_close, tc.button_gripper_open, sa.button_reset)
+    return UserPad(layout, sa.button_gripper_close, sa.button_gripper_open, sa.button_reset)
 
 
 @dataclass(frozen=True)

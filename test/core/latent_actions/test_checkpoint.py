@@ -40,7 +40,7 @@ def test_numpy_basis_equals_torch(
     kind: str, saved: dict[str, Path], trained: dict[str, TrainResult], encoder: HashedWordsEncoder
 ) -> None:
     model = load_model(saved[kind], encoder=encoder)
-    assert isinstance(model, ActionModel) and model.kind == kind
+    assert isinstance(model, ActionModel) and model.kind == kind and model.interface == "latent"
     torch_model = trained[kind].model
     states, langs = _random_inputs(50, model.state_dim, model.lang_dim)
     for alpha in (0.0, 0.5, 1.0):
@@ -56,17 +56,18 @@ def test_numpy_bc_equals_torch(
     saved: dict[str, Path], trained: dict[str, TrainResult], encoder: HashedWordsEncoder
 ) -> None:
     model = load_model(saved["bc"], encoder=encoder)
+    assert isinstance(model, ActionModel) and model.kind == "bc" and model.interface == "policy"
     states, langs = _random_inputs(50, model.state_dim, model.lang_dim)
     ref_a, ref_logit = trained["bc"].model(torch.from_numpy(states), torch.from_numpy(langs))
-    out = [model.act(s, v) for s, v in zip(states, langs, strict=True)]
+    stick = np.array([0.3, -1.0])  # any push is "go": the stick does not change the action
+    out = [model.action(s, v, stick, 1.0) for s, v in zip(states, langs, strict=True)]
     np.testing.assert_allclose(np.stack([o[0] for o in out]), ref_a.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(
         [o[1] for o in out], torch.sigmoid(ref_logit).detach().numpy(), atol=1e-5
     )
-    with pytest.raises(TypeError):
-        model.basis(states[0], langs[0], 1.0)
-    with pytest.raises(TypeError):
-        load_model(saved["lilac"], encoder=encoder).act(states[0], langs[0])
+    # one method per model: a policy has no basis, a latent model no policy of its own
+    assert not hasattr(model, "basis")
+    assert not hasattr(load_model(saved["lilac"], encoder=encoder), "policy")
 
 
 def test_round_trip_keeps_texts_card_and_novelty(
@@ -98,8 +99,10 @@ def test_bad_runtime_inputs_raise(saved: dict[str, Path], encoder: HashedWordsEn
         model.basis(good, np.zeros(7, np.float32), 1.0)
     with pytest.raises(ValueError, match="NaN"):
         model.basis(good, np.full(64, np.inf, np.float32), 1.0)
-    act = model.action(good, lang, 0.0, np.array([5.0, 0.0]))  # z clipped to [-1, 1]
-    assert np.linalg.norm(act) == pytest.approx(1.0, abs=1e-6)
+    act, gripper = model.action(good, lang, np.array([1.0, 0.0]), 0.0)  # z @ orthonormal B
+    assert np.linalg.norm(act) == pytest.approx(1.0, abs=1e-6) and gripper is None
+    with pytest.raises(ValueError, match="stick"):
+        model.action(good, lang, np.array([np.nan, 0.0]), 0.0)
 
 
 def test_inference_timing_reports_percentiles(

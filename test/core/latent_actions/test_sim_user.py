@@ -11,16 +11,17 @@ from ifagent_ros.core.control.teleop import TeleopMapper
 from ifagent_ros.core.language.parser import CorrectionParser
 from ifagent_ros.core.latent_actions.controller_inputs import deadband
 from ifagent_ros.core.latent_actions.sim_user import (
-    PadLayout,
     SimulatedUser,
     SimUserConfig,
     StickMapEstimate,
+    pad_for,
 )
 from ifagent_ros.core.latent_actions.sim_user_models import correction_done, pick_primitive
 from ifagent_ros.core.latent_actions.tasks import PRIMITIVES, ArmObservation, Waypoint
 
 DT = 0.05
-LAYOUT = PadLayout()
+PAD = pad_for("latent")  # what shared_autonomy_node reads
+LAYOUT = PAD.layout
 
 
 class GoalTask:
@@ -49,9 +50,10 @@ class PointWorld:
 
     def apply(self, axes, buttons) -> None:  # noqa: ANN001
         if buttons[LAYOUT.deadman]:
-            z = np.array([deadband(axes[LAYOUT.axis_x], 0.1), deadband(axes[LAYOUT.axis_y], 0.1)])
+            z = np.array([deadband(axes[LAYOUT.axis_left_x], 0.1),
+                          deadband(axes[LAYOUT.axis_left_y], 0.1)])
             self.ee = self.ee + (self.A @ z)[:3] * DT
-        if buttons[LAYOUT.gripper_close]:
+        if buttons[PAD.gripper_close]:
             self.closing = True
         if self.closing:
             self.width = max(0.0, self.width - 0.02)
@@ -145,7 +147,7 @@ def test_correction_reshapes_then_revert_button_when_its_job_is_done() -> None:
 
     outs = run(user, world, 40.0, on_speech=conditioned)
     assert user.counts["corrections"] >= 1
-    reset_presses = [t for t, o in outs if o.buttons[LAYOUT.reset]]
+    reset_presses = [t for t, o in outs if o.buttons[PAD.reset]]
     assert reset_presses, "no revert after the correction did its job"
     assert user.counts["reverts"] == len(reset_presses)
     assert world.ee[2] < goal[2] + 0.05  # it went down with the corrected stick
@@ -203,7 +205,7 @@ def test_gripper_waypoint_presses_close_and_waits_for_the_fingers() -> None:
     user = SimulatedUser(GoalTask(Waypoint(here, "close", 0.01, "grasp")), "latent",
                          SimUserConfig(seed=5), corrections=False)
     outs = run(user, world, 5.0)
-    presses = [t for t, o in outs if o.buttons[LAYOUT.gripper_close]]
+    presses = [t for t, o in outs if o.buttons[PAD.gripper_close]]
     assert len(presses) == 1
     assert user.done and world.width == 0.0
     assert outs[-1][0] - presses[0] >= 0.3  # waited for the fingers
@@ -266,3 +268,18 @@ def test_pick_primitive_direction_and_rotation_and_when_it_is_done() -> None:
     assert not correction_done(right, np.array([0.0, -0.08, 0.01]), np.zeros(3), 0.01)
     assert correction_done(right, np.array([0.05, -0.01, 0.0]), np.zeros(3), 0.01)
     assert correction_done(PRIMITIVES["twist_right"], np.zeros(3), np.array([0, 0, -0.05]), 0.01)
+
+
+def test_the_person_presses_the_buttons_the_interface_node_reads() -> None:
+    from ifagent_ros.core.control.gamepad import Button
+    from ifagent_ros.core.control.teleop import TeleopConfig
+    from ifagent_ros.core.latent_actions.controller import SharedAutonomyConfig
+
+    sa, tc = SharedAutonomyConfig(), TeleopConfig()
+    assert (PAD.gripper_close, PAD.gripper_open, PAD.reset) == (
+        sa.button_gripper_close, sa.button_gripper_open, sa.button_reset) == (
+        Button.B, Button.Y, Button.BACK)
+    teleop = pad_for("teleop")
+    assert (teleop.gripper_close, teleop.gripper_open) == (
+        tc.button_gripper_close, tc.button_gripper_open) == (Button.A, Button.B)
+    assert PAD.layout == sa.pad == tc.pad  # one layout: sticks, deadman, mode button
