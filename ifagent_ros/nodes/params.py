@@ -370,6 +370,8 @@ def declare_config(node: Any, cfg_cls_or_instance: type[T] | T, prefix: str = ""
         return typing.cast(T, _build(cfg, (), values, fixed))
     except (ValueError, TypeError) as err:
         blamed = _blame(cfg, leaves, values, fixed, err)
-        which = "parameters " if len(blamed) > 1 else "parameter "
         joined = ", ".join(blamed)
+        if str(err).startswith("parameter "):  # the config's message names it already
+            raise ParameterError(f"{node_name}: {err}", joined) from err
+        which = "parameters " if len(blamed) > 1 else "parameter "
         raise ParameterError(f"{node_name}: {which}{joined}: {err}", joined) from err

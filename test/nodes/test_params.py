@@ -51,7 +51,8 @@ class Pair:
 
     def __post_init__(self) -> None:
         if self.low > self.high:
-            raise ValueError("low must not exceed high")
+            raise ValueError("low must not exceed high" if self.low <= 1.0
+                             else "parameter low must not exceed high")
 
 
 @dataclass
@@ -150,6 +151,9 @@ def test_the_configs_own_validation_names_the_parameter(make: Any) -> None:
     assert "parameter camera.width: width must be > 0, got -1" in str(info.value)
     with pytest.raises(ParameterError, match="parameter rate_hz: the physics rate"):
         declare_config(make(rate_hz=5000.0, scene="x.yaml"), Sim)  # validate()
+    with pytest.raises(ParameterError) as info:  # a message that names it is not repeated
+        declare_config(make(low=2.0), Pair)
+    assert str(info.value) == "params_test: parameter low must not exceed high"
     # two values that are each fine but not together: both are named
     with pytest.raises(ParameterError, match="parameters low, high: low must not exceed"):
         declare_config(make(low=0.8, high=0.5), Pair)
