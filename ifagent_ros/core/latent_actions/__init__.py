@@ -3,12 +3,16 @@
 Modules, by concern:
 
 * ``state``       robot + object observation -> the model's state vector; action scaling.
-* ``interface``   what every trained model answers (``ActionModel``) and the model file errors.
+* ``interface``   what every trained model answers (``ActionModel.action``) and the model
+                  file errors; ``runtime`` its numpy implementations (``RUNTIMES``: kind -> class),
+                  ``checkpoint`` model files (``load_model``, ``load_action_model``).
+* ``conditions``  the compared conditions (teleop, BC, LILA, LILAC): ``CONDITIONS``.
 * ``tasks``       the tabletop tasks, their phrasings, waypoint plans and success checks.
 * ``expert``      the scripted demonstrator (waypoint-following twists at 10 Hz).
 * ``dataset``     demonstrations on disk (``index.json`` + one ``.npz`` per demo).
 * ``models`` / ``train`` / ``encoders``   torch models, training, sentence encoders.
 * ``controller``  the shared-autonomy runtime behind ``shared_autonomy_node``.
-* ``sim_user``    the simulated teleoperator used for evaluation.
+* ``sim_user``    the simulated teleoperator used for evaluation (``sim_user_session``: the
+                  same person in a live node graph).
 * ``evaluation``  the four-condition evaluation (teleop, BC, LILA, LILAC).
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ifagent_ros import cli_train
+from ifagent_ros.cli import train as cli_train
 from ifagent_ros.core.latent_actions.checkpoint import load_model
 
 

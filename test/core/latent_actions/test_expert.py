@@ -145,7 +145,7 @@ def env() -> Iterator[object]:
 
 @pytest.mark.parametrize("family", list(TASK_FAMILIES))
 def test_the_expert_succeeds_in_the_simulator(env, family: str) -> None:  # noqa: ANN001
-    from ifagent_ros.cli_collect import run_task_episode
+    from ifagent_ros.core.recording.demonstrations import run_task_episode
 
     seed = 11
     task = sample_task(family, np.random.default_rng(seed))
