@@ -103,12 +103,12 @@ def _run_in_one_process(
     try:
         executor_node = graph.nodes["executor_node"]
         driver = graph.nodes["bench_driver"]
-        executor_node.record_step_times = True
+        executor_node.pacer.record_step_times = True
         realtime_tuning()
         deadline = time.monotonic() + duration_s + 90.0
         while not driver.recording and not driver.done and time.monotonic() < deadline:
             time.sleep(0.01)
-        executor_node.step_times.clear()
+        executor_node.pacer.step_times.clear()
         while not driver.done and time.monotonic() < deadline:
             if graph.error is not None:
                 raise RuntimeError(f"graph stopped: {graph.error}")
@@ -118,7 +118,7 @@ def _run_in_one_process(
         result = _result_from_driver(
             driver, f"one_process ({executor} executor)", rate_hz, duration_s
         )
-        result.step_times_s = list(executor_node.step_times)
+        result.step_times_s = list(executor_node.pacer.step_times)
         return result
     finally:
         graph.stop()

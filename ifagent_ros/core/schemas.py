@@ -59,6 +59,15 @@ class ExecutorLimits(_Strict):
     max_angular_speed: float
 
 
+class ArmCommandSent(_Strict):
+    """The newest command the executor published to the arm, exactly as published."""
+
+    interface: Literal["trajectory", "velocity"]
+    positions: list[float] | None = None  # the trajectory point (None on the velocity interface)
+    velocities: list[float]
+    stamp: float | None = None  # header stamp: the causing command's (None: left zero)
+
+
 class ExecutorStatus(_Strict):
     """``/ifagent/executor/status``: what the only hardware-commanding node is doing and why."""
 
@@ -76,6 +85,8 @@ class ExecutorStatus(_Strict):
     ee_position: Vec3 | None = None
     joint_velocity: list[float] = Field(default_factory=list)
     limits: ExecutorLimits
+    commanded: ArmCommandSent | None = None  # what the arm was last told (None: nothing yet)
+    commands_sent: int = 0
 
 
 class TeleopStatus(_Strict):

@@ -38,8 +38,11 @@ from ifagent_ros.core.control.base_executor import (
     BaseExecutorCore,
     camera_in_base,
 )
+from ifagent_ros.core.control.local_controller import (
+    LocalControllerConfig,
+    depth_to_obstacle_points,
+)
 from ifagent_ros.core.schemas import BaseExecutorStatus
-from ifagent_ros.core.control.local_controller import LocalControllerConfig, depth_to_obstacle_points
 from ifagent_ros.nodes.node_main import run_node
 from ifagent_ros.nodes.topics import ESTOP_QOS
 

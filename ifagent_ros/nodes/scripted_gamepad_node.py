@@ -10,10 +10,10 @@ reached, ...) so a demo can wait for ``done``.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -27,41 +27,32 @@ from ifagent_ros.core.control.scripted_operator import (
     hover_goal,
 )
 from ifagent_ros.core.schemas import GroundTruth, ScriptedGamepadStatus, TeleopStatus
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 
-# ROS parameter name -> ScriptedOperatorConfig field.
-CONFIG_PARAMETERS: dict[str, str] = {
-    "tolerance": "tolerance",
-    "gain": "gain",
-    "timeout_s": "timeout_s",
-    "settle_s": "settle_s",
-    "deadband": "deadband",
-    "deadman_button": "deadman_button",
-    "mode_button": "mode_button",
-    "axes.left_x": "axis_left_x",
-    "axes.left_y": "axis_left_y",
-    "signs.left_x": "sign_left_x",
-    "signs.left_y": "sign_left_y",
-    "trigger_axes": "trigger_axes",
-    "num_axes": "num_axes",
-    "num_buttons": "num_buttons",
-}
 
-OTHER_DEFAULTS: dict[str, Any] = {
-    "target_id": "red_block",
-    "hover_height": 0.01,  # m above the block's top face
-    "rate_hz": 50.0,
-    "status_rate_hz": 5.0,
-    "ground_truth_stale_s": 1.0,  # older than this: centre the stick, as if the view froze
-    "use_teleop_status": True,  # correct the believed teleop mode from /ifagent/teleop/status
-    "joy_frame_id": "joy",
-    "joy_topic": "/joy",
-    "ground_truth_topic": "/sim/ground_truth",
-    "teleop_status_topic": "/ifagent/teleop/status",
-    "status_topic": "/ifagent/scripted_gamepad/status",
-}
+@dataclass(frozen=True)
+class ScriptedGamepadNodeConfig:
+    target_id: str = "red_block"
+    hover_height: float = 0.01  # m above the block's top face
+    rate_hz: float = 50.0
+    status_rate_hz: float = 5.0
+    ground_truth_stale_s: float = 1.0  # older than this: centre the stick, as if the view froze
+    use_teleop_status: bool = True  # correct the believed teleop mode from the teleop status
+    joy_frame_id: str = "joy"
+    joy_topic: str = topics.JOY
+    ground_truth_topic: str = topics.GROUND_TRUTH
+    teleop_status_topic: str = topics.TELEOP_STATUS
+    status_topic: str = "/ifagent/scripted_gamepad/status"
 
-_FLOAT = ParameterDescriptor(dynamic_typing=True)  # YAML "1" for 1.0 should not be an error
+
+# Names used before the pad layout was one (core/control/gamepad.py).
+RENAMED = {"deadman_button": "pad.deadman", "mode_button": "pad.mode",
+           "num_axes": "pad.num_axes", "num_buttons": "pad.num_buttons",
+           "trigger_axes": "pad.trigger_axes", "deadband": "pad.deadband",
+           "axes.left_x": "pad.axis_left_x", "axes.left_y": "pad.axis_left_y",
+           "signs.left_x": "pad.sign_left_x", "signs.left_y": "pad.sign_left_y"}
 
 
 class ScriptedGamepadNode(Node):
@@ -69,46 +60,28 @@ class ScriptedGamepadNode(Node):
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "scripted_gamepad_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        self._operator = ScriptedOperator(self._read_config())
-        p: dict[str, Any] = {}
-        for name, default in OTHER_DEFAULTS.items():
-            if isinstance(default, float):
-                p[name] = float(self.declare_parameter(name, default, _FLOAT).value)
-            else:
-                p[name] = self.declare_parameter(name, default).value
-        self._target_id = str(p["target_id"])
-        self._hover_height = p["hover_height"]
-        self._stale_s = p["ground_truth_stale_s"]
-        self._joy_frame_id = str(p["joy_frame_id"])
+        self._operator = ScriptedOperator(declare_config(self, ScriptedOperatorConfig,
+                                                         renamed=RENAMED))
+        p = declare_config(self, ScriptedGamepadNodeConfig)
+        self._target_id = p.target_id
+        self._hover_height = p.hover_height
+        self._stale_s = p.ground_truth_stale_s
+        self._joy_frame_id = p.joy_frame_id
 
         self._ee: Vec3 | None = None
         self._goal: Vec3 | None = None
         self._gt_received_ns: int | None = None
         self._last_phase: str | None = None
 
-        self._joy_pub = self.create_publisher(Joy, p["joy_topic"], 10)
-        self._status_pub = self.create_publisher(String, p["status_topic"], 10)
-        self.create_subscription(String, p["ground_truth_topic"], self._on_ground_truth, 10)
-        if p["use_teleop_status"]:
-            self.create_subscription(String, p["teleop_status_topic"], self._on_teleop_status, 10)
-        self._timer = self.create_timer(1.0 / max(p["rate_hz"], 1e-3), self._tick)
-        if p["status_rate_hz"] > 0.0:
-            self.create_timer(1.0 / p["status_rate_hz"], self._publish_status)
+        self._joy_pub = self.create_publisher(Joy, p.joy_topic, 10)
+        self._status_pub = self.create_publisher(String, p.status_topic, 10)
+        self.create_subscription(String, p.ground_truth_topic, self._on_ground_truth, 10)
+        if p.use_teleop_status:
+            self.create_subscription(String, p.teleop_status_topic, self._on_teleop_status, 10)
+        self._timer = self.create_timer(1.0 / max(p.rate_hz, 1e-3), self._tick)
+        if p.status_rate_hz > 0.0:
+            self.create_timer(1.0 / p.status_rate_hz, self._publish_status)
         self.get_logger().info(f"scripted operator: target '{self._target_id}'")
-
-    def _read_config(self) -> ScriptedOperatorConfig:
-        defaults = ScriptedOperatorConfig()
-        values: dict[str, Any] = {}
-        for param, field_name in CONFIG_PARAMETERS.items():
-            default = getattr(defaults, field_name)
-            if isinstance(default, tuple):
-                values[field_name] = tuple(
-                    int(v) for v in self.declare_parameter(param, list(default)).value)
-            elif isinstance(default, float):
-                values[field_name] = float(self.declare_parameter(param, default, _FLOAT).value)
-            else:
-                values[field_name] = self.declare_parameter(param, default).value
-        return ScriptedOperatorConfig(**values)
 
     @property
     def operator(self) -> ScriptedOperator:

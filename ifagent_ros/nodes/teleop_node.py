@@ -9,10 +9,10 @@ downstream. The deadman is not checked here; the executor does that.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from geometry_msgs.msg import TwistStamped
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -21,41 +21,33 @@ from std_msgs.msg import Float64, String
 
 from ifagent_ros.core.control.teleop import TeleopConfig, TeleopMapper, TeleopMode
 from ifagent_ros.core.schemas import TeleopStatus
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 
-# ROS parameter name -> TeleopConfig field. Every config field is a parameter.
-CONFIG_PARAMETERS: dict[str, str] = {
-    "axes.left_x": "axis_left_x",
-    "axes.left_y": "axis_left_y",
-    "axes.right_x": "axis_right_x",
-    "axes.right_y": "axis_right_y",
-    "signs.left_x": "sign_left_x",
-    "signs.left_y": "sign_left_y",
-    "signs.right_x": "sign_right_x",
-    "signs.right_y": "sign_right_y",
-    "buttons.mode": "button_mode",
-    "buttons.gripper_close": "button_gripper_close",
-    "buttons.gripper_open": "button_gripper_open",
-    "expected_axes": "expected_axes",
-    "expected_buttons": "expected_buttons",
-    "deadband": "deadband",
-    "axis_limit": "axis_limit",
-    "max_linear_speed": "max_linear_speed",
-    "max_angular_speed": "max_angular_speed",
-    "right_stick_enabled": "right_stick_enabled",
-    "gripper.open_width": "gripper_open_width",
-    "gripper.closed_width": "gripper_closed_width",
-    "initial_mode": "initial_mode",
-    "frame_id": "frame_id",
-}
 
-TOPIC_DEFAULTS: dict[str, str] = {
-    "joy_topic": "/joy",
-    "twist_topic": "/ifagent/ee_twist_cmd",
-    "gripper_topic": "/gripper/command",
-    "status_topic": "/ifagent/teleop/status",
-}
+@dataclass(frozen=True)
+class TeleopNodeConfig:
+    joy_topic: str = topics.JOY
+    twist_topic: str = topics.EE_TWIST
+    gripper_topic: str = topics.GRIPPER
+    status_topic: str = topics.TELEOP_STATUS
+    status_rate_hz: float = 5.0  # plus one on every mode change; 0: only those
 
+
+# Parameter names that differ from the TeleopConfig field paths.
+CONFIG_NAMES = {"button_gripper_close": "buttons.gripper_close",
+                "button_gripper_open": "buttons.gripper_open",
+                "gripper_open_width": "gripper.open_width",
+                "gripper_closed_width": "gripper.closed_width"}
+# Names used before the pad layout was one (core/control/gamepad.py).
+RENAMED = {"expected_axes": "pad.num_axes", "expected_buttons": "pad.num_buttons",
+           "deadband": "pad.deadband", "axis_limit": "pad.axis_limit",
+           "axes.left_x": "pad.axis_left_x", "axes.left_y": "pad.axis_left_y",
+           "axes.right_x": "pad.axis_right_x", "axes.right_y": "pad.axis_right_y",
+           "signs.left_x": "pad.sign_left_x", "signs.left_y": "pad.sign_left_y",
+           "signs.right_x": "pad.sign_right_x", "signs.right_y": "pad.sign_right_y",
+           "buttons.mode": "pad.mode"}
 
 
 class TeleopNode(Node):
@@ -63,44 +55,20 @@ class TeleopNode(Node):
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "teleop_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        self._mapper = TeleopMapper(self._read_config())
-        for name, default in TOPIC_DEFAULTS.items():
-            self.declare_parameter(name, default)
-        status_rate = float(self.declare_parameter(
-            "status_rate_hz", 5.0, ParameterDescriptor(dynamic_typing=True)).value)
-
-        def topic(name: str) -> str:
-            return str(self.get_parameter(name).value)
-
-        self._twist_pub = self.create_publisher(TwistStamped, topic("twist_topic"), 10)
-        self._gripper_pub = self.create_publisher(Float64, topic("gripper_topic"), 10)
-        self._status_pub = self.create_publisher(String, topic("status_topic"), 10)
-        self._joy_sub = self.create_subscription(Joy, topic("joy_topic"), self._on_joy, 10)
+        self._mapper = TeleopMapper(declare_config(self, TeleopConfig, names=CONFIG_NAMES,
+                                                   renamed=RENAMED))
+        p = declare_config(self, TeleopNodeConfig)
+        self._twist_pub = self.create_publisher(TwistStamped, p.twist_topic, 10)
+        self._gripper_pub = self.create_publisher(Float64, p.gripper_topic, 10)
+        self._status_pub = self.create_publisher(String, p.status_topic, 10)
+        self._joy_sub = self.create_subscription(Joy, p.joy_topic, self._on_joy, 10)
         self._messages = 0
         self._rejections = 0
         self._last_rejection: str | None = None
-        self._status_timer = (self.create_timer(1.0 / status_rate, self._publish_status)
-                              if status_rate > 0.0 else None)
+        self._status_timer = (self.create_timer(1.0 / p.status_rate_hz, self._publish_status)
+                              if p.status_rate_hz > 0.0 else None)
         self.get_logger().info(
-            f"teleop: {topic('joy_topic')} -> {topic('twist_topic')}, "
-            f"mode {self._mapper.mode.value}")
-
-    def _read_config(self) -> TeleopConfig:
-        defaults = TeleopConfig()
-        values: dict[str, Any] = {}
-        for param, field_name in CONFIG_PARAMETERS.items():
-            default = getattr(defaults, field_name)
-            if isinstance(default, TeleopMode):
-                default = default.value
-            if isinstance(default, float):
-                # YAML writes -1 for -1.0; accept ints for float parameters instead of failing.
-                value = self.declare_parameter(
-                    param, default, ParameterDescriptor(dynamic_typing=True)).value
-                values[field_name] = float(value)
-            else:
-                values[field_name] = self.declare_parameter(param, default).value
-        values["initial_mode"] = TeleopMode(values["initial_mode"])
-        return TeleopConfig(**values)
+            f"teleop: {p.joy_topic} -> {p.twist_topic}, mode {self._mapper.mode.value}")
 
     @property
     def mode(self) -> TeleopMode:

@@ -15,16 +15,14 @@ from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry, Path
 from rclpy.context import Context
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from ros_helpers import NodeHarness
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool, Header, String
 from std_srvs.srv import Trigger
 
 from ifagent_ros.nodes.base_executor_node import BaseExecutorNode
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
-ESTOP_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
 W, H, F = 80, 60, 60.0
 
 

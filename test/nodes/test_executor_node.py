@@ -16,7 +16,7 @@ from rclpy.parameter import Parameter
 from ros_helpers import spin_for, spin_until
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState, Joy
-from std_msgs.msg import Bool, String
+from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
@@ -313,3 +313,58 @@ def test_sim_control_clock_does_not_step_without_clock(sim_graph) -> None:
 def test_bad_control_clock_is_refused(ros_context, overrides, message) -> None:
     with pytest.raises(ValueError, match=message):
         ExecutorNode(context=ros_context, parameter_overrides=overrides)
+
+
+# --- what the status reports ------------------------------------------------------------------
+
+
+def test_status_carries_what_the_arm_was_told(graph) -> None:
+    """ExecutorStatus.commanded is the newest published trajectory point, value for value."""
+    ex, node, arm = graph
+    arm.stick = [0.05, 0.0, 0.0]
+    spin_for(ex, 0.3)
+    arm.status = None
+    assert spin_until(ex, lambda: arm.status is not None)
+    sent = arm.status["commanded"]
+    assert sent["interface"] == "trajectory"
+    # The status is published between steps: it matches one of the points the arm received.
+    points = [(list(c.points[0].positions), list(c.points[0].velocities)) for c in arm.commands]
+    assert (sent["positions"], sent["velocities"]) in points
+    assert any(v != 0.0 for v in sent["velocities"])  # moving: not a hold point
+    assert sent["stamp"] is not None and sent["stamp"] > 0.0  # the twist's own stamp
+    assert arm.status["commands_sent"] >= len(arm.commands) > 0
+    assert node.arm.sent >= arm.status["commands_sent"]  # the count only grows
+
+
+def test_velocity_interface_status_has_no_positions(ros_context) -> None:
+    ex = SingleThreadedExecutor(context=ros_context)
+    node = ExecutorNode(context=ros_context, parameter_overrides=[
+        Parameter("arm.command_interface", value="velocity")])
+    arm = FakeArm(ros_context)
+    got: list[list[float]] = []
+    arm.create_subscription(Float64MultiArray, "/forward_velocity_controller/commands",
+                            lambda m: got.append(list(m.data)), 100)
+    ex.add_node(node)
+    ex.add_node(arm)
+    try:
+        assert spin_until(ex, lambda: len(got) > 5 and arm.status is not None, timeout=5.0)
+        sent = arm.status["commanded"]
+        assert sent["interface"] == "velocity" and sent["positions"] is None
+        assert sent["velocities"] in got and node.arm.last.velocities in got
+    finally:
+        node.close()
+        ex.shutdown()
+        node.destroy_node()
+        arm.destroy_node()
+
+
+def test_pad_parameters_set_the_deadman_and_old_names_are_refused(ros_context) -> None:
+    node = ExecutorNode(context=ros_context, parameter_overrides=[
+        Parameter("pad.deadman", value=4), Parameter("pad.num_buttons", value=12)])
+    try:
+        assert node.config.pad.deadman == 4 and node.config.pad.num_buttons == 12
+    finally:
+        node.destroy_node()
+    with pytest.raises(ValueError, match="deadman_button is now pad.deadman"):
+        ExecutorNode(context=ros_context, parameter_overrides=[
+            Parameter("deadman_button", value=4)])

@@ -139,7 +139,7 @@ def test_burst_of_10000_does_not_crash(harness: Harness) -> None:
 def test_parameters_configure_mapping(ros_context: Context) -> None:
     overrides = [
         Parameter("max_linear_speed", value=0.05),
-        Parameter("signs.left_y", value=-1),  # int in YAML style: accepted for a float
+        Parameter("pad.sign_left_y", value=-1),  # int in YAML style: accepted for a float
         Parameter("frame_id", value="panda_link0"),
         Parameter("initial_mode", value="translate_z_yaw"),
         Parameter("status_rate_hz", value=20.0),
@@ -210,3 +210,22 @@ def test_scripted_gamepad_drives_teleop_to_block(ros_context: Context) -> None:
         gamepad.close()
         gamepad.destroy_node()
         h.close()
+
+
+def test_pad_parameters_and_old_names(ros_context: Context) -> None:
+    """The pad layout is `pad.*` (one layout for every node); an old name is an error naming
+    the new one rather than a value silently ignored."""
+    h = Harness(ros_context, [Parameter("pad.num_axes", value=6),
+                              Parameter("pad.axis_right_x", value=2),
+                              Parameter("pad.axis_right_y", value=3),
+                              Parameter("pad.trigger_axes", value=[4, 5])])
+    try:
+        h.connect()
+        h.joy_pub.publish(joy([0.0, 1.0, 0.0, 0.0, 1.0, 1.0]))  # six axes: accepted
+        assert h.spin_until(lambda: len(h.twists) >= 1)
+        assert h.twists[-1].twist.linear.x == pytest.approx(0.15)
+        assert h.node.status()["rejections"] == 0
+    finally:
+        h.close()
+    with pytest.raises(ValueError, match="expected_axes is now pad.num_axes"):
+        TeleopNode(context=ros_context, parameter_overrides=[Parameter("expected_axes", value=6)])

@@ -9,31 +9,44 @@ measured arm — and passes it through the one :class:`SafetyFilter`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
+from ifagent_ros.core.control.gamepad import PadLayout
 from ifagent_ros.core.control.kinematics import ArmKinematics
 from ifagent_ros.core.control.safety_filter import FilterResult, SafetyFilter, SafetyLimits
+
+# When steps run (executor_pacing.py): "steady" on the steady clock, "sim" on the sim's /clock.
+ControlClock = Literal["steady", "sim"]
+CONTROL_CLOCKS: tuple[ControlClock, ...] = ("steady", "sim")
 
 
 @dataclass(frozen=True)
 class ExecutorConfig:
     control_rate_hz: float = 500.0
+    control_clock: ControlClock = "steady"
     frame_id: str = "base_link"
     watchdog_timeout_s: float = 0.1  # brake when the newest command is older than this
     future_tolerance_s: float = 0.05  # commands stamped further in the future are rejected
     joy_timeout_s: float = 0.5  # no /joy for this long == deadman released (gamepad unplugged)
     joint_state_timeout_s: float = 0.2  # stale /joint_states -> brake
-    deadman_button: int = 5  # RB on an Xbox layout
-    joy_axes: int = 8
-    joy_buttons: int = 11
+    pad: PadLayout = field(default_factory=PadLayout)  # its deadman button: motion only while held
     require_deadman: bool = True
     max_linear_speed: float = 0.25  # m/s, twist norm clipped to this
     max_angular_speed: float = 1.0  # rad/s
     max_tracking_error: float = 0.15  # rad between reference and measured -> brake and resync
     resync_tolerance: float = 0.01  # rad; at rest the reference snaps back to the measured arm
     limits: SafetyLimits = field(default_factory=SafetyLimits)
+
+    def __post_init__(self) -> None:
+        if self.control_clock not in CONTROL_CLOCKS:
+            raise ValueError(f"control_clock must be one of {CONTROL_CLOCKS}, "
+                             f"got {self.control_clock!r}")
+        if not (math.isfinite(self.control_rate_hz) and self.control_rate_hz > 0):
+            raise ValueError(f"control_rate_hz must be finite and > 0, got {self.control_rate_hz}")
 
     @property
     def dt(self) -> float:
@@ -133,18 +146,16 @@ class ExecutorCore:
         return None
 
     def on_joy(self, axes: list[float], buttons: list[int], now: float) -> str | None:
-        cfg = self.config
-        if len(axes) != cfg.joy_axes or len(buttons) != cfg.joy_buttons:
+        pad = self.config.pad
+        shape = pad.shape_error(axes, buttons)
+        if shape is not None:
             self.deadman = False
-            return self._reject(
-                f"joy rejected: {len(axes)} axes / {len(buttons)} buttons, "
-                f"expected {cfg.joy_axes} / {cfg.joy_buttons}"
-            )
+            return self._reject(f"joy rejected: {shape}")
         if not all(np.isfinite(a) for a in axes):
             self.deadman = False
             return self._reject("joy rejected: non-finite axis value")
         was = self.deadman
-        self.deadman = bool(buttons[cfg.deadman_button] == 1)
+        self.deadman = bool(buttons[pad.deadman] == 1)
         self.last_joy = now
         if was and not self.deadman:
             self.command = (

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ifagent_ros.core.control.gamepad import PadLayout
 from ifagent_ros.core.control.teleop import MODE_CYCLE, TeleopMode
 
 Vec3 = tuple[float, float, float]
@@ -41,18 +42,9 @@ class ScriptedOperatorConfig:
     timeout_s: float = 60.0
     settle_s: float = 0.3  # stick centred, RB held, before releasing RB
     start_s: float = 0.1  # RB held with the stick centred before the first push
-    # Teleop's deadband: a person learns to push past it, so the operator compensates for it.
-    deadband: float = 0.1
-    num_axes: int = 8
-    num_buttons: int = 11
-    axis_left_x: int = 0
-    axis_left_y: int = 1
-    sign_left_x: float = 1.0
-    sign_left_y: float = 1.0
-    # Triggers report +1 when released (joy_node convention), so they rest at 1.0, not 0.0.
-    trigger_axes: tuple[int, ...] = (2, 5)
-    deadman_button: int = 5  # RB
-    mode_button: int = 2  # X
+    # The pad it presses (deadman, mode button, left stick). Its deadband is teleop's: a person
+    # learns to push past it, so the operator compensates for it.
+    pad: PadLayout = field(default_factory=PadLayout)
     # Fractions of `tolerance`: align x/y to this before going down ...
     align_xy_fraction: float = 0.4
     # ... go back to x/y only if it drifts past this (hysteresis, avoids mode chatter) ...
@@ -67,14 +59,6 @@ class ScriptedOperatorConfig:
     def __post_init__(self) -> None:
         if self.tolerance <= 0 or self.gain <= 0:
             raise ValueError("tolerance and gain must be > 0")
-        if not 0.0 <= self.deadband < 1.0:
-            raise ValueError("deadband must be in [0, 1)")
-        for idx in (self.axis_left_x, self.axis_left_y, *self.trigger_axes):
-            if not 0 <= idx < self.num_axes:
-                raise ValueError(f"axis index {idx} outside 0..{self.num_axes - 1}")
-        for idx in (self.deadman_button, self.mode_button):
-            if not 0 <= idx < self.num_buttons:
-                raise ValueError(f"button index {idx} outside 0..{self.num_buttons - 1}")
 
 
 def hover_goal(position: Sequence[float], size: Sequence[float], clearance: float = 0.01) -> Vec3:
@@ -119,17 +103,14 @@ class ScriptedOperator:
     # -- pad output helpers ----------------------------------------------------------------------
     def _pad(self, stick_x: float = 0.0, stick_y: float = 0.0,
              mode_pressed: bool = False) -> tuple[list[float], list[int]]:
-        cfg = self.config
-        axes = [0.0] * cfg.num_axes
-        for idx in cfg.trigger_axes:
-            axes[idx] = 1.0
-        axes[cfg.axis_left_x] = max(-1.0, min(1.0, cfg.sign_left_x * stick_x))
-        axes[cfg.axis_left_y] = max(-1.0, min(1.0, cfg.sign_left_y * stick_y))
-        buttons = [0] * cfg.num_buttons
+        pad = self.config.pad
+        axes, buttons = pad.neutral()
+        axes[pad.axis_left_x] = max(-1.0, min(1.0, pad.sign_left_x * stick_x))
+        axes[pad.axis_left_y] = max(-1.0, min(1.0, pad.sign_left_y * stick_y))
         if self._deadman:
-            buttons[cfg.deadman_button] = 1
+            buttons[pad.deadman] = 1
         if mode_pressed:
-            buttons[cfg.mode_button] = 1
+            buttons[pad.mode] = 1
         return axes, buttons
 
     def _stick(self, error_a: float, error_b: float) -> tuple[float, float]:
@@ -142,7 +123,7 @@ class ScriptedOperator:
         # Speed fraction in [min_stick, 1], direction kept (teleop clips the norm, too).
         speed = min(1.0, max(cfg.min_stick, norm))
         ua, ub = ua / norm * speed, ub / norm * speed
-        db = cfg.deadband
+        db = cfg.pad.deadband
 
         def push(u: float) -> float:
             # Inverse of teleop's deadband: stick = d + (1 - d) * u gives speed fraction u.

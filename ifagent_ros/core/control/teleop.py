@@ -36,6 +36,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal
+
+from ifagent_ros.core.control.gamepad import Button, PadLayout
 
 Vec3 = tuple[float, float, float]
 ZERO3: Vec3 = (0.0, 0.0, 0.0)
@@ -66,54 +69,26 @@ def next_mode(mode: TeleopMode) -> TeleopMode:
 class TeleopConfig:
     """Everything the mapping needs; each field is a ROS parameter of ``teleop_node``.
 
-    Defaults follow the Xbox layout joy_node reports (see docs/spine_contract.md).
+    The sticks, signs, counts, deadband and mode button are the pad's (:class:`PadLayout`,
+    defaults: the Xbox layout joy_node reports, see docs/spine_contract.md).
     """
 
-    axis_left_x: int = 0  # left = +1
-    axis_left_y: int = 1  # up = +1
-    axis_right_x: int = 3
-    axis_right_y: int = 4
-    # Multiplied onto the raw stick value, to fix pads whose axes report the other way round.
-    sign_left_x: float = 1.0
-    sign_left_y: float = 1.0
-    sign_right_x: float = 1.0
-    sign_right_y: float = 1.0
-    button_mode: int = 2  # X
-    button_gripper_close: int = 0  # A
-    button_gripper_open: int = 1  # B
-    expected_axes: int = 8
-    expected_buttons: int = 11
-    deadband: float = 0.1
-    # Some pads overshoot 1.0 slightly; beyond this an axis value is taken as a broken message.
-    axis_limit: float = 1.05
+    pad: PadLayout = field(default_factory=PadLayout)
+    button_gripper_close: int = int(Button.A)
+    button_gripper_open: int = int(Button.B)
     max_linear_speed: float = 0.15  # m/s
     max_angular_speed: float = 0.6  # rad/s
     right_stick_enabled: bool = True
     gripper_open_width: float = 0.08  # m
     gripper_closed_width: float = 0.0  # m
-    initial_mode: TeleopMode = TeleopMode.TRANSLATE_XY
+    # A mode name (a ROS parameter is a string); it is a TeleopMode once the config is built.
+    initial_mode: Literal["translate_xy", "translate_z_yaw", "rotate"] = "translate_xy"
     frame_id: str = "base_link"
 
     def __post_init__(self) -> None:
         # Fail at configuration time, so that update() itself never has to raise.
-        for name in ("expected_axes", "expected_buttons"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        for name in ("axis_left_x", "axis_left_y", "axis_right_x", "axis_right_y"):
-            idx = getattr(self, name)
-            if not 0 <= idx < self.expected_axes:
-                raise ValueError(f"{name}={idx} outside 0..{self.expected_axes - 1}")
-        for name in ("button_mode", "button_gripper_close", "button_gripper_open"):
-            idx = getattr(self, name)
-            if not 0 <= idx < self.expected_buttons:
-                raise ValueError(f"{name}={idx} outside 0..{self.expected_buttons - 1}")
-        for name in ("sign_left_x", "sign_left_y", "sign_right_x", "sign_right_y"):
-            if getattr(self, name) not in (1.0, -1.0):
-                raise ValueError(f"{name} must be +1 or -1")
-        if not 0.0 <= self.deadband < 1.0:
-            raise ValueError("deadband must be in [0, 1)")
-        if not self.axis_limit >= 1.0 or not math.isfinite(self.axis_limit):
-            raise ValueError("axis_limit must be finite and >= 1")
+        for name in ("button_gripper_close", "button_gripper_open"):
+            self.pad.check_button(name, getattr(self, name))
         for name in ("max_linear_speed", "max_angular_speed"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v > 0.0):
@@ -216,11 +191,11 @@ class TeleopMapper:
         self, axes: Sequence[float], buttons: Sequence[int]
     ) -> tuple[str | None, list[float], list[bool]]:
         """Check counts, types and ranges; return (reason, axes as floats, pressed flags)."""
-        cfg = self.config
-        if len(axes) != cfg.expected_axes:
-            return f"expected {cfg.expected_axes} axes, got {len(axes)}", [], []
-        if len(buttons) != cfg.expected_buttons:
-            return f"expected {cfg.expected_buttons} buttons, got {len(buttons)}", [], []
+        pad = self.config.pad
+        if len(axes) != pad.num_axes:
+            return f"expected {pad.num_axes} axes, got {len(axes)}", [], []
+        if len(buttons) != pad.num_buttons:
+            return f"expected {pad.num_buttons} buttons, got {len(buttons)}", [], []
         values: list[float] = []
         for i, a in enumerate(axes):
             f = _as_float(a)
@@ -228,7 +203,7 @@ class TeleopMapper:
                 return f"axis {i} is not a number: {a!r}", [], []
             if not math.isfinite(f):
                 return f"axis {i} is not finite: {f}", [], []
-            if abs(f) > cfg.axis_limit:
+            if abs(f) > pad.axis_limit:
                 return f"axis {i} out of range: {f}", [], []
             values.append(f)
         pressed: list[bool] = []
@@ -242,13 +217,13 @@ class TeleopMapper:
         return None, values, pressed
 
     def _update(self, axes: Sequence[float], buttons: Sequence[int], stamp: float) -> TeleopOutput:
-        cfg = self.config
+        cfg, pad = self.config, self.config.pad
         reason, axes_f, pressed = self._parse(axes, buttons)
         if reason is not None:
             return self._reject(reason, stamp)
 
         mode_changed = False
-        if self._edges.rising(pressed, cfg.button_mode):
+        if self._edges.rising(pressed, pad.mode):
             self._mode = next_mode(self._mode)
             mode_changed = True
         gripper: float | None = None
@@ -258,12 +233,12 @@ class TeleopMapper:
             gripper = cfg.gripper_open_width
         self._edges.buttons = pressed
 
-        db = cfg.deadband
-        lx = cfg.sign_left_x * apply_deadband(axes_f[cfg.axis_left_x], db)
-        ly = cfg.sign_left_y * apply_deadband(axes_f[cfg.axis_left_y], db)
+        db = pad.deadband
+        lx = pad.sign_left_x * apply_deadband(axes_f[pad.axis_left_x], db)
+        ly = pad.sign_left_y * apply_deadband(axes_f[pad.axis_left_y], db)
         if cfg.right_stick_enabled:
-            rx = cfg.sign_right_x * apply_deadband(axes_f[cfg.axis_right_x], db)
-            ry = cfg.sign_right_y * apply_deadband(axes_f[cfg.axis_right_y], db)
+            rx = pad.sign_right_x * apply_deadband(axes_f[pad.axis_right_x], db)
+            ry = pad.sign_right_y * apply_deadband(axes_f[pad.axis_right_y], db)
         else:
             rx = ry = 0.0
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from ifagent_ros.core.control.gamepad import PadLayout
 from ifagent_ros.core.control.scripted_operator import (
     ScriptedOperator,
     ScriptedOperatorConfig,
@@ -176,6 +177,6 @@ def test_hover_goal() -> None:
 
 def test_bad_config() -> None:
     with pytest.raises(ValueError):
-        ScriptedOperatorConfig(deadman_button=11)
+        ScriptedOperatorConfig(pad=PadLayout(deadman=11))
     with pytest.raises(ValueError):
         ScriptedOperatorConfig(tolerance=0.0)

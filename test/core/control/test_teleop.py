@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ifagent_ros.core.control.gamepad import PadLayout
 from ifagent_ros.core.control.teleop import (
     MODE_CYCLE,
     TeleopConfig,
@@ -97,13 +98,13 @@ def test_rotate() -> None:
 
 
 def test_axis_signs_flip() -> None:
-    m = TeleopMapper(TeleopConfig(sign_left_y=-1.0, sign_left_x=-1.0))
+    m = TeleopMapper(TeleopConfig(pad=PadLayout(sign_left_y=-1.0, sign_left_x=-1.0)))
     approx3(m.update(pad(ly=1.0, lx=0.0), btn(), 0.0).linear, (-VMAX, 0.0, 0.0))
     approx3(m.update(pad(lx=1.0), btn(), 0.0).linear, (0.0, -VMAX, 0.0))
 
 
 def test_custom_axis_indices_and_speeds() -> None:
-    cfg = TeleopConfig(axis_left_x=6, axis_left_y=7, max_linear_speed=0.05)
+    cfg = TeleopConfig(pad=PadLayout(axis_left_x=6, axis_left_y=7), max_linear_speed=0.05)
     m = TeleopMapper(cfg)
     axes = pad()
     axes[7] = 1.0
@@ -260,12 +261,16 @@ def test_slight_overshoot_is_accepted() -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [{"deadband": 1.0}, {"deadband": -0.1}, {"max_linear_speed": 0.0},
-     {"max_angular_speed": float("nan")}, {"axis_left_x": 8}, {"button_mode": 11},
-     {"sign_left_x": 0.5}, {"axis_limit": 0.9}],
+     {"max_angular_speed": float("nan")}, {"axis_left_x": 8}, {"mode": 11},
+     {"sign_left_x": 0.5}, {"axis_limit": 0.9}, {"button_gripper_open": 11},
+     {"num_buttons": 1}],
 )
 def test_bad_config_fails_at_construction(kwargs: dict[str, object]) -> None:
+    pad_fields = set(PadLayout.__dataclass_fields__)
+    pad_kwargs = {k: v for k, v in kwargs.items() if k in pad_fields}
+    own = {k: v for k, v in kwargs.items() if k not in pad_fields}
     with pytest.raises(ValueError):
-        TeleopConfig(**kwargs)  # type: ignore[arg-type]
+        TeleopConfig(pad=PadLayout(**pad_kwargs), **own)  # type: ignore[arg-type]
 
 
 def test_initial_mode_accepts_string() -> None:
