@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pocketsphinx")
-from ifagent_ros import cli_asr  # noqa: E402
+from ifagent_ros.cli import asr as cli_asr  # noqa: E402
 
 
 def _args(*argv: str) -> argparse.Namespace:

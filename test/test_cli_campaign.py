@@ -102,20 +102,21 @@ def test_real_mode_refuses_an_unarmed_params_file(tmp_path, capsys, fakes):
     assert "refusing a real-robot campaign" in err and "require_deadman" in err
 
 
-def test_report_compare_gap_delegate_to_cli_campaign_report(monkeypatch, capsys):
+def test_report_compare_gap_run_their_verb_modules(monkeypatch, capsys):
     calls: list[tuple[str, list]] = []
-    fake = types.ModuleType("ifagent_ros.cli_campaign_report")
     for verb, nargs in (("report", 1), ("compare", 2), ("gap", 2)):
-        def add(parser, verb=verb, nargs=nargs):
+        fake = types.ModuleType(f"ifagent_ros.cli.campaign.{verb}")
+
+        def add(parser, nargs=nargs):
             parser.add_argument("runs", nargs=nargs)
             parser.add_argument("--flag", action="store_true")
 
         def run(args, verb=verb):
             calls.append((verb, args.runs))
             return 5
-        setattr(fake, f"add_{verb}_arguments", add)
-        setattr(fake, f"run_{verb}", run)
-    monkeypatch.setitem(sys.modules, "ifagent_ros.cli_campaign_report", fake)
+        fake.add_arguments = add
+        fake.run = run
+        monkeypatch.setitem(sys.modules, f"ifagent_ros.cli.campaign.{verb}", fake)
     assert main(["campaign", "report", "runs/a"]) == 5
     assert main(["campaign", "compare", "runs/a", "runs/b", "--flag"]) == 5
     assert main(["campaign", "gap", "runs/sim", "runs/real"]) == 5

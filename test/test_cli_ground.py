@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from ifagent_ros import cli, cli_eval_grounding, cli_ground
+from ifagent_ros.cli import ground as cli_ground
+from ifagent_ros.cli.eval import grounding as cli_eval_grounding
 
 REPO = Path(__file__).resolve().parent.parent
 OBJECTS = [
@@ -96,11 +97,6 @@ def test_bad_files_exit_2_naming_the_file(
     assert str(path) in err and problem in err
 
 
-def _wired(name: str) -> bool:
-    return any(cmd.name == name for cmd in cli.SUBCOMMANDS)
-
-
-@pytest.mark.skipif(not _wired("ground"), reason="`ground` is not in cli.SUBCOMMANDS yet")
 def test_through_the_ifagent_command(tmp_path: Path) -> None:
     path = write(tmp_path, {"objects": OBJECTS})
     result = subprocess.run(
@@ -122,7 +118,7 @@ def test_through_the_ifagent_command(tmp_path: Path) -> None:
 def test_eval_grounding_prints_a_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
     cli_eval_grounding.add_arguments(parser)
-    code = cli_eval_grounding.run(parser.parse_args(["grounding", "--n", "50", "--json"]))
+    code = cli_eval_grounding.run(parser.parse_args(["--n", "50", "--json"]))
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert any(line.startswith("overall") for line in lines)
@@ -130,12 +126,11 @@ def test_eval_grounding_prints_a_table_and_json(capsys: pytest.CaptureFixture[st
     assert figures["n_expressions"] == 50 and figures["grounding_accuracy"] >= 0.95
     assert "grounding_accuracy_reference" in figures and "grounding_accuracy_space" in figures
     code = cli_eval_grounding.run(
-        parser.parse_args(["grounding", "--n", "10", "--min-accuracy", "1.01"])
+        parser.parse_args(["--n", "10", "--min-accuracy", "1.01"])
     )
     assert code == 1
 
 
-@pytest.mark.skipif(not _wired("eval"), reason="`eval` is not in cli.SUBCOMMANDS yet")
 def test_eval_through_the_ifagent_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ifagent_ros.cli", "eval", "grounding", "--n", "40", "--json"],

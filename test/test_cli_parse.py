@@ -3,7 +3,7 @@
 import argparse
 import json
 
-from ifagent_ros import cli_parse
+from ifagent_ros.cli import parse as cli_parse
 
 
 def run(argv, capsys):

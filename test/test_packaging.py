@@ -120,7 +120,7 @@ def test_console_scripts() -> None:
         "ifagent": "ifagent_ros.cli:main",
         "ifagent_campaign_episode": "ifagent_ros.campaign_episode:main",
     }
-    assert (REPO / "ifagent_ros" / "cli.py").exists()
+    assert (REPO / "ifagent_ros" / "cli" / "__init__.py").exists()
 
 
 def test_setup_cfg_puts_scripts_where_ros2_run_looks() -> None:

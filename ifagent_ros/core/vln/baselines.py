@@ -4,7 +4,6 @@ place showing the last-mentioned object" (breadth-first over the online map)."""
 from __future__ import annotations
 
 import random
-
 from typing import TYPE_CHECKING
 
 from ifagent_ros.core.vln.instruction import InstructionParser

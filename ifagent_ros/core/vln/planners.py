@@ -45,7 +45,7 @@ class PlannerEntry:
 
 PLANNERS: dict[str, PlannerEntry] = {
     "rule": PlannerEntry("ifagent_ros.core.vln.planner:RulePlanner",
-                         "rule-based: instruction sub-goals over an online map (default, no model)"),
+                         "rule-based: sub-goals over an online map (default, no model)"),
     "stop": PlannerEntry("ifagent_ros.core.vln.baselines:StopPlanner",
                          "baseline: stop at the start"),
     "random": PlannerEntry("ifagent_ros.core.vln.baselines:RandomWalkPlanner",

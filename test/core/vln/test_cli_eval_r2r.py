@@ -5,7 +5,7 @@ import json
 
 from r2r_world import write_world
 
-from ifagent_ros import cli_eval_r2r
+from ifagent_ros.cli.eval import r2r as cli_eval_r2r
 
 
 def run(argv):

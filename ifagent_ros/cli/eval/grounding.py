@@ -5,10 +5,6 @@
 prints a per-family table (and, with ``--json``, one JSON object last with ``grounding_accuracy``,
 ``grounding_accuracy_<family>`` and ``n_expressions``). Exit code 1 when the overall accuracy is
 below ``--min-accuracy``.
-
-Wired as the ``eval`` subcommand, this module takes the ``grounding`` target itself; an ``eval``
-dispatcher with several targets can instead call :func:`add_grounding_arguments` and
-:func:`run_grounding`.
 """
 
 from __future__ import annotations
@@ -19,19 +15,6 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="eval", required=True, metavar="WHAT")
-    add_grounding_arguments(
-        sub.add_parser("grounding", help="referring-expression grounding accuracy per family")
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.eval == "grounding":
-        return run_grounding(args)
-    raise SystemExit(f"unknown evaluation {args.eval!r}")
-
-
-def add_grounding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=600, help="generated expressions (>= 1)")
     parser.add_argument("--seed", type=int, default=0, help="scene and expression seed")
     parser.add_argument(
@@ -59,7 +42,7 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_grounding(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from ifagent_ros.core.perception.grounding import GroundingConfig
     from ifagent_ros.core.perception.grounding_eval import evaluate
 

@@ -6,8 +6,8 @@
 Houses: the hand-written ``sim/houses/*.yaml`` first, then seeded generated ones; episodes are
 spread over them round-robin (:mod:`ifagent_ros.sim.house_episodes`). The planner runs in the
 house graph environment (:mod:`ifagent_ros.sim.house_env`), which speaks the same contract as
-the R2R one. Prints NE, SR (< 3 m), OSR, SPL, nDTW, TL and the planning time per step (p50/p99);
-with ``--json`` one JSON object of those figures last.
+the R2R one. Prints NE, SR (< 3 m), OSR, SPL, nDTW, TL and the planning time per step (p50/p99,
+the planner's reset counted as one step); with ``--json`` one JSON object of those figures last.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ifagent_ros.bringup import start_graph
-    from ifagent_ros.cli_up import resolve_params_path
+    from ifagent_ros.cli.up import resolve_params_path
     from ifagent_ros.core.recording.teleop_metrics import load_episode, summarize
 
     out = Path(args.out)

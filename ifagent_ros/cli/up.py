@@ -20,7 +20,7 @@ def resolve_params_path(path: str) -> Path:
     given = Path(path)
     if given.exists() or given.is_absolute():
         return given
-    candidates = [Path(__file__).resolve().parent.parent / given]
+    candidates = [Path(__file__).resolve().parents[2] / given]
     try:
         from ament_index_python.packages import get_package_share_directory
 

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ifagent_ros.cli_ground import ObjectsFileError, load_objects
+    from ifagent_ros.cli.ground import ObjectsFileError, load_objects
     from ifagent_ros.core.language.parser import CorrectionParser
 
     objects = None

@@ -45,7 +45,7 @@ def _vocabulary(objects: list) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ifagent_ros.cli_ground import ObjectsFileError, load_objects
+    from ifagent_ros.cli.ground import ObjectsFileError, load_objects
     from ifagent_ros.core.speech.asr import AsrConfig, make_recognizer
     from ifagent_ros.core.speech.audio import AudioFormatError, read_wav
     from ifagent_ros.core.speech.whisper_weights import WhisperWeightsError
