@@ -19,7 +19,7 @@ file that does not load does the same, and the status says why. The deadman is t
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from geometry_msgs.msg import TwistStamped
@@ -37,6 +37,7 @@ from ifagent_ros.core.latent_actions.controller import (
     SharedAutonomyController,
 )
 from ifagent_ros.core.latent_actions.interface import ActionModel
+from ifagent_ros.core.latent_actions.state import JointNames
 from ifagent_ros.core.schemas import Correction, GroundTruth, ObjectList, SharedAutonomyStatus
 from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
@@ -83,8 +84,7 @@ class NodeParams:
     status_rate_hz: float = 5.0
     frame_id: str = "base_link"
     gripper_closed_width: float = 0.0
-    arm_joint_names: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
-    gripper_joint_names: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
+    joints: JointNames = field(default_factory=JointNames)  # arm.joint_names, gripper.joint_names
     joy_topic: str = topics.JOY
     instruction_topic: str = topics.INSTRUCTION
     correction_topic: str = topics.CORRECTION
@@ -96,8 +96,7 @@ class NodeParams:
 
 
 NODE_NAMES = {"gripper_closed_width": "gripper.closed_width",
-              "arm_joint_names": "arm.joint_names",
-              "gripper_joint_names": "gripper.joint_names"}  # fmt: skip
+              "joints.arm": "arm.joint_names", "joints.gripper": "gripper.joint_names"}
 
 
 class SharedAutonomyNode(Node):
@@ -116,8 +115,7 @@ class SharedAutonomyNode(Node):
             config, model, model_error=model_error, forward_kinematics=forward_kinematics)
         self._frame_id = par.frame_id
         self._closed_width = par.gripper_closed_width
-        self._arm_names = list(par.arm_joint_names)
-        self._finger_names = list(par.gripper_joint_names)
+        self._joints = par.joints
         self._joy_timeout = config.joy_timeout_s
         self._last_joy: float | None = None
         self._sent_final_zero = True
@@ -165,20 +163,9 @@ class SharedAutonomyNode(Node):
             self.controller.on_correction(correction, self._now())
 
     def _on_joint_state(self, msg: JointState) -> None:
-        index = {n: i for i, n in enumerate(msg.name)}
-        pos = list(msg.position)
-        width = None
-        fingers = [index.get(n) for n in self._finger_names]
-        if fingers and all(i is not None and i < len(pos) for i in fingers):
-            width = sum(float(pos[i]) for i in fingers)  # type: ignore[index]
-        arm = [index.get(n) for n in self._arm_names]
-        if all(i is None for i in arm):
-            return  # a message about other joints only (e.g. the gripper's own publisher)
-        if any(i is None or i >= len(pos) for i in arm):
-            q: list[float] = []  # incomplete: the controller reports a bad joint state
-        else:
-            q = [float(pos[i]) for i in arm]  # type: ignore[index]
-        self.controller.on_joint_state(q, self._now(), width)
+        q, width = self._joints.read(msg.name, msg.position)
+        if q is not None:  # else a message about other joints only (the gripper's own)
+            self.controller.on_joint_state(q, self._now(), width)  # partial q: a bad state
 
     def _on_objects(self, msg: String) -> None:
         now = self._now()

@@ -44,6 +44,7 @@ from ifagent_ros.core.control.gamepad import PadLayout
 from ifagent_ros.core.latent_actions.conditions import get_condition
 from ifagent_ros.core.latent_actions.sim_user import SimulatedUser, SimUserConfig, pad_for
 from ifagent_ros.core.latent_actions.sim_user_session import SimUserSession
+from ifagent_ros.core.latent_actions.state import JointNames
 from ifagent_ros.core.latent_actions.tasks import ObjectState, sample_task
 from ifagent_ros.core.schemas import GroundTruth, SpeechText
 from ifagent_ros.nodes import topics
@@ -68,8 +69,7 @@ class SimUserParams:
     gripper_open_button: int = -1
     joint_state_stale_s: float = 0.5  # older: the person cannot see the arm (hands off)
     instruction_repeat_s: float = 1.0
-    arm_joint_names: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
-    gripper_joint_names: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
+    joints: JointNames = field(default_factory=JointNames)  # arm.joint_names, gripper.joint_names
     joy_topic: str = topics.JOY
     speech_topic: str = topics.SPEECH_TEXT
     instruction_topic: str = topics.INSTRUCTION
@@ -81,8 +81,8 @@ class SimUserParams:
 
 
 NAMES = {"gripper_close_button": "buttons.gripper_close",
-         "gripper_open_button": "buttons.gripper_open", "arm_joint_names": "arm.joint_names",
-         "gripper_joint_names": "gripper.joint_names"}  # fmt: skip
+         "gripper_open_button": "buttons.gripper_open", "joints.arm": "arm.joint_names",
+         "joints.gripper": "gripper.joint_names"}  # fmt: skip
 
 
 def _yaw(q: tuple[float, float, float, float]) -> float:
@@ -114,8 +114,7 @@ class SimUserNode(Node):
                           split=par.split),
             condition.name, ArmKinematics().ee_pose, stale_s=par.joint_state_stale_s,
             repeat_s=par.instruction_repeat_s)
-        self._arm_names = list(par.arm_joint_names)
-        self._finger_names = list(par.gripper_joint_names)
+        self._joints = par.joints
         latched = topics.LATCHED_QOS
         self._joy_pub = self.create_publisher(Joy, par.joy_topic, 10)
         self._speech_pub = self.create_publisher(String, par.speech_topic, 10)
@@ -155,16 +154,9 @@ class SimUserNode(Node):
             tuple(o.size)) for o in gt.objects})  # type: ignore[arg-type]
 
     def _on_joint_state(self, msg: JointState) -> None:
-        index = {n: i for i, n in enumerate(msg.name)}
-        pos = list(msg.position)
-        arm = [index.get(n) for n in self._arm_names]
-        if any(i is None or i >= len(pos) for i in arm):
-            return
-        fingers = [index.get(n) for n in self._finger_names]
-        width = (float(sum(pos[i] for i in fingers))  # type: ignore[index]
-                 if fingers and all(i is not None and i < len(pos) for i in fingers) else None)
-        self.session.on_arm(np.array([pos[i] for i in arm], dtype=float),  # type: ignore[index]
-                            width, self._now())
+        q, width = self._joints.read(msg.name, msg.position)
+        if q is not None:  # a partial or NaN arm is not seen
+            self.session.on_arm(q, width, self._now())
 
     def _on_sa_status(self, msg: String) -> None:
         try:

@@ -39,6 +39,34 @@ def state_dim(object_ids: Sequence[str] = DEFAULT_OBJECT_IDS) -> int:
 STATE_DIM = state_dim()
 
 
+@dataclass(frozen=True)
+class JointNames:
+    """Which ``/joint_states`` names are the arm's joints (``panda_joint1..7`` order) and the
+    gripper's fingers (the opening is the sum of their positions)."""
+
+    arm: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
+    gripper: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
+
+    def read(self, names: Sequence[str], positions: Sequence[float]
+             ) -> tuple[np.ndarray | None, float | None]:  # fmt: skip
+        """(arm positions, gripper opening) from one message. The arm: None when the message
+        names none of its joints (another publisher's joints), empty when only some are there;
+        the opening: None unless every finger is there."""
+        index = {n: i for i, n in enumerate(names)}
+        pos = list(positions)
+        arm = [index.get(n) for n in self.arm]
+        if all(i is None for i in arm):
+            q = None
+        elif any(i is None or i >= len(pos) for i in arm):
+            q = np.zeros(0)
+        else:
+            q = np.array([float(pos[i]) for i in arm])  # type: ignore[index]
+        fingers = [index.get(n) for n in self.gripper]
+        width = (sum(float(pos[i]) for i in fingers)  # type: ignore[index]
+                 if fingers and all(i is not None and i < len(pos) for i in fingers) else None)
+        return q, width
+
+
 class StateError(ValueError):
     """The observation cannot be turned into a state vector (missing object, NaN, bad size)."""
 
