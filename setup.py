@@ -58,6 +58,7 @@ setup(
     entry_points={
         "console_scripts": [
             "sim_node = ifagent_ros.nodes.sim_node:main",
+            "house_sim_node = ifagent_ros.nodes.house_sim_node:main",
             "executor_node = ifagent_ros.nodes.executor_node:main",
             "teleop_node = ifagent_ros.nodes.teleop_node:main",
             "scripted_gamepad_node = ifagent_ros.nodes.scripted_gamepad_node:main",

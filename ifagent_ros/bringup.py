@@ -49,6 +49,7 @@ log = logging.getLogger("ifagent.bringup")
 # Section name in a params file -> module holding NODE_CLASS and main() (docs/spine_contract.md).
 NODE_REGISTRY: dict[str, str] = {
     "sim_node": "ifagent_ros.nodes.sim_node",
+    "house_sim_node": "ifagent_ros.nodes.house_sim_node",
     "executor_node": "ifagent_ros.nodes.executor_node",
     "teleop_node": "ifagent_ros.nodes.teleop_node",
     "scripted_gamepad_node": "ifagent_ros.nodes.scripted_gamepad_node",

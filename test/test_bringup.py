@@ -175,6 +175,7 @@ def test_registry_names_the_nodes() -> None:
         name: f"ifagent_ros.nodes.{name}"
         for name in (
             "sim_node",
+            "house_sim_node",
             "executor_node",
             "teleop_node",
             "scripted_gamepad_node",

@@ -48,14 +48,14 @@ def test_base_drives_to_the_planners_goals_in_the_house(ros_context: Context) ->
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.005)
-            assert not sim.house.sim.collides(), sim.house.sim.contacts()
+            assert not sim.sim.collides(), sim.sim.contacts()
             if cond():
                 return True
         return False
 
     try:
         assert spin_until(lambda: say.get_subscription_count() >= 1 and len(truth) > 5, 20.0)
-        house_sim = sim.house.sim
+        house_sim = sim.sim
         sim_t0, wall_t0 = house_sim.time, time.monotonic()
         say.publish(String(data=INSTRUCTION))
         known = planner.known_map.places

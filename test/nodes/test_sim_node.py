@@ -100,7 +100,7 @@ def test_node_shape() -> None:
                          ids=["realtime_render_process", "fast_render_in_process"])
 def test_publishes_clock_joint_states_camera_and_ground_truth(harness: Harness) -> None:
     m = harness.msgs
-    assert (harness.sim._renderer is not None) == harness.sim._realtime
+    assert (harness.sim._renderer is not None) == harness.sim.params.realtime
     ok = harness.spin_until(lambda: all(len(v) >= 2 for v in m.values()), timeout=15.0)
     assert ok, {k: len(v) for k, v in m.items()}
 

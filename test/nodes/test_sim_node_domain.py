@@ -101,8 +101,8 @@ def test_house_time_scale(ros_context: Context) -> None:
 def test_house_depth_noise(make: Any) -> None:
     house = {"world": "house", "house": "apartment_a", "start": [2.3, 2.2, 0.0],
              "objects.publish": False, "camera.width": 64, "camera.height": 48}
-    clean = make(**house).house.publish_camera().depth
-    noisy = make(**house, seed=3, **{"camera.depth_noise_std": 0.05}).house.publish_camera().depth
+    clean = make(**house).publish_camera().depth
+    noisy = make(**house, seed=3, **{"camera.depth_noise_std": 0.05}).publish_camera().depth
     diff = (noisy - clean)[np.isfinite(clean) & (clean < 9.9)]
     assert diff.size > 100 and 0.03 < float(np.std(diff)) < 0.07
 

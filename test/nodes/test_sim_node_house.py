@@ -75,7 +75,7 @@ def test_cmd_vel_drives_the_base_and_odometry_follows(harness: Harness) -> None:
     x, y = h.xy()
     assert 0.25 < x - 2.3 < 0.75 and abs(y - 2.2) < 0.05  # forward along +x (yaw 0)
     assert h.odom[-1].twist.twist.linear.x > 0.2
-    true_x, true_y, _ = h.node.house.sim.base_pose()
+    true_x, true_y, _ = h.node.sim.base_pose()
     assert math.hypot(true_x - x, true_y - y) < 0.05  # wheel odometry tracks the true pose
     # Commands stop: the base brakes by itself after cmd_vel.timeout_s.
     h.spin_until(lambda: False, 1.5)
@@ -87,7 +87,7 @@ def test_non_finite_cmd_vel_is_rejected_and_brakes(harness: Harness) -> None:
     h.drive(0.4, 0.0, 1.0)
     h.cmd(math.nan, 0.0)
     h.spin_until(lambda: False, 1.0)
-    assert h.node.house.rejected >= 1
+    assert h.node.rejected >= 1
     assert abs(h.odom[-1].twist.twist.linear.x) < 0.02
     assert all(math.isfinite(v) for v in h.xy())
 
