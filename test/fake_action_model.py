@@ -72,9 +72,12 @@ class FakeActionModel:
             if self.fail == "nan":
                 return policy_action(np.full(6, np.nan), float("nan"), shaping)
             return policy_action(self.action_out.copy(), self.p_close, shaping)
-        basis = np.full((2, 6), np.nan) if self.fail == "nan" else \
-            self.bases.get(text, self.default_basis).copy()
+        basis = np.full((2, 6), np.nan) if self.fail == "nan" else self.basis_for(text)
         return latent_action(basis, stick, shaping), None
+
+    def basis_for(self, text: str) -> np.ndarray:
+        """The raw (2, 6) basis this fake answers for ``text`` (before the checks)."""
+        return self.bases.get(text, self.default_basis).copy()
 
 
 def fake_fk(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

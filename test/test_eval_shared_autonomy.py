@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_action_model import FakeActionModel
 
 from ifagent_ros.bench.shared_autonomy import (
     CONDITIONS,
@@ -21,48 +22,33 @@ from ifagent_ros.bench.shared_autonomy import (
 )
 from ifagent_ros.bench.shared_autonomy_report import flat_figures, summarize, write_outputs
 from ifagent_ros.cli.eval import shared_autonomy as cli
-from ifagent_ros.core.latent_actions.interface import latent_action, policy_action
-from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS, state_dim
+from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS
 from ifagent_ros.core.latent_actions.tasks import PRIMITIVES
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
-class PlaneModel:
+class PlaneModel(FakeActionModel):
     """A latent model whose instruction basis spans an oblique horizontal plane only (so the
-    user must say "down"/"up"), and whose correction basis moves along the primitive."""
-
-    object_ids = DEFAULT_OBJECT_IDS
-    state_dim = state_dim()
+    user must say "down"/"up"), and whose correction basis moves along the primitive; as BC it
+    drives forward and down."""
 
     def __init__(self, kind: str = "lilac") -> None:
-        self.kind = kind
+        super().__init__(kind, DEFAULT_OBJECT_IDS, known=(),
+                         action=np.array([0.3, 0.0, -0.3, 0.0, 0.0, 0.0]), p_close=0.0)
         self.name = f"plane-{kind}"
-        self.texts: list[str] = []
 
-    def embed(self, text: str) -> np.ndarray:
-        if text not in self.texts:
-            self.texts.append(text)
+    def embed(self, text: str) -> np.ndarray:  # any sentence is known: it gets a new slot
+        if text not in self.known:
+            self.known.append(text)
         v = np.zeros(64, np.float32)
-        v[self.texts.index(text)] = 1.0
+        v[self.known.index(text)] = 1.0
         return v
 
     def novelty(self, text: str) -> float:
         return 1.0
 
-    @property
-    def interface(self) -> str:
-        return "policy" if self.kind == "bc" else "latent"
-
-    def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: tuple[float, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, float | None]:  # fmt: skip
-        if self.kind == "bc":
-            return policy_action(np.array([0.3, 0.0, -0.3, 0.0, 0.0, 0.0]), 0.0, shaping)
-        return latent_action(self._basis(lang), stick, shaping), None
-
-    def _basis(self, lang: np.ndarray) -> np.ndarray:
-        text = self.texts[int(np.argmax(lang))]
+    def basis_for(self, text: str) -> np.ndarray:
         for p in PRIMITIVES.values():
             if text in p.phrasings("heldout") + p.phrasings("train"):
                 return np.stack([p.twist, np.roll(p.twist, 1)])
