@@ -7,6 +7,14 @@ the graph under test; with ``--processes`` every node and the driver run in proc
 own. The executor stamps every trajectory it sends with the stamp of the command that caused it
 (``arm.header_stamp: source``), which teleop copies from the Joy, so ``arrival - header.stamp`` is
 the end-to-end latency of that Joy message through both nodes.
+
+The measurement window starts ``warmup_s`` after the first arm command that carries a Joy's stamp
+(:class:`LatencyRecorder`), i.e. once the whole /joy -> teleop -> executor -> arm path is up. The
+executor's first commands are hold points stamped zero (it holds the arm as soon as it has joint
+states), and with every node in its own process the /joy -> teleop link can be discovered
+seconds after the others (DDS participant discovery; seen up to ~3 s with Fast DDS on a loaded
+machine): a window started on the first hold point then saw only hold points, and the run
+measured nothing (the "executor goes silent" flake; the executor was streaming hold points).
 """
 
 from __future__ import annotations
@@ -59,6 +67,74 @@ class BenchResult:
         return out
 
 
+@dataclass
+class LatencyRecorder:
+    """The driver's stopwatch, free of ROS: which Joy messages and arm commands count.
+
+    Times: ``now`` in seconds on a monotonic clock, ``*_ns`` on the clock the Joy stamps use.
+    """
+
+    rate_hz: float
+    duration_s: float
+    warmup_s: float = 1.0
+    first_traced: float | None = None  # when the first command caused by a Joy arrived
+    recording: bool = False
+    record_from_ns: int = 0
+    done: bool = False
+    joy_sent: int = 0
+    commands_received: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    arrivals_s: list[float] = field(default_factory=list)
+    joy_jitter_s: list[float] = field(default_factory=list)  # |Joy interval - period|
+    _first_joy_ns: int | None = None
+    _seen_stamp: int = 0
+    _last_tick: float | None = None
+
+    def tick(self, now: float, now_ns: int) -> bool:
+        """Before each Joy message (stamped ``now_ns``): moves the window on; False once the
+        window is over (send no more)."""
+        if self.done:
+            return False
+        if self.first_traced is not None:
+            since = now - self.first_traced
+            if since >= self.warmup_s + self.duration_s:
+                self.recording, self.done = False, True
+                return False
+            if since >= self.warmup_s and not self.recording:
+                self.recording = True
+                self.record_from_ns = now_ns
+        if self.recording and self._last_tick is not None:
+            self.joy_jitter_s.append(abs(now - self._last_tick - 1.0 / self.rate_hz))
+        self._last_tick = now
+        if self._first_joy_ns is None:
+            self._first_joy_ns = now_ns
+        if self.recording:
+            self.joy_sent += 1
+        return True
+
+    def on_command(self, stamp_ns: int, arrival_ns: int, now: float) -> None:
+        """An arm command stamped ``stamp_ns`` (its causing Joy's stamp; 0 for a hold point
+        before any twist) arrived at ``arrival_ns``."""
+        if (self.first_traced is None and self._first_joy_ns is not None
+                and stamp_ns >= self._first_joy_ns):
+            self.first_traced = now  # the whole path is up: the warmup starts here
+        # Only Joy messages sent while recording count: a command still carrying an older stamp
+        # (the executor holding after a pause) is not that Joy's latency.
+        if not self.recording or stamp_ns < self.record_from_ns:
+            self._seen_stamp = max(self._seen_stamp, stamp_ns)
+            return
+        self.commands_received += 1
+        self.arrivals_s.append(arrival_ns * 1e-9)
+        if stamp_ns > self._seen_stamp:  # the first command carrying this Joy's stamp
+            self._seen_stamp = stamp_ns
+            self.latencies_s.append((arrival_ns - stamp_ns) * 1e-9)
+
+    def figures(self) -> dict[str, Any]:
+        return {"joy_sent": self.joy_sent, "commands_received": self.commands_received,
+                "latencies_s": self.latencies_s, "arrivals_s": self.arrivals_s,
+                "joy_jitter_s": self.joy_jitter_s}
+
+
 def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 4)
 
@@ -77,16 +153,9 @@ def bench_params(rate_hz: float) -> dict[str, dict[str, Any]]:
 
 
 def _result_from_driver(driver: Any, mode: str, rate_hz: float, duration_s: float) -> BenchResult:
-    return BenchResult(
-        mode=mode,
-        rate_hz=rate_hz,
-        duration_s=duration_s,
-        joy_sent=driver.joy_sent,
-        commands_received=driver.commands_received,
-        latencies_s=list(driver.latencies_s),
-        arrivals_s=list(driver.arrivals_s),
-        joy_jitter_s=list(driver.joy_jitter_s),
-    )
+    figures = driver.recorder.figures()
+    return BenchResult(mode=mode, rate_hz=rate_hz, duration_s=duration_s,
+                       **{k: list(v) if isinstance(v, list) else v for k, v in figures.items()})
 
 
 def _run_in_one_process(
@@ -106,14 +175,15 @@ def _run_in_one_process(
         executor_node.pacer.record_step_times = True
         realtime_tuning()
         deadline = time.monotonic() + duration_s + 90.0
-        while not driver.recording and not driver.done and time.monotonic() < deadline:
+        rec = driver.recorder
+        while not rec.recording and not rec.done and time.monotonic() < deadline:
             time.sleep(0.01)
         executor_node.pacer.step_times.clear()
-        while not driver.done and time.monotonic() < deadline:
+        while not rec.done and time.monotonic() < deadline:
             if graph.error is not None:
                 raise RuntimeError(f"graph stopped: {graph.error}")
             time.sleep(0.05)
-        if not driver.done or not driver.latencies_s:
+        if not rec.done or not rec.latencies_s:
             raise RuntimeError("the executor never sent an arm command in time")
         result = _result_from_driver(
             driver, f"one_process ({executor} executor)", rate_hz, duration_s

@@ -3,7 +3,9 @@
 It plays the gamepad (``/joy`` at ``rate_hz`` from a timer, deadman held, the stick sweeping so the
 arm stays in its workspace) and an ideal arm (each streamed trajectory point is echoed back as
 ``/joint_states``), and timestamps every arm command on arrival. Recording starts ``warmup_s``
-after the first arm command and lasts ``duration_s``. In the one-process benchmark it is a node of
+after the first arm command caused by one of its Joy messages (not the executor's first hold
+point: see bench/control.py) and lasts ``duration_s``; :class:`LatencyRecorder` decides what
+counts. In the one-process benchmark it is a node of
 the graph under test; ``python -m ifagent_ros.bench.driver_node DOMAIN RATE DURATION OUT.json``
 runs it in a process of its own.
 """
@@ -21,6 +23,8 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState, Joy
 from trajectory_msgs.msg import JointTrajectory
 
+from ifagent_ros.bench.control import LatencyRecorder
+from ifagent_ros.core.control.gamepad import XBOX
 from ifagent_ros.core.control.robot_model import PANDA_ARM_JOINTS, PANDA_HOME_Q
 
 DEFAULT_TRAJECTORY_TOPIC = "/panda_arm_controller/joint_trajectory"
@@ -46,75 +50,37 @@ class BenchDriverNode(Node):
         self.create_timer(1.0 / self.rate_hz, self._tick)
         self.q = list(PANDA_HOME_Q)
         self.t0 = time.perf_counter()
-        self.first_command: float | None = None
-        self.recording = False
-        self.record_from_ns = 0
-        self.done = False
-        self.joy_sent = 0
-        self.commands_received = 0
-        self.latencies_s: list[float] = []
-        self.arrivals_s: list[float] = []
-        self.joy_jitter_s: list[float] = []
-        self._seen_stamp = 0
-        self._last_tick: float | None = None
+        self.recorder = LatencyRecorder(self.rate_hz, self.duration_s, self.warmup_s)
+
+    @property
+    def done(self) -> bool:
+        return self.recorder.done
 
     def _tick(self) -> None:
-        if self.done:
-            return
         now = time.perf_counter()
-        if self.first_command is not None:
-            since = now - self.first_command
-            if since >= self.warmup_s + self.duration_s:
-                self.recording, self.done = False, True
-                return
-            if since >= self.warmup_s and not self.recording:
-                self.recording = True
-                self.record_from_ns = self.get_clock().now().nanoseconds
-        if self.recording and self._last_tick is not None:
-            # Jitter of the Joy stream: how far each interval is from the nominal period.
-            self.joy_jitter_s.append(abs(now - self._last_tick - 1.0 / self.rate_hz))
-        self._last_tick = now
-        msg = Joy()
-        msg.header.stamp = self.get_clock().now().to_msg()
-        msg.axes = [0.0, 0.6 * math.sin(math.pi * (now - self.t0)), 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-        msg.buttons = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+        stamp = self.get_clock().now()
+        if not self.recorder.tick(now, stamp.nanoseconds):
+            return
+        axes, buttons = XBOX.neutral()
+        axes[XBOX.axis_left_y] = 0.6 * math.sin(math.pi * (now - self.t0))  # forward and back
+        buttons[XBOX.deadman] = 1
+        msg = Joy(axes=axes, buttons=buttons)
+        msg.header.stamp = stamp.to_msg()
         self.joy_pub.publish(msg)
-        if self.recording:
-            self.joy_sent += 1
 
     def _on_command(self, msg: JointTrajectory) -> None:
-        now_ns = time.time_ns()
+        arrival_ns = time.time_ns()
         self.q = list(msg.points[-1].positions)
-        if self.first_command is None:
-            self.first_command = time.perf_counter()
         stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        # Only Joy messages sent while recording count: a command still carrying an older stamp
-        # (the executor holding after a pause) is not that Joy's latency.
-        if not self.recording or stamp < self.record_from_ns:
-            self._seen_stamp = max(self._seen_stamp, stamp)
-            return
-        self.commands_received += 1
-        self.arrivals_s.append(now_ns * 1e-9)
-        if stamp > self._seen_stamp:  # the first command carrying this Joy's stamp
-            self._seen_stamp = stamp
-            self.latencies_s.append((now_ns - stamp) * 1e-9)
+        self.recorder.on_command(stamp, arrival_ns, time.perf_counter())
 
     def _publish_joint_state(self) -> None:
         msg = JointState(name=list(PANDA_ARM_JOINTS), position=list(self.q))
         msg.header.stamp = self.get_clock().now().to_msg()
         self.js_pub.publish(msg)
 
-    def figures(self) -> dict[str, object]:
-        return {
-            "joy_sent": self.joy_sent,
-            "commands_received": self.commands_received,
-            "latencies_s": self.latencies_s,
-            "arrivals_s": self.arrivals_s,
-            "joy_jitter_s": self.joy_jitter_s,
-        }
-
     def close(self) -> None:
-        self.done = True
+        self.recorder.done = True
 
 
 NODE_CLASS = BenchDriverNode
@@ -164,7 +130,7 @@ def run_in_own_process(domain_id: int, rate_hz: float, duration_s: float, out_pa
         print("bench driver: the graph never answered", file=sys.stderr)
         return 1
     with open(out_path, "w") as fh:
-        json.dump(node.figures(), fh)
+        json.dump(node.recorder.figures(), fh)
     return 0
 
 
