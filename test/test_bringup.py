@@ -512,7 +512,7 @@ def test_up_sim_yaml_with_the_real_nodes(mode: str, tmp_path: Path) -> None:
 def test_params_path_found_from_any_working_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ifagent_ros.cli_up import resolve_params_path
+    from ifagent_ros.cli.up import resolve_params_path
 
     monkeypatch.chdir(tmp_path)
     assert resolve_params_path("config/sim.yaml") == REPO / "config" / "sim.yaml"
@@ -520,13 +520,3 @@ def test_params_path_found_from_any_working_dir(
     (tmp_path / "config" / "sim.yaml").write_text("x")
     assert resolve_params_path("config/sim.yaml") == Path("config/sim.yaml")  # cwd wins
     assert resolve_params_path("nope.yaml") == Path("nope.yaml")
-
-
-@pytest.mark.parametrize("sub", cli.SUBCOMMANDS, ids=lambda s: s.name)
-def test_every_subcommand_module_has_the_interface(sub: cli.Subcommand) -> None:
-    import importlib
-
-    module = importlib.import_module(sub.module)
-    assert callable(module.add_arguments) and callable(module.run)
-    parser = cli.build_parser([sub.name])
-    assert sub.name in parser.format_help()
