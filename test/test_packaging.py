@@ -15,6 +15,7 @@ from setup_info import REPO, console_scripts, setup_kwargs
 
 NODE_SCRIPTS = [
     "sim_node",
+    "house_sim_node",
     "executor_node",
     "teleop_node",
     "scripted_gamepad_node",
