@@ -7,8 +7,6 @@ Errors are ``ValueError`` with the reason (wrong step, size, encoding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from builtin_interfaces.msg import Duration, Time
 from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
@@ -120,10 +118,3 @@ def objects_to_markers(objects: ObjectList, header: Header, lifetime_s: float,
                       text=f"{o.id}: {o.color} {o.label}", lifetime=life)
         out.markers.extend([box, text])
     return out
-
-
-def floats(values: Sequence[float], n: int, what: str) -> np.ndarray:
-    v = np.asarray(list(values), dtype=float)
-    if v.shape != (n,) or not np.all(np.isfinite(v)):
-        raise ValueError(f"parameter {what} must be {n} finite numbers, got {list(values)}")
-    return v

@@ -17,11 +17,8 @@ from std_msgs.msg import Header, String
 from visualization_msgs.msg import MarkerArray
 
 from ifagent_ros.nodes.perception_msgs import seconds_to_time
-from ifagent_ros.nodes.perception_node import (
-    DEFAULT_CAMERA_ORIENTATION,
-    DEFAULT_CAMERA_POSITION,
-    PerceptionNode,
-)
+from ifagent_ros.nodes.perception_node import PerceptionNode
+from ifagent_ros.nodes.perception_params import DEFAULT_CAMERA_ORIENTATION, DEFAULT_CAMERA_POSITION
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 
