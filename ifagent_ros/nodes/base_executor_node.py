@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped, Twist
@@ -38,29 +39,48 @@ from ifagent_ros.core.control.base_executor import (
     BaseExecutorCore,
     camera_in_base,
 )
-from ifagent_ros.core.control.local_controller import (
-    LocalControllerConfig,
-    depth_to_obstacle_points,
-)
+from ifagent_ros.core.control.local_controller import depth_to_obstacle_points
 from ifagent_ros.core.schemas import BaseExecutorStatus
+from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.node_main import run_node
+from ifagent_ros.nodes.params import declare_config
 from ifagent_ros.nodes.topics import ESTOP_QOS
 
-_DEFAULTS: dict[str, Any] = {
-    "follow": "plan", "control_rate_hz": 20.0, "status_rate_hz": 5.0,
-    "odom_timeout_s": 0.5, "obstacle_timeout_s": 1.0, "require_obstacles": True,
-    "idle_zero_s": 1.0, "frames": ["map", "odom"],
-    "obstacles.enabled": True, "obstacles.camera_position": [0.116, 0.0, 1.0],
-    "obstacles.camera_pitch_deg": 0.0, "obstacles.min_height": 0.03,
-    "obstacles.max_height": 1.6, "obstacles.max_range": 3.0, "obstacles.stride": 4,
-    "topics.plan": "/ifagent/nav/plan", "topics.goal": "/goal_pose", "topics.odom": "/odom",
-    "topics.cmd_vel": "/cmd_vel", "topics.depth": "/camera/depth/image_raw",
-    "topics.depth_info": "/camera/depth/camera_info", "topics.estop": "/ifagent/estop",
-    "topics.status": "/ifagent/base_executor/status",
-    "topics.reset_estop_service": "/ifagent/base_executor/reset_estop",
-}
-# LocalControllerConfig fields are parameters "controller.<field>".
-_CONTROLLER_DEFAULTS = {f"controller.{k}": v for k, v in LocalControllerConfig().__dict__.items()}
+
+@dataclass(frozen=True)
+class ObstacleSensing:
+    """Obstacles from the depth image: the camera's mount in base_link (no tf here) and which
+    points count."""
+
+    enabled: bool = True
+    camera_position: tuple[float, float, float] = (0.116, 0.0, 1.0)
+    camera_pitch_deg: float = 0.0  # > 0: tilted down
+    min_height: float = 0.03  # m above base_link
+    max_height: float = 1.6
+    max_range: float = 3.0
+    stride: int = 4  # every stride-th pixel
+
+
+@dataclass(frozen=True)
+class BaseExecutorTopics:
+    plan: str = topics.NAV_PLAN
+    goal: str = topics.GOAL_POSE
+    odom: str = topics.ODOM
+    cmd_vel: str = topics.CMD_VEL
+    depth: str = topics.DEPTH_IMAGE
+    depth_info: str = topics.DEPTH_INFO
+    estop: str = topics.ESTOP
+    status: str = "/ifagent/base_executor/status"
+    reset_estop_service: str = "/ifagent/base_executor/reset_estop"
+
+
+@dataclass(frozen=True)
+class BaseExecutorNodeConfig:
+    follow: Literal["plan", "goal"] = "plan"
+    status_rate_hz: float = 5.0
+    frames: tuple[str, ...] = ("map", "odom")  # accepted path frames (sim: map == odom)
+    obstacles: ObstacleSensing = field(default_factory=ObstacleSensing)
+    topics: BaseExecutorTopics = field(default_factory=BaseExecutorTopics)
 
 
 class BaseExecutorNode(Node):
@@ -69,47 +89,36 @@ class BaseExecutorNode(Node):
                  node_name: str = "base_executor_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         self._closed = False
-        p = {k: self.declare_parameter(k, v).value
-             for k, v in {**_DEFAULTS, **_CONTROLLER_DEFAULTS}.items()}
-        ctl = LocalControllerConfig(**{k.split(".", 1)[1]: float(p[k])
-                                       for k in _CONTROLLER_DEFAULTS})
-        self.config = BaseExecutorConfig(
-            control_rate_hz=float(p["control_rate_hz"]), odom_timeout_s=float(p["odom_timeout_s"]),
-            obstacle_timeout_s=float(p["obstacle_timeout_s"]),
-            require_obstacles=bool(p["require_obstacles"]) and bool(p["obstacles.enabled"]),
-            controller=ctl)
+        cfg = declare_config(self, BaseExecutorConfig)
+        p = declare_config(self, BaseExecutorNodeConfig)
+        obs, t = p.obstacles, p.topics
+        # Without an obstacle sensor there is nothing to require.
+        self.config = replace(cfg, require_obstacles=cfg.require_obstacles and obs.enabled)
         self.core = BaseExecutorCore(self.config)
-        if p["follow"] not in ("plan", "goal"):
-            raise ValueError(f"parameter follow must be 'plan' or 'goal', got {p['follow']!r}")
-        self.frames = set(p["frames"])
-        self.cam_T = camera_in_base(p["obstacles.camera_position"],
-                                    math.radians(float(p["obstacles.camera_pitch_deg"])))
-        self.obstacle_args = dict(min_height=float(p["obstacles.min_height"]),
-                                  max_height=float(p["obstacles.max_height"]),
-                                  max_range=float(p["obstacles.max_range"]),
-                                  stride=int(p["obstacles.stride"]))
-        self.idle_zero_s = float(p["idle_zero_s"])
+        self.frames = set(p.frames)
+        self.cam_T = camera_in_base(obs.camera_position, math.radians(obs.camera_pitch_deg))
+        self.obstacle_args = dict(min_height=obs.min_height, max_height=obs.max_height,
+                                  max_range=obs.max_range, stride=obs.stride)
         self._k: np.ndarray | None = None
-        self._moving_until = 0.0  # keep publishing zeros until then after a stop
         self.sent: list[tuple[float, float]] = []  # last commands (tests, benchmarks)
-        self._cmd_pub = self.create_publisher(Twist, p["topics.cmd_vel"], 10)
-        self._status_pub = self.create_publisher(String, p["topics.status"], 10)
-        if p["follow"] == "plan":
-            self.create_subscription(Path, p["topics.plan"], self._on_plan, 10)
+        self._cmd_pub = self.create_publisher(Twist, t.cmd_vel, 10)
+        self._status_pub = self.create_publisher(String, t.status, 10)
+        if p.follow == "plan":
+            self.create_subscription(Path, t.plan, self._on_plan, 10)
         else:
-            self.create_subscription(PoseStamped, p["topics.goal"], self._on_goal, 10)
-        self.create_subscription(Odometry, p["topics.odom"], self._on_odom, 20)
-        if p["obstacles.enabled"]:
-            self.create_subscription(Image, p["topics.depth"], self._on_depth, 2)
-            self.create_subscription(CameraInfo, p["topics.depth_info"], self._on_info, 2)
-        self.create_subscription(Bool, p["topics.estop"], self._on_estop, ESTOP_QOS)
-        self._reset_service = p["topics.reset_estop_service"]
+            self.create_subscription(PoseStamped, t.goal, self._on_goal, 10)
+        self.create_subscription(Odometry, t.odom, self._on_odom, 20)
+        if obs.enabled:
+            self.create_subscription(Image, t.depth, self._on_depth, 2)
+            self.create_subscription(CameraInfo, t.depth_info, self._on_info, 2)
+        self.create_subscription(Bool, t.estop, self._on_estop, ESTOP_QOS)
+        self._reset_service = t.reset_estop_service
         self.create_service(Trigger, self._reset_service, self._on_reset_estop)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._timer = self.create_timer(self.config.dt, self._on_timer, clock=steady)
-        self._status_timer = self.create_timer(1.0 / float(p["status_rate_hz"]),
-                                               self._publish_status, clock=steady)
-        self.get_logger().info(f"base executor up: follows {p['follow']}, "
+        self._status_timer = self.create_timer(1.0 / p.status_rate_hz, self._publish_status,
+                                               clock=steady)
+        self.get_logger().info(f"base executor up: follows {p.follow}, "
                                f"{self.config.control_rate_hz:.0f} Hz, obstacles "
                                f"{'required' if self.config.require_obstacles else 'optional'}")
 
@@ -188,12 +197,7 @@ class BaseExecutorNode(Node):
             return
         now = time.monotonic()
         out = self.core.step(now)
-        moving = out.v != 0.0 or out.w != 0.0
-        if moving:
-            self._moving_until = now + self.idle_zero_s
-        # Zeros go out for a while after a stop (and always under e-stop), then the node is
-        # quiet so it does not fight another /cmd_vel source (a joystick) while idle.
-        if moving or now < self._moving_until or out.mode == "estop":
+        if self.core.should_send(out, now):
             msg = Twist()
             msg.linear.x, msg.angular.z = out.v, out.w
             self._cmd_pub.publish(msg)

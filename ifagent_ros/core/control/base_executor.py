@@ -29,6 +29,9 @@ class BaseExecutorConfig:
     odom_timeout_s: float = 0.5  # no odometry for this long: stop
     obstacle_timeout_s: float = 1.0  # no obstacle data for this long: stop (if required)
     require_obstacles: bool = True  # drive only while an obstacle sensor reports
+    # After a stop, zeros go out this long (always under e-stop); then the executor is quiet so
+    # it does not fight another /cmd_vel source (a joystick) while idle.
+    idle_zero_s: float = 1.0
     controller: LocalControllerConfig = field(default_factory=LocalControllerConfig)
 
     @property
@@ -59,6 +62,7 @@ class BaseExecutorCore:
         self.last_rejection: str | None = None
         self.last_step_time: float | None = None
         self.last = BaseStep(0.0, 0.0, "idle", "no path")
+        self._moving_until = -math.inf  # keep sending zeros until then after a stop
 
     def reject(self, reason: str) -> str:
         self.rejections += 1
@@ -133,6 +137,14 @@ class BaseExecutorCore:
                              "no recent depth/obstacle data: not driving blind")
         out = self.controller.step(self.pose, self.obstacles_in_base(), dt)
         return self._out(out.v, out.w, out.state, out.reason, out)
+
+    def should_send(self, out: BaseStep, now: float) -> bool:
+        """Whether this step's command goes out: while moving, for ``idle_zero_s`` after, and
+        always under e-stop."""
+        moving = out.v != 0.0 or out.w != 0.0
+        if moving:
+            self._moving_until = now + self.config.idle_zero_s
+        return moving or now < self._moving_until or out.mode == "estop"
 
     def _out(self, v: float, w: float, mode: str, reason: str,
              output: ControlOutput | None = None) -> BaseStep:
