@@ -197,7 +197,7 @@ def test_oracle_scores_perfectly_and_stop_scores_zero(houses: list[House],
 
 # ---- CLI ------------------------------------------------------------------------------------
 def _cli_args(**over: object) -> argparse.Namespace:
-    from ifagent_ros.cli_eval_houses import add_arguments
+    from ifagent_ros.cli.eval.houses import add_arguments
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -211,7 +211,7 @@ def _cli_args(**over: object) -> argparse.Namespace:
 def test_cli_prints_figures_and_one_json_object_last(planner: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("ifagent_ros.core.vln.baselines")
-    from ifagent_ros.cli_eval_houses import run
+    from ifagent_ros.cli.eval.houses import run
 
     assert run(_cli_args(episodes=12, houses=4, planner=planner, json=True)) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -226,7 +226,7 @@ def test_cli_prints_figures_and_one_json_object_last(planner: str,
 
 
 def test_cli_rejects_bad_arguments(tmp_path: object) -> None:
-    from ifagent_ros.cli_eval_houses import run
+    from ifagent_ros.cli.eval.houses import run
 
     with pytest.raises(SystemExit):
         run(_cli_args(episodes=0))
