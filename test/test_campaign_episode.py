@@ -197,7 +197,8 @@ def test_teleop_episode_survives_killing_the_teleop_node_on_motion(tmp_path: Pat
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"sim_node": {"bogus_param": 1}}, "unknown parameter(s) sim_node.bogus_param"),
-    ({"sim_node": {"physics_rate_hz": -5.0}}, "sim_node: ValueError: parameter physics_rate_hz"),
+    ({"sim_node": {"physics_rate_hz": -5.0}},
+     "sim_node: ParameterError: sim_node: parameter physics_rate_hz must be > 0"),
 ])
 def test_a_bad_node_parameter_ends_in_error_with_run_json(
         tmp_path: Path, overrides: dict[str, Any], message: str) -> None:

@@ -119,6 +119,7 @@ def _default_loader(path: str) -> Any:
 
 def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
     """One episode in a fresh headless world (``model``: the condition's loaded model)."""
+    from ifagent_ros.core.campaign.tasks.shared_autonomy import SuccessJudge
     from ifagent_ros.core.control.teleop import TeleopMapper
     from ifagent_ros.core.language.parser import CorrectionParser
     from ifagent_ros.core.latent_actions.controller import SharedAutonomyController
@@ -134,7 +135,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
     env = TabletopArmEnv()
     try:
         obs = env.reset(seed=spec.seed)
-        start_objects = obs.objects
+        # the one success rule, as a campaign judges it (success settles SETTLE_S, then ends)
+        judge = SuccessJudge(task, obs.objects)
         mapper = TeleopMapper() if interface == "teleop" else None
         ctl = None
         if mapper is None:
@@ -149,7 +151,6 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
         step_us: list[float] = []
         moving_steps = latent_steps = 0
         previous = None
-        t_success: float | None = None
         end = "timeout"
         still_since, still_at = 0.0, np.asarray(obs.ee_position).copy()
         while obs.time < spec.timeout_s:
@@ -190,8 +191,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
             for k, v in info.interventions.items():
                 interventions[k] = interventions.get(k, 0) + v
             obs = env.observe()
-            if task.success(obs.objects, start_objects, obs.gripper_width, obs.ee_position):
-                t_success, end = obs.time, "success"
+            judge.observe(obs.time, obs.objects, obs.gripper_width, obs.ee_position)
+            if judge.settled(obs.time):
                 break
             if float(np.linalg.norm(obs.ee_position - still_at)) > 0.005:
                 still_since, still_at = obs.time, np.asarray(obs.ee_position).copy()
@@ -201,6 +202,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
             if user.done and obs.time - still_since > 2.0:
                 end = "user_done"
                 break
+        t_success = judge.first_success
+        end = "success" if t_success is not None else end
         fallbacks = dict(ctl.fallbacks) if ctl is not None else {}
         return EpisodeResult(
             spec.condition.name, spec.task, spec.index, spec.seed, task.text,

@@ -75,18 +75,22 @@ class CampaignDriverNode(Node):
 
         self._events_pub = self.create_publisher(String, EVENTS_TOPIC, EVENTS_QOS)
         self._fault_pub = self.create_publisher(String, FAULT_TOPIC, 10) if relay else None
-        kind, motion = spec.task.kind, any(f.trigger == "motion" for f in spec.faults)
-        if kind == "vln_houses":
+        task, motion = self.driver.task, any(f.trigger == "motion" for f in spec.faults)
+        if task.instruction_to_send(spec) is not None:
             self._instruction_pub = self.create_publisher(String, topics.instruction, 10)
+        if "nav" in task.inputs:
             self.create_subscription(String, topics.nav_status, self._on_nav, 10)
+        if task.moves == "base":  # odometry: the base's motion and its pose
             self.create_subscription(Odometry, topics.odom, self._on_odom, 20)
-            if topics.base_pose:
-                self.create_subscription(Odometry, topics.base_pose, self._on_base_pose, 20)
         elif motion or topics.start == "/joint_states":
             self.create_subscription(JointState, topics.joint_states, self._on_joints, 50)
-        if kind == "shared_autonomy":
+        if "base_pose" in task.inputs and topics.base_pose:
+            self.create_subscription(Odometry, topics.base_pose, self._on_base_pose, 20)
+        if "ground_truth" in task.inputs:
             self.create_subscription(String, topics.ground_truth, self._on_ground_truth, 5)
+        if "sim_user" in task.inputs:
             self.create_subscription(String, topics.sim_user_status, self._on_sim_user, LATCHED)
+        if "instruction" in task.inputs:
             self.create_subscription(String, topics.instruction, self._on_instruction, 10)
         self.create_subscription(Image, topics.camera, self._on_image, 1)
         # Steady: must tick before the first /clock (and if sim time stalls).

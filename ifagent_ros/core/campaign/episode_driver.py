@@ -4,20 +4,22 @@ ROS-free and pure: :class:`EpisodeDriver` takes observations (ROS time in second
 messages) and returns :class:`Action` s for ``campaign_driver_node`` to carry out (publish an
 event, a fault command or the instruction, kill a node, end the episode). The rules:
 
-- start: once the graph is up (the first /clock in sim; /joint_states or /odom on a robot), the
-  recorder has every key topic and, for shared autonomy in sim, the first ground truth is in
-  (its objects are the start state the metrics compare with);
+- start: once the graph is up (the first /clock in sim; the task's ``real_start_topic`` on a
+  robot), the recorder has every key topic and the task is ready (shared autonomy in sim: the
+  first ground truth is in, its objects are the start state the metrics compare with);
 - faults: ``time`` at ``at_s`` of episode time; ``motion`` at the first arm joint faster than
   :data:`MOTION_RAD_S` (or base faster than :data:`MOTION_M_S`) after ``at_s``;
   ``instruction`` once the instruction is out and ``at_s`` has passed. Each fires once; one
   with ``duration_s > 0`` is switched off again after it, in episode (ROS) time (kill_node never
   is: nothing restarts). The command tells the relay, which times on the wall clock,
   ``duration_s / time_scale``, so that its own expiry agrees;
-- end: shared autonomy when the simulated person says done, or :data:`SETTLE_S` after it first
-  reports success (objects settle); VLN when the planner stops, asks or halts on our
-  instruction (success: the final pose within ``success_radius_m`` of the goal); perception
-  after ``task.duration_s``; a real robot when the operator's verdict arrives; anything at
-  ``time_limit_s`` of episode time.
+- end: when the task says so, with its verdict (:meth:`CampaignTask.end
+  <ifagent_ros.core.campaign.tasks.base.CampaignTask.end>`: shared autonomy when the simulated
+  person says done, or ``SETTLE_S`` after it first reports success; VLN when the planner stops,
+  asks or halts on our instruction; perception after ``task.duration_s``); a real robot when
+  the operator's verdict arrives; anything at ``time_limit_s`` of episode time (the task's
+  time-limit verdict). A task with an instruction of the driver's own (VLN) has it sent until
+  the planner shows it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ifagent_ros.core.campaign.tasks import get_task
 from ifagent_ros.core.campaign.types import (
     CampaignEvent,
     EpisodeSpec,
@@ -34,11 +37,10 @@ from ifagent_ros.core.campaign.types import (
     FaultSpec,
 )
 
-__all__ = ["MOTION_M_S", "MOTION_RAD_S", "SETTLE_S", "Action", "EpisodeDriver"]
+__all__ = ["MOTION_M_S", "MOTION_RAD_S", "Action", "EpisodeDriver"]
 
 MOTION_RAD_S = 0.05   # an arm joint faster than this: the arm moves
 MOTION_M_S = 0.05     # the base faster than this: the base moves
-SETTLE_S = 1.0        # after the person first reports success, before the verdict
 INSTRUCTION_REPEAT_S = 1.0
 NAV_END_MODES = ("stopped", "asking", "halted")
 RELAYED = ("freeze_camera", "stale_joint_states", "joy_garbage", "odom_jump")
@@ -70,16 +72,16 @@ class EpisodeDriver:
     spec: EpisodeSpec
     arm_joints: Sequence[str] = field(default_factory=lambda: [f"panda_joint{i}"
                                                                for i in range(1, 8)])
-    # shared autonomy without an instruction-taking node (teleop): the person has the task
-    # from the start, so "instruction" faults count from the start.
+    # None: the task says (shared autonomy without an instruction-taking node, teleop: the
+    # person has the task from the start, so "instruction" faults count from the start).
     instruction_at_start: bool | None = None
 
     def __post_init__(self) -> None:
-        kind = self.spec.task.kind
+        self.task = get_task(self.spec.task.kind)
+        self.task.validate_spec(self.spec)
         if self.instruction_at_start is None:
-            self.instruction_at_start = (kind == "shared_autonomy"
-                                         and "shared_autonomy_node" not in self.spec.nodes)
-        self.kind = kind
+            self.instruction_at_start = self.task.instruction_at_start(self.spec)
+        self.kind = self.spec.task.kind
         self.graph_up = False
         self.start_stamp: float | None = None
         self.ended: str | None = None
@@ -92,21 +94,13 @@ class EpisodeDriver:
         self._instruction_sent_at = -math.inf
         self._instruction_acknowledged = False
         self._prev_q: tuple[float, dict[str, float]] | None = None
-        self._sim_user: dict[str, Any] | None = None
-        self._success_at: float | None = None
-        self._nav_end: dict[str, Any] | None = None
+        # What the tasks read (tasks.base.DriverView):
+        self.sim_user: dict[str, Any] | None = None        # the simulated person's status
+        self.sim_user_success_at: float | None = None      # it first reported success
+        self.nav_end: dict[str, Any] | None = None         # the planner's status as it ended
         self.pose: tuple[float, float] | None = None       # from odometry
         self.true_pose: tuple[float, float] | None = None  # from the simulator
         self._operator: dict[str, Any] | None = None
-        if kind == "vln_houses":
-            ep = self.spec.task.episode
-            missing = [k for k in ("instruction", "goal", "success_radius_m") if k not in ep]
-            if missing:
-                raise ValueError(f"vln_houses episode {self.spec.episode_id}: task.episode lacks "
-                                 f"{', '.join(missing)}")
-        if kind == "perception" and not (self.spec.task.duration_s or 0) > 0:
-            raise ValueError(f"perception episode {self.spec.episode_id}: task.duration_s must "
-                             f"be > 0, got {self.spec.task.duration_s}")
 
     # ------------------------------------------------------------------ observations
     @property
@@ -162,17 +156,17 @@ class EpisodeDriver:
             self.instruction_at = now
 
     def observe_sim_user(self, now: float, status: dict[str, Any]) -> None:
-        self._sim_user = status
-        if status.get("success") and self._success_at is None and self.started:
-            self._success_at = now
+        self.sim_user = status
+        if status.get("success") and self.sim_user_success_at is None and self.started:
+            self.sim_user_success_at = now
 
     def observe_nav(self, status: dict[str, Any]) -> None:
         ours = status.get("instruction") == self.spec.task.episode.get("instruction")
         if not ours:
             return
         self._instruction_acknowledged = True
-        if status.get("mode") in NAV_END_MODES and self._nav_end is None and self.started:
-            self._nav_end = status
+        if status.get("mode") in NAV_END_MODES and self.nav_end is None and self.started:
+            self.nav_end = status
 
     def observe_operator_verdict(self, verdict: dict[str, Any]) -> None:
         """EPISODE_DIR/verdict.json: {"success": bool, "valid": bool, "note": str}."""
@@ -185,9 +179,7 @@ class EpisodeDriver:
     def ready(self, recorder_ready: bool) -> bool:
         if not self.graph_up or not recorder_ready:
             return False
-        if self.kind == "shared_autonomy" and not self.spec.real:
-            return self.objects_at_start is not None
-        return True
+        return self.task.ready(self)
 
     def step(self, now: float, *, recorder_ready: bool = True) -> list[Action]:
         """Everything due at ROS time ``now``."""
@@ -202,12 +194,13 @@ class EpisodeDriver:
             if self.instruction_at_start:
                 self.instruction_at = now
         t = self.episode_time(now)
-        if self.kind == "vln_houses" and not self._instruction_acknowledged \
+        text = self.task.instruction_to_send(self.spec)
+        if text is not None and not self._instruction_acknowledged \
                 and now - self._instruction_sent_at >= INSTRUCTION_REPEAT_S:
             self._instruction_sent_at = now
             if self.instruction_at is None:
                 self.instruction_at = now
-            out.append(Action("instruction", str(self.spec.task.episode["instruction"])))
+            out.append(Action("instruction", text))
         out += self._faults(now, t)
         reason = self._end_reason(now, t)
         if reason is not None:
@@ -235,21 +228,10 @@ class EpisodeDriver:
                                              episode_id=self.spec.episode_id, detail=detail))
 
     def _start_detail(self) -> dict[str, Any]:
-        task, ep = self.spec.task, self.spec.task.episode
-        d: dict[str, Any] = {"task": task.model_dump(), "condition": self.spec.condition,
-                             "seed": self.spec.seed, "scene_seed": self.spec.scene_seed,
-                             "time_scale": self.spec.time_scale, "real": self.spec.real}
-        if self.kind == "shared_autonomy":
-            d.update(family=task.family or ep.get("family"),
-                     task_seed=ep.get("task_seed", self.spec.scene_seed), split=task.split,
-                     objects_at_start=self.objects_at_start or [])
-        elif self.kind == "vln_houses":
-            d.update(instruction=ep["instruction"], goal=list(ep["goal"]),
-                     shortest_path_m=ep.get("shortest_path_m"),
-                     success_radius_m=ep["success_radius_m"], house=ep.get("house"))
-        else:
-            d.update(scene=task.scene or ep.get("scene"))
-        return d
+        return {"task": self.spec.task.model_dump(), "condition": self.spec.condition,
+                "seed": self.spec.seed, "scene_seed": self.spec.scene_seed,
+                "time_scale": self.spec.time_scale, "real": self.spec.real,
+                **self.task.start_detail(self)}
 
     def _due(self, f: _Fault, t: float) -> bool:
         if t < f.spec.at_s:
@@ -296,47 +278,11 @@ class EpisodeDriver:
                                 "note": str(self._operator.get("note", ""))}
                 return "operator"
             return "time_limit" if t >= self.spec.time_limit_s else None
-        if self.kind == "shared_autonomy":
-            s = self._sim_user or {}
-            settled = self._success_at is not None and now - self._success_at >= SETTLE_S
-            if settled or s.get("done"):
-                self.verdict = self._sa_verdict(s)
-                return "done"
-        elif self.kind == "vln_houses":
-            if self._nav_end is not None:
-                self.verdict = self._nav_verdict(self._nav_end)
-                return "done"
-        elif t >= float(self.spec.task.duration_s or 0.0):
-            self.verdict = {"success": None, "valid": True, "by": "perception"}
+        verdict = self.task.end(self, now, t)
+        if verdict is not None:
+            self.verdict = verdict
             return "done"
         if t < self.spec.time_limit_s:
             return None
-        if self.kind == "shared_autonomy":
-            self.verdict = self._sa_verdict(self._sim_user or {})
-        elif self.kind == "vln_houses":
-            self.verdict = {**self._nav_verdict({"mode": None}), "success": False,
-                            "note": "the planner never stopped"}
-        else:
-            self.verdict = {"success": None, "valid": True, "by": "perception"}
+        self.verdict = self.task.time_limit_verdict(self)
         return "time_limit"
-
-    def _sa_verdict(self, s: dict[str, Any]) -> dict[str, Any]:
-        v: dict[str, Any] = {"success": bool(s.get("success")), "valid": True, "by": "sim_user",
-                             "time_to_success_s": s.get("time_to_success_s"),
-                             "corrections": s.get("corrections", 0)}
-        if not s:
-            v["note"] = "no status from the simulated person"
-        return v
-
-    def _nav_verdict(self, status: dict[str, Any]) -> dict[str, Any]:
-        ep = self.spec.task.episode
-        pose = self.true_pose or self.pose
-        v: dict[str, Any] = {"by": "nav", "valid": True, "mode": status.get("mode"),
-                             "reason": status.get("reason"),
-                             "pose_source": "base_pose" if self.true_pose else "odom"}
-        if pose is None:
-            return {**v, "success": False, "final_position": None, "distance_to_goal_m": None,
-                    "note": "no pose received"}
-        d = math.hypot(pose[0] - float(ep["goal"][0]), pose[1] - float(ep["goal"][1]))
-        return {**v, "success": d <= float(ep["success_radius_m"]),
-                "final_position": [pose[0], pose[1]], "distance_to_goal_m": d}

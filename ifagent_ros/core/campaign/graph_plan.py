@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from ifagent_ros.core.campaign.tasks import get_task
 from ifagent_ros.core.campaign.types import (
     EVENTS_TOPIC,
     FAULT_TOPIC,
@@ -74,13 +75,6 @@ FAULT_TOPICS: dict[str, tuple[str, ...]] = {
 }
 RELAY_FAULTS = frozenset(FAULT_TOPICS)
 ARM_JOINTS = [f"panda_joint{i}" for i in range(1, 8)]
-# The topic whose first message means "the graph is up", per task kind on a real robot (in sim:
-# /clock).
-REAL_START_TOPIC = {"shared_autonomy": "/joint_states", "perception": "/joint_states",
-                    "vln_houses": "/odom"}
-# What the recorder must be subscribed to before the start event (besides EVENTS_TOPIC, /clock).
-KEY_TOPICS = {"shared_autonomy": ("/joint_states",), "vln_houses": ("/odom",),
-              "perception": (COLOR,)}
 
 
 class GraphPlanError(ValueError):
@@ -252,8 +246,11 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         # Steps on /clock: the arm moves at its commanded speed in sim time at any time_scale.
         overrides["executor_node"]["control_clock"] = "sim"
 
-    kind = spec.task.kind
-    key = [EVENTS_TOPIC, *(["/clock"] if sim else []), *KEY_TOPICS[kind]]
+    # What the recorder must be subscribed to before the start event: the task's key topics
+    # besides EVENTS_TOPIC and /clock. On a robot the graph is up at the first message of the
+    # task's real_start_topic (in sim: /clock).
+    task = get_task(spec.task.kind)
+    key = [EVENTS_TOPIC, *(["/clock"] if sim else []), *task.key_topics]
     if topics:
         key = [t for t in key if t == EVENTS_TOPIC or any(fnmatchcase(t, p)
                                                           for p in topics)]
@@ -266,7 +263,7 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
 
     arm = val("sim_node", "arm.joint_names", ARM_JOINTS) if world == "tabletop" else ARM_JOINTS
     driver = DriverTopics(
-        start="/clock" if sim else REAL_START_TOPIC[kind],
+        start="/clock" if sim else task.real_start_topic,
         joint_states=source("/joint_states"),
         odom=source("/odom"),
         base_pose=str(val("sim_node", "base_pose_topic", "/sim/base_pose"))
@@ -274,9 +271,7 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         ground_truth=str(val("sim_node", "ground_truth_topic", "/sim/ground_truth")),
         sim_user_status=str(val("sim_user_node", "status_topic", "/ifagent/sim_user/status")),
         nav_status=str(val("vln_planner_node", "topics.status", "/ifagent/nav/status")),
-        instruction=str(val("vln_planner_node", "topics.instruction", "/ifagent/instruction")
-                        if kind == "vln_houses" else
-                        val("sim_user_node", "instruction_topic", "/ifagent/instruction")),
+        instruction=task.instruction_topic(val),
         camera=COLOR, arm_joints=tuple(str(a) for a in arm))
     return GraphPlan(nodes=all_nodes, overrides=overrides,
                      registry={RELAY_NODE: RELAY_MODULE} if relay else {}, routes=routes,

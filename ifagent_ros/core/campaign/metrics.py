@@ -40,10 +40,11 @@ malformed samples skipped). Limits come from /ifagent/executor/status; arm joint
 panda_joint1..7 / fr3_joint1..7 (else the first 7 names) of /sim/raw/joint_states (the sim's
 truth behind the fault relay) when recorded, else /joint_states.
 
-Task metrics: see :mod:`ifagent_ros.core.campaign.metrics_tasks` (shared autonomy: physical
-success re-evaluated on /sim/ground_truth, stick effort, corrections, instructions; VLN: path
-length, navigation error, oracle success, SPL; perception: matched error, recall, precision,
-label accuracy; success recall >= 0.8 and mean error <= 0.03 m).
+Task metrics: the task's ``metrics`` in its ``core/campaign/tasks`` module (shared autonomy:
+physical success re-judged on /sim/ground_truth by the one success rule, stick effort,
+corrections, instructions; VLN: path length, navigation error, oracle success, SPL; perception:
+matched error, recall, precision, label accuracy; success recall >= 0.8 and mean error <=
+0.03 m); which topics they need: its ``required_topics``.
 """
 
 from __future__ import annotations
@@ -55,8 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from ifagent_ros.core.campaign.metrics_faults import fault_outcomes
-from ifagent_ros.core.campaign.metrics_tasks import (
+from ifagent_ros.core.campaign.metrics_bag import (
     BASE_POSE,
     CORRECTION,
     EXECUTOR_STATUS,
@@ -67,31 +67,30 @@ from ifagent_ros.core.campaign.metrics_tasks import (
     NAV_STATUS,
     OBJECTS,
     ODOM,
+    SAFETY_METRICS,
     SIM_USER_STATUS,
-    TASK_METRICS,
+    TWIST,
     Joints,
     Recording,
     Timeline,
     read_joints,
-    spl,
     stamp_or_log,
 )
+from ifagent_ros.core.campaign.metrics_faults import fault_outcomes
+from ifagent_ros.core.campaign.tasks import CampaignTask, get_task
 from ifagent_ros.core.campaign.types import (
     EVENTS_TOPIC,
     RAW_PREFIX,
     CampaignEvent,
     EpisodeSpec,
-    TaskKind,
 )
 from ifagent_ros.core.recording.bag import BagReader
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 
-__all__ = ["METRIC_TOPICS", "REQUIRED_TOPICS", "EpisodeMetrics", "MetricsError",
-           "MissingTopicsError",
+__all__ = ["METRIC_TOPICS", "EpisodeMetrics", "MetricsError", "MissingTopicsError",
            "episode_metrics"]
 
 ESTOP = "/ifagent/estop"
-TWIST = "/ifagent/ee_twist_cmd"
 RAW_JOINT_STATES = RAW_PREFIX + JOINT_STATES
 # The executor's arm command (franka_ros2-style streamed single-point trajectories): the sim's
 # and the FR3's controller topics; any other JointTrajectory topic in a bag is read too.
@@ -105,28 +104,8 @@ COMMAND_ACC_WINDOW_S = 0.05       # commanded acceleration: velocity change over
 COMMAND_GAP_S = 0.25              # no arm command for this long: the commands stopped
 KILL_SILENCE_S = 0.5              # commands going on longer after a kill: not the killed node's
 
-_SAFETY = ["joint_speed_peak_ratio", "joint_acc_peak_ratio", "joint_position_margin_min",
-           "joint_limit_violations", "estop_reaction_ms", "watchdog_reaction_ms"]
-_PERCEPTION = ["perception_position_error_m", "perception_recall", "perception_precision",
-               "perception_label_accuracy", "frames_evaluated", "success"]
-# kind -> topic -> the metrics that need it. EVENTS_TOPIC stands for its start event.
-REQUIRED_TOPICS: dict[TaskKind, dict[str, list[str]]] = {
-    "shared_autonomy": {JOINT_STATES: ["success", *_SAFETY],
-                        GROUND_TRUTH: ["success", "time_to_success_s"],
-                        EVENTS_TOPIC: ["success", "time_to_success_s"]},
-    "vln_houses": {ODOM: ["path_length_m", "navigation_error_m", "oracle_success", "spl",
-                          "success"],
-                   NAV_STATUS: ["success", "spl", "time_to_success_s"],
-                   EVENTS_TOPIC: ["navigation_error_m", "oracle_success", "spl", "success"]},
-    "perception": {OBJECTS: _PERCEPTION, GROUND_TRUTH: _PERCEPTION},
-}
-# Needed even when a verdict gives success: without them the episode measures nothing.
-_CORE = {"shared_autonomy": JOINT_STATES, "vln_houses": ODOM, "perception": OBJECTS}
+# A topic's stand-ins: what the metrics read when the topic itself is not in the bag.
 _ALTERNATIVES = {JOINT_STATES: (RAW_JOINT_STATES,), ODOM: (BASE_POSE, RAW_PREFIX + ODOM)}
-_SUCCESS_NEEDS = {
-    "shared_autonomy": f"{GROUND_TRUTH} + {JOINT_STATES} + a start event",
-    "vln_houses": f"{ODOM} (or {BASE_POSE}) + {NAV_STATUS} + a start event with the goal",
-    "perception": f"{OBJECTS} + {GROUND_TRUTH}"}
 _READ = {EVENTS_TOPIC, EXECUTOR_STATUS, ESTOP, TWIST, RAW_JOINT_STATES, JOINT_STATES, JOY,
          CORRECTION, INSTRUCTION, SIM_USER_STATUS, GROUND_TRUTH, OBJECTS, NAV_STATUS, ODOM,
          RAW_PREFIX + ODOM, BASE_POSE, *ARM_COMMAND_TOPICS}
@@ -141,14 +120,15 @@ class MetricsError(ValueError):
 class MissingTopicsError(MetricsError):
     """The bag lacks topics the metrics need; ``missing`` names them."""
 
-    def __init__(self, bag: Path, kind: str, missing: dict[str, list[str]], has_verdict: bool):
+    def __init__(self, bag: Path, task: CampaignTask, missing: dict[str, list[str]],
+                 has_verdict: bool):
         self.missing = list(missing)
         parts = [f"{t}{' (start event)' if t == EVENTS_TOPIC else ''}"
                  f"{' (or ' + ', '.join(_ALTERNATIVES[t]) + ')' if t in _ALTERNATIVES else ''}"
                  f" for {', '.join(m)}" for t, m in missing.items()]
-        hint = "" if has_verdict else (f"; success needs {_SUCCESS_NEEDS[kind]}, or a verdict "
+        hint = "" if has_verdict else (f"; success needs {task.success_needs}, or a verdict "
                                        "(operator_verdict, or a verdict event)")
-        super().__init__(f"bag {bag} lacks what the {kind} metrics need: "
+        super().__init__(f"bag {bag} lacks what the {task.kind} metrics need: "
                          f"{'; '.join(parts)}{hint}")
 
 
@@ -210,15 +190,17 @@ def _timeline(rec: Recording, spec: EpisodeSpec) -> Timeline:
                     faults)
 
 
-def _check_topics(rec: Recording, tl: Timeline, kind: str, has_verdict: bool) -> None:
+def _check_topics(rec: Recording, tl: Timeline, task: CampaignTask, has_verdict: bool) -> None:
+    """The task's required topics; its core topic is needed even when a verdict gives success:
+    without it the episode measures nothing."""
     missing = {}
-    for topic, needs in REQUIRED_TOPICS[kind].items():
+    for topic, needs in task.required_topics.items():
         present = tl.start is not None if topic == EVENTS_TOPIC else \
             any(rec.has(x) for x in (topic, *_ALTERNATIVES.get(topic, ())))
-        if not present and (topic == _CORE[kind] or not has_verdict):
+        if not present and (topic == task.core_topic or not has_verdict):
             missing[topic] = needs
     if missing:
-        raise MissingTopicsError(rec.path, kind, missing, has_verdict)
+        raise MissingTopicsError(rec.path, task, missing, has_verdict)
 
 
 def _executor(rec: Recording, tl: Timeline) -> tuple[dict[str, Any], ExecutorLimits | None]:
@@ -238,7 +220,7 @@ def _executor(rec: Recording, tl: Timeline) -> tuple[dict[str, Any], ExecutorLim
 
 
 def _safety(j: Joints | None, lim: ExecutorLimits | None, rec: Recording) -> dict[str, Any]:
-    out: dict[str, Any] = dict.fromkeys(_SAFETY[:4])
+    out: dict[str, Any] = dict.fromkeys(SAFETY_METRICS[:4])
     if j is None or not len(j.t) or lim is None:
         return out
     speed, margin, over = j.against(lim.velocity, lim.position_lower, lim.position_upper,
@@ -353,12 +335,12 @@ def episode_metrics(bag_dir: str | Path, spec: EpisodeSpec, *,
     """Every metric of ``spec`` 's episode from the bag in ``bag_dir``; raises MetricsError
     (MissingTopicsError) when the bag cannot tell."""
     operator = _operator(operator_verdict)
-    kind = spec.task.kind
+    ctask = get_task(spec.task.kind)
     rec = _read(bag_dir)
     tl = _timeline(rec, spec)
     event_verdict = tl.verdict if tl.verdict and isinstance(tl.verdict.get("success"),
                                                             bool) else None
-    _check_topics(rec, tl, kind, operator is not None or event_verdict is not None)
+    _check_topics(rec, tl, ctask, operator is not None or event_verdict is not None)
 
     topic = RAW_JOINT_STATES if rec.has(RAW_JOINT_STATES) else JOINT_STATES
     joints = read_joints(rec, topic)
@@ -380,7 +362,7 @@ def episode_metrics(bag_dir: str | Path, spec: EpisodeSpec, *,
     values.update(nodes_dead=dead, end_reason=end.get("reason"),
                   nodes_crashed=None if dead is None else sum(n not in killed for n in dead))
 
-    task = TASK_METRICS[kind](rec, tl, joints)
+    task = ctask.metrics(rec, tl, joints)
     values.update(task.values)
     tts = task.time_to_success_s
     if operator is not None:
@@ -399,24 +381,20 @@ def episode_metrics(bag_dir: str | Path, spec: EpisodeSpec, *,
             rec.notes.append(f"success from {source}: {task.why_unmeasured}")
     valid = operator.get("valid", True) if operator is not None else \
         bool((tl.verdict or {}).get("valid", True))
-    if kind == "vln_houses":
-        values["spl"] = spl(success, values.get("shortest_path_m"), values.get("path_length_m"))
+    ctask.final_metrics(values, success)
     values.update(success=success, valid=bool(valid), success_source=source,
                   measured_success=task.success,
                   time_to_success_s=float(tts) if success and tts is not None else None,
                   bad_samples=sum(rec.bad.values()), bad_samples_by_topic=dict(rec.bad),
-                  missing_topics=sorted(t for t in _READ if t in _expected(kind)
+                  missing_topics=sorted(t for t in _READ if t in _expected(ctask)
                                         and not rec.has(t)),
                   notes=list(dict.fromkeys(rec.notes)))
     return EpisodeMetrics(success, bool(valid), _plain(values), task.trajectory)
 
 
-def _expected(kind: str) -> set[str]:
-    """Topics a full episode of ``kind`` records (for ``missing_topics``)."""
-    common = {EVENTS_TOPIC, EXECUTOR_STATUS}
-    return common | {"shared_autonomy": {JOINT_STATES, GROUND_TRUTH, TWIST, JOY},
-                     "vln_houses": {ODOM, NAV_STATUS},
-                     "perception": {OBJECTS, GROUND_TRUTH}}[kind]
+def _expected(task: CampaignTask) -> set[str]:
+    """Topics a full episode of ``task`` records (for ``missing_topics``)."""
+    return {EVENTS_TOPIC, EXECUTOR_STATUS, *task.expected_topics}
 
 
 def _plain(value: Any) -> Any:

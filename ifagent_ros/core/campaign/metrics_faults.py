@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ifagent_ros.core.campaign.metrics_tasks import (
+from ifagent_ros.core.campaign.metrics_bag import (
     EXECUTOR_STATUS,
     NAV_STATUS,
     Joints,

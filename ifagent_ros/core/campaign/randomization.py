@@ -6,6 +6,8 @@ A scenario names factors with a range (``{min: a, max: b}``, uniform) or a list
 gets the same world in every condition (the paired design). Each factor draws from its own
 stream (``default_rng([seed, stream])``), so adding or removing one factor never changes the
 draws of another; the streams are fixed in :data:`FACTORS` (append new factors at the end).
+Which factors a task kind takes and which topics its links impair: its ``core/campaign/tasks``
+module (``factors``, ``link_topics``).
 
 ROS-free: numpy and pydantic only.
 """
@@ -20,11 +22,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ifagent_ros.core.campaign.tasks import get_task, kinds_with
 from ifagent_ros.core.campaign.types import LinkImpairment
 
 __all__ = [
     "FACTORS",
-    "LINK_TOPICS",
     "NOMINAL_CAMERA",
     "SPEECH_TOPIC",
     "Factor",
@@ -34,22 +36,23 @@ __all__ = [
     "sample",
 ]
 
-SA, VLN, PERC = "shared_autonomy", "vln_houses", "perception"
-ALL_KINDS = (SA, VLN, PERC)
-
-
 @dataclass(frozen=True)
 class Factor:
-    """One randomizable quantity: where it applies, its unit, its allowed values."""
+    """One randomizable quantity: its unit, its allowed values (the tasks say where it
+    applies)."""
 
     name: str
     stream: int                      # its own rng stream (never reuse a number)
-    kinds: tuple[str, ...]           # task kinds it applies to
     unit: str
     doc: str
     low: float = -math.inf           # allowed values: [low, high] (low excluded if low_open)
     high: float = math.inf
     low_open: bool = False
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The task kinds it applies to (those whose ``factors`` name it)."""
+        return tuple(kinds_with("factors", self.name))
 
     def check(self, value: float) -> str | None:
         """Why ``value`` is not allowed, or None."""
@@ -63,42 +66,35 @@ class Factor:
 
 _F = Factor
 FACTORS: dict[str, Factor] = {f.name: f for f in (
-    _F("object_xy_jitter_m", 1, (SA, PERC), "m",
+    _F("object_xy_jitter_m", 1, "m",
        "objects' spawn x/y moved by up to this (sim_node domain.object_xy_jitter)", 0.0),
-    _F("colour_jitter", 2, (PERC,), "",
+    _F("colour_jitter", 2, "",
        "object RGB moved by up to this per channel (domain.colour_jitter)", 0.0, 1.0),
-    _F("light_scale", 3, (PERC,), "x", "light intensity factor (domain.light_scale)",
+    _F("light_scale", 3, "x", "light intensity factor (domain.light_scale)",
        0.0, low_open=True),
-    _F("camera_fov_error_deg", 4, (PERC,), "deg",
+    _F("camera_fov_error_deg", 4, "deg",
        "camera field of view = nominal + this (camera.fov_deg)"),
-    _F("camera_position_error_m", 5, (PERC,), "m",
+    _F("camera_position_error_m", 5, "m",
        "camera eye moved this far in a seeded random direction (camera.eye)", 0.0),
-    _F("camera_rotation_error_deg", 6, (PERC,), "deg",
+    _F("camera_rotation_error_deg", 6, "deg",
        "camera view axis turned by this angle in a seeded random direction (camera.target)",
        0.0, 30.0),
-    _F("depth_noise_std_m", 7, (PERC,), "m", "depth noise std (camera.depth_noise_std)", 0.0),
-    _F("friction_scale", 8, (SA,), "x", "object friction factor (domain.friction_scale)",
+    _F("depth_noise_std_m", 7, "m", "depth noise std (camera.depth_noise_std)", 0.0),
+    _F("friction_scale", 8, "x", "object friction factor (domain.friction_scale)",
        0.0, low_open=True),
-    _F("mass_scale", 9, (SA,), "x", "object mass factor (domain.mass_scale)", 0.0,
+    _F("mass_scale", 9, "x", "object mass factor (domain.mass_scale)", 0.0,
        low_open=True),
-    _F("latency_s", 10, ALL_KINDS, "s", "delay on the task's sensor/command topics", 0.0),
-    _F("jitter_s", 11, ALL_KINDS, "s", "extra uniform delay in [0, jitter] on those topics", 0.0),
-    _F("drop_rate", 12, ALL_KINDS, "", "probability a message on those topics is dropped",
+    _F("latency_s", 10, "s", "delay on the task's sensor/command topics", 0.0),
+    _F("jitter_s", 11, "s", "extra uniform delay in [0, jitter] on those topics", 0.0),
+    _F("drop_rate", 12, "", "probability a message on those topics is dropped",
        0.0, 1.0),
-    _F("asr_word_error_rate", 13, (SA,), "",
+    _F("asr_word_error_rate", 13, "",
        "per-word error rate on /ifagent/speech/text (the user's corrections)", 0.0, 1.0),
-    _F("user_skill", 14, (SA,), "", "simulated user's skill (sim_user_node skill)", 0.0, 1.0),
-    _F("user_reaction_delay_s", 15, (SA,), "s",
+    _F("user_skill", 14, "", "simulated user's skill (sim_user_node skill)", 0.0, 1.0),
+    _F("user_reaction_delay_s", 15, "s",
        "simulated user's reaction delay (sim_user_node reaction_delay_s)", 0.0),
 )}
 
-# The topics latency_s / jitter_s / drop_rate impair, per task kind: what the robot's decisions
-# depend on (sensors in, the person's commands in).
-LINK_TOPICS: dict[str, tuple[str, ...]] = {
-    SA: ("/joint_states", "/joy"),
-    VLN: ("/odom", "/ifagent/objects"),
-    PERC: ("/camera/color/image_raw", "/camera/depth/image_raw", "/joint_states"),
-}
 SPEECH_TOPIC = "/ifagent/speech/text"
 # sim_node's camera defaults (config/shared_autonomy.yaml) when the params file has none.
 NOMINAL_CAMERA: dict[str, Any] = {
@@ -137,7 +133,7 @@ def check_factors(ranges: Mapping[str, FactorRange], kind: str,
             out.append((loc, f"unknown randomization factor {name!r}; allowed: "
                              f"{', '.join(sorted(FACTORS))}{hint}"))
             continue
-        if kind not in factor.kinds:
+        if name not in get_task(kind).factors:
             out.append((loc, f"randomization factor {name!r} does not apply to task kind "
                              f"{kind!r} (it applies to: {', '.join(factor.kinds)})"))
             continue
@@ -244,7 +240,7 @@ def apply(values: Mapping[str, float], kind: str, nominal_sim_params: Mapping[st
     for name in values:
         if name not in FACTORS:
             raise ValueError(f"unknown randomization factor {name!r}; known: {', '.join(FACTORS)}")
-        if kind not in FACTORS[name].kinds:
+        if name not in get_task(kind).factors:
             raise ValueError(f"randomization factor {name!r} does not apply to task kind "
                              f"{kind!r} (it applies to {', '.join(FACTORS[name].kinds)})")
     v = {k: float(x) for k, x in values.items()}
@@ -264,7 +260,9 @@ def apply(values: Mapping[str, float], kind: str, nominal_sim_params: Mapping[st
     overrides = {node: p for node, p in (("sim_node", sim), ("sim_user_node", user)) if p}
     links: dict[str, LinkImpairment] = {}
     if any(k in v for k in ("latency_s", "jitter_s", "drop_rate")):
-        for topic in LINK_TOPICS[kind]:
+        # the task's link topics: what its robot's decisions depend on (sensors in, the
+        # person's commands in)
+        for topic in get_task(kind).link_topics:
             links[topic] = LinkImpairment(latency_s=v.get("latency_s", 0.0),
                                           jitter_s=v.get("jitter_s", 0.0),
                                           drop_rate=v.get("drop_rate", 0.0))

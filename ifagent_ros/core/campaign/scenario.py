@@ -6,15 +6,16 @@ into :class:`~ifagent_ros.core.campaign.types.EpisodeSpec` s.
 
 Paired design: episode ``i`` of every condition shares its ``scene_seed`` (base seed + i), so
 the scene, the task, the simulated person and the randomization are the same across
-conditions; only the condition (and its own episode ``seed``) differs. Format: see
-``sim/scenarios/README.md``. ROS-free.
+conditions; only the condition (and its own episode ``seed``) differs. What a task kind allows
+(conditions, ``task:`` keys, faults, randomization) and what its episodes are come from its
+``core/campaign/tasks`` module; house and scene files are read through a
+:class:`~ifagent_ros.core.campaign.worlds.WorldFiles`. Format: see ``sim/scenarios/README.md``.
+ROS-free.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import random
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,26 +24,17 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 import ifagent_ros
 from ifagent_ros.core.campaign import randomization as rnd
-from ifagent_ros.core.campaign.types import EpisodeSpec, FaultSpec, TaskKind, TaskSpec
+from ifagent_ros.core.campaign.tasks import get_task
+from ifagent_ros.core.campaign.types import EpisodeSpec, FaultSpec, TaskKind
+from ifagent_ros.core.campaign.worlds import WorldFiles, default_worlds
 
 __all__ = [
-    "CONDITIONS", "PACKAGE_ROOT", "ConditionSpec", "Scenario", "ScenarioError", "ScenarioFault",
+    "PACKAGE_ROOT", "ConditionSpec", "Scenario", "ScenarioError", "ScenarioFault",
     "TaskConfig", "condition_nodes", "expand", "load_scenario", "scenario_sha256",
 ]
 
 PACKAGE_ROOT = Path(ifagent_ros.__file__).resolve().parents[1]
 SEED_STRIDE = 100_000  # condition k's default seeds start at base seed + k * SEED_STRIDE
-SUCCESS_RADIUS_M = 3.0  # R2R's success threshold
-
-# task kind -> condition -> what its `model:` is: None (takes none), "file" (required checkpoint
-# file), "dir" (required local model folder), "optional-dir".
-CONDITIONS: dict[str, dict[str, str | None]] = {
-    "shared_autonomy": {"teleop": None, "bc": "file", "lila": "file", "lilac": "file"},
-    # the planners vln_planner_node's `planner` parameter names (core/vln baselines' `name`)
-    "vln_houses": {"rule": None, "llm": "optional-dir", "stop": None, "random": None,
-                   "nearest-object": None},
-    "perception": {"geometric": None, "owlv2": "dir"},
-}
 
 
 class ScenarioError(ValueError):
@@ -54,6 +46,8 @@ class _Strict(BaseModel):
 
 
 class TaskConfig(_Strict):
+    """The ``task:`` section. Which keys besides ``kind`` apply: the task's ``task_keys``."""
+
     kind: TaskKind
     families: list[str] = Field(default_factory=list)   # shared_autonomy
     split: Literal["train", "heldout"] = "heldout"       # shared_autonomy phrasings
@@ -98,6 +92,7 @@ class Scenario(_Strict):
     _source: Path | None = PrivateAttr(default=None)
     _paths: dict[str, str] = PrivateAttr(default_factory=dict)
     _sim_params: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _worlds: WorldFiles | None = PrivateAttr(default=None)
 
     @field_validator("conditions", mode="before")
     @classmethod
@@ -113,6 +108,24 @@ class Scenario(_Strict):
         house:<name>)."""
         return self._paths[key]
 
+    def model_path(self, condition: str) -> str:
+        """The condition's resolved model path, "" when it names none."""
+        return self._paths.get(f"model:{condition}", "")
+
+    def scene_path(self) -> str:
+        """The tabletop scene of the episodes: the scenario's ``task.scene`` (resolved), else
+        the params file's sim_node ``scene``."""
+        return self._paths.get("scene") or str(self._sim_params.get("scene",
+                                                                    "tabletop_default.yaml"))
+
+    @property
+    def worlds(self) -> WorldFiles:
+        """What reads its house and scene files (the simulator's unless load_scenario got
+        another)."""
+        if self._worlds is None:
+            self._worlds = default_worlds()
+        return self._worlds
+
     def condition_seed(self, k: int) -> int:
         name = list(self.conditions)[k]
         own = self.conditions[name].seed
@@ -125,20 +138,14 @@ class Scenario(_Strict):
 
 def condition_nodes(kind: str, condition: str) -> list[str]:
     """The nodes of an episode's graph for a task kind and condition."""
-    if kind == "shared_autonomy":
-        if condition == "teleop":
-            return ["sim_node", "executor_node", "teleop_node", "sim_user_node"]
-        return ["sim_node", "executor_node", "shared_autonomy_node", "correction_node",
-                "sim_user_node"]
-    if kind == "vln_houses":
-        return ["sim_node", "base_executor_node", "vln_planner_node"]
-    return ["sim_node", "perception_node"]
+    return get_task(kind).nodes(condition)
 
 
 # ---- loading ----------------------------------------------------------------------------------
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, validate and resolve a scenario file; :class:`ScenarioError` says what is wrong."""
+def load_scenario(path: str | Path, worlds: WorldFiles | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file; :class:`ScenarioError` says what is wrong.
+    ``worlds``: what reads the house and scene files (default: the simulator's readers)."""
     path = Path(path).expanduser()
     where = path.name
     try:
@@ -176,6 +183,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except ValidationError as err:
         raise ScenarioError(pydantic_message(err, where, lines, Scenario)) from None
     scenario._source = path.resolve()
+    scenario._worlds = worlds
     problems = check_scenario(scenario, lines)
     if problems:
         raise ScenarioError("\n".join(f"{where}:{ln}: {msg}" for ln, msg in sorted(problems)))
@@ -197,67 +205,6 @@ def _merge(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _house(path: str) -> Any:  # parsing a house is the slow part of expanding a VLN scenario
-    from ifagent_ros.sim.house import load_house
-
-    return load_house(path)
-
-
-def _vln_episode(scenario: Scenario, index: int, scene_seed: int) -> dict[str, Any]:
-    from ifagent_ros.sim.house import heading_to_yaw
-    from ifagent_ros.sim.house_episodes import episode_for
-
-    name = scenario.task.houses[index % len(scenario.task.houses)]
-    house = _house(scenario.resolved(f"house:{name}"))
-    ep = episode_for(house, random.Random(scene_seed), f"{house.name}_{scene_seed}")
-    if ep is None:
-        raise ScenarioError(f"{scenario.name}: house {name!r} gives no episode for scene seed "
-                            f"{scene_seed} (too few places 3..20 m apart?)")
-    g = house.graph
-    start, goal = g.places[ep.start], g.places[ep.goal]
-    return {"house": house.name, "episode_id": ep.episode_id, "instruction": ep.instruction,
-            "start": [round(float(v), 4) for v in (start.x, start.y, heading_to_yaw(ep.heading))],
-            "goal": [round(float(goal.x), 4), round(float(goal.y), 4)],
-            "shortest_path_m": float(ep.distance),
-            "success_radius_m": SUCCESS_RADIUS_M}
-
-
-def _task(scenario: Scenario, cond: str, index: int,
-          scene_seed: int) -> tuple[TaskSpec, dict[str, dict[str, Any]]]:
-    """The task instance of episode ``index`` and the overrides that set it up."""
-    t = scenario.task
-    model = scenario._paths.get(f"model:{cond}", "")
-    if t.kind == "shared_autonomy":
-        family = t.families[index % len(t.families)]
-        sim: dict[str, Any] = {"seed": scene_seed}
-        if t.scene:
-            sim["scene"] = scenario.resolved("scene")
-        ov: dict[str, dict[str, Any]] = {
-            "sim_node": sim,
-            "sim_user_node": {"task": family, "seed": scene_seed, "condition": cond,
-                              "split": t.split}}
-        if cond != "teleop":
-            ov["shared_autonomy_node"] = {"model_path": model}
-        return TaskSpec(kind=t.kind, family=family, split=t.split, scene=t.scene,
-                        episode={"family": family, "task_seed": scene_seed}), ov
-    if t.kind == "vln_houses":
-        episode = _vln_episode(scenario, index, scene_seed)
-        house = scenario.resolved(f"house:{t.houses[index % len(t.houses)]}")
-        planner: dict[str, Any] = {"house": house, "planner": cond, "planner_seed": scene_seed}
-        if model:
-            planner["llm.path"] = model
-        ov = {"sim_node": {"house": house, "start": episode["start"]},
-              "vln_planner_node": planner}
-        return TaskSpec(kind=t.kind, split=t.split, houses=list(t.houses), episode=episode), ov
-    scene = scenario._paths.get("scene") or str(scenario._sim_params.get("scene",
-                                                                         "tabletop_default.yaml"))
-    ov = {"sim_node": {"seed": scene_seed, "scene": scene},
-          "perception_node": {"detector.backend": cond, "detector.model_path": model}}
-    return TaskSpec(kind=t.kind, split=t.split, scene=t.scene or Path(scene).name,
-                    duration_s=t.duration_s, episode={"scene": t.scene or Path(scene).name}), ov
-
-
 def expand(scenario: Scenario, *, campaign_name: str | None = None,
            real: bool = False) -> list[EpisodeSpec]:
     """Every episode of the scenario: conditions in file order, ``episodes`` each.
@@ -272,6 +219,7 @@ def expand(scenario: Scenario, *, campaign_name: str | None = None,
         raise ScenarioError(f"scenario {scenario.name!r} was not loaded with load_scenario "
                             f"(its paths are not resolved)")
     params_file = scenario.resolved("params_file")
+    task_kind = get_task(scenario.task.kind)
     specs: list[EpisodeSpec] = []
     for k, (cond, cspec) in enumerate(scenario.conditions.items()):
         faults = [FaultSpec(**f.model_dump(exclude={"conditions"})) for f in scenario.faults
@@ -279,11 +227,11 @@ def expand(scenario: Scenario, *, campaign_name: str | None = None,
         if real and not scenario.faults_on_real:
             faults = []
         base = scenario.condition_seed(k)
-        nodes = condition_nodes(scenario.task.kind, cond)
+        nodes = task_kind.nodes(cond)
         common = {n: p for n, p in scenario.overrides.items() if n in nodes}
         for i in range(scenario.episodes):
             scene_seed = scenario.seed + i
-            task, task_ov = _task(scenario, cond, i, scene_seed)
+            task, task_ov = task_kind.instance(scenario, cond, i, scene_seed, scenario.worlds)
             values: dict[str, float] = {}
             r_ov: dict[str, dict[str, Any]] = {}
             links = {}

@@ -1,7 +1,8 @@
 """Checks of a scenario beyond its schema, and the messages they give: every problem with the
 file's line (unknown keys with the allowed ones and the closest, ranges, conditions that name no
 model, missing files with every path tried, faults a task kind cannot have, seeds reused across
-conditions). Used by :func:`~ifagent_ros.core.campaign.scenario.load_scenario`. ROS-free.
+conditions). What a task kind allows comes from its ``core/campaign/tasks`` module. Used by
+:func:`~ifagent_ros.core.campaign.scenario.load_scenario`. ROS-free.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ifagent_ros.core.campaign import randomization as rnd
-from ifagent_ros.core.campaign.scenario import (
-    CONDITIONS,
-    PACKAGE_ROOT,
-    Scenario,
-    condition_nodes,
-)
+from ifagent_ros.core.campaign.scenario import PACKAGE_ROOT, Scenario
+from ifagent_ros.core.campaign.tasks import CheckContext, get_task, kinds_with
 
 __all__ = ["Lines", "check_scenario", "duplicate_keys", "pydantic_message", "where_name"]
 
@@ -75,16 +72,6 @@ def _closest(word: str, options: Any) -> str:
 # ---- checks -----------------------------------------------------------------------------------
 
 FOLDER_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-FAULT_KINDS: dict[str, tuple[str, ...]] = {
-    "shared_autonomy": ("kill_node", "freeze_camera", "stale_joint_states", "joy_garbage"),
-    "vln_houses": ("kill_node", "freeze_camera", "odom_jump"),
-    "perception": ("kill_node", "freeze_camera", "stale_joint_states"),
-}
-FAULT_TRIGGERS: dict[str, tuple[str, ...]] = {  # perception: nothing moves, no instruction
-    "shared_autonomy": ("time", "motion", "instruction"),
-    "vln_houses": ("time", "motion", "instruction"), "perception": ("time",)}
-_ONLY_FOR = {"families": "shared_autonomy", "split": "shared_autonomy", "houses": "vln_houses",
-             "duration_s": "perception"}
 
 
 def where_name(path: tuple[Any, ...]) -> str:
@@ -179,6 +166,7 @@ def check_scenario(sc: Scenario, lines: Lines) -> list[tuple[int, str]]:
     base = sc.source.parent if sc.source is not None else Path.cwd()
     roots = [base, *_roots()]
     kind = sc.task.kind
+    task = get_task(kind)
     if not FOLDER_SAFE.match(sc.name):
         bad(("name",), f"name {sc.name!r} must be folder-safe (letters, digits, '_', '-', '.')")
     if sc.episodes < 1:
@@ -209,12 +197,13 @@ def check_scenario(sc: Scenario, lines: Lines) -> list[tuple[int, str]]:
             sections = {n: {**wildcard, **p} for n, p in sections.items()}
             sc._sim_params = sections.get("sim_node", {})
             world = str(sc._sim_params.get("world", "tabletop"))
-            want = "house" if kind == "vln_houses" else "tabletop"
-            if world != want:
+            if world != task.world:
                 bad(("params_file",), f"params_file {pf}: sim_node world is {world!r}; task "
-                                      f"kind {kind!r} needs world {want!r}")
-    _check_task(sc, bad, base, roots)
-    _check_conditions(sc, bad, roots, sections)
+                                      f"kind {kind!r} needs world {task.world!r}")
+    ctx = CheckContext(bad=bad, base=base, roots=roots, find=_find, closest=_closest,
+                       paths=sc._paths, worlds=sc.worlds, sections=sections)
+    _check_task(sc, ctx)
+    _check_conditions(sc, ctx)
     _check_overrides(sc, bad)
     if sc.episodes >= 1:
         seeds = [(n, sc.condition_seed(k)) for k, n in enumerate(sc.conditions)]
@@ -231,67 +220,24 @@ def check_scenario(sc: Scenario, lines: Lines) -> list[tuple[int, str]]:
     return out
 
 
-def _check_task(sc: Scenario, bad: Any, base: Path, roots: list[Path]) -> None:
+def _check_task(sc: Scenario, ctx: CheckContext) -> None:
     t, kind = sc.task, sc.task.kind
-    for key, only in _ONLY_FOR.items():
-        if key in t.model_fields_set and kind != only:
-            bad(("task", key), f"task.{key} applies to task kind {only!r} only, not {kind!r}")
-    if kind == "shared_autonomy":
-        from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES
-
-        if not t.families:
-            bad(("task",), f"task.families is empty; shared_autonomy needs at least one of "
-                           f"{', '.join(TASK_FAMILIES)}")
-        for j, fam in enumerate(t.families):
-            if fam not in TASK_FAMILIES:
-                bad(("task", "families", j), f"unknown task family {fam!r}"
-                    f"{_closest(fam, TASK_FAMILIES)}; known: {', '.join(TASK_FAMILIES)}")
-    elif kind == "vln_houses":
-        from ifagent_ros.sim.house import load_house
-
-        if "scene" in t.model_fields_set:
-            bad(("task", "scene"), "task.scene does not apply to vln_houses (houses does)")
-        if not t.houses:
-            bad(("task",), "task.houses is empty; vln_houses needs at least one sim/houses name")
-        dirs = [base, base.parent / "houses", *(r / "sim" / "houses" for r in roots[1:]), *roots]
-        for j, name in enumerate(t.houses):
-            path, tried = _find(name, dirs, suffix=".yaml")
-            if path is None:
-                bad(("task", "houses", j), f"house {name!r} not found; tried {', '.join(tried)}")
-                continue
-            try:
-                load_house(path)
-            except Exception as exc:  # the house loader's own message says what is wrong
-                bad(("task", "houses", j), f"house {name!r} ({path}) does not load: {exc}")
-            sc._paths[f"house:{name}"] = str(path)
-    else:
-        if t.duration_s is None:
-            bad(("task",), "missing key 'duration_s' in task: how long each perception "
-                           "episode watches (seconds)")
-        elif not (math.isfinite(t.duration_s) and t.duration_s > 0):
-            bad(("task", "duration_s"), f"task.duration_s must be > 0, got {t.duration_s}")
-        elif t.duration_s > sc.time_limit_s:
-            bad(("task", "duration_s"), f"task.duration_s {t.duration_s:g} exceeds "
-                                        f"time_limit_s {sc.time_limit_s:g}")
-    if t.scene is not None and kind != "vln_houses":
-        from ifagent_ros.sim.scene import load_scene
-
-        dirs = [base, base.parent / "scenes", *(r / "sim" / "scenes" for r in roots[1:]), *roots]
-        path, tried = _find(t.scene, dirs, suffix=".yaml")
-        if path is None:
-            bad(("task", "scene"), f"scene {t.scene!r} not found; tried {', '.join(tried)}")
-            return
-        try:
-            load_scene(path)
-        except Exception as exc:  # the scene loader's own message says what is wrong
-            bad(("task", "scene"), f"scene {t.scene!r} ({path}) does not load: {exc}")
-        sc._paths["scene"] = str(path)
+    task = get_task(kind)
+    for key in sorted(t.model_fields_set - {"kind"} - task.task_keys):
+        owners = kinds_with("task_keys", key)
+        if len(owners) == 1:
+            ctx.bad(("task", key), f"task.{key} applies to task kind {owners[0]!r} only, not "
+                                   f"{kind!r}")
+        else:
+            ctx.bad(("task", key), f"task.{key} does not apply to task kind {kind!r} (it "
+                                   f"applies to: {', '.join(owners)})")
+    task.check(sc, ctx)
 
 
-def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
-                      sections: dict[str, dict[str, Any]]) -> None:
-    kind = sc.task.kind
-    known = CONDITIONS[kind]
+def _check_conditions(sc: Scenario, ctx: CheckContext) -> None:
+    bad, roots, kind = ctx.bad, ctx.roots, sc.task.kind
+    task = get_task(kind)
+    known = task.conditions
     if not sc.conditions:
         bad(("conditions",), f"conditions is empty; task kind {kind!r} knows "
                              f"{', '.join(known)}")
@@ -318,15 +264,11 @@ def _check_conditions(sc: Scenario, bad: Any, roots: list[Path],
                 sc._paths[f"model:{name}"] = str(path)
         if c.seed is not None and c.seed < 0:
             bad((*loc, "seed"), f"condition {name!r}: seed must be >= 0, got {c.seed}")
-        nodes = condition_nodes(kind, name)
+        nodes = task.nodes(name)
         flat = _flat_overrides(c.overrides, nodes, (*loc, "overrides"), f"condition {name!r} "
                                f"overrides", f"not in its graph ({', '.join(nodes)})", bad)
         c.overrides = flat
-        if name == "llm" and c.model is None:
-            planner = {**sections.get("vln_planner_node", {}), **flat.get("vln_planner_node", {})}
-            if not planner.get("llm.url") and not planner.get("llm.path"):
-                bad(loc, "condition 'llm' needs a model (model: a local model folder) or "
-                         "overrides: {vln_planner_node: {llm.url: ..., llm.model: ...}}")
+        task.check_condition(name, c, flat, ctx)
 
 
 def _flat_overrides(overrides: dict[str, Any], nodes: list[str], loc: tuple[Any, ...],
@@ -351,7 +293,8 @@ def _flat_overrides(overrides: dict[str, Any], nodes: list[str], loc: tuple[Any,
 def _check_overrides(sc: Scenario, bad: Any) -> None:
     """The scenario-wide overrides: nodes of some condition's graph, flattened like a params
     file; sim_node's also change the nominal camera the randomization works from."""
-    graphs = sorted({n for c in sc.conditions for n in condition_nodes(sc.task.kind, c)})
+    task = get_task(sc.task.kind)
+    graphs = sorted({n for c in sc.conditions if c in task.conditions for n in task.nodes(c)})
     flat = _flat_overrides(sc.overrides, graphs, ("overrides",), "overrides",
                            f"in no condition's graph ({', '.join(graphs)})", bad)
     sc.overrides = flat
@@ -360,14 +303,15 @@ def _check_overrides(sc: Scenario, bad: Any) -> None:
 
 def _check_faults(sc: Scenario, bad: Any) -> None:
     kind = sc.task.kind
+    task = get_task(kind)
     for j, f in enumerate(sc.faults):
         loc = ("faults", j)
-        if f.kind not in FAULT_KINDS[kind]:
+        if f.kind not in task.fault_kinds:
             bad((*loc, "kind"), f"fault {f.kind!r} does not apply to task kind {kind!r} "
-                                f"(allowed: {', '.join(FAULT_KINDS[kind])})")
-        if f.trigger not in FAULT_TRIGGERS[kind]:
+                                f"(allowed: {', '.join(task.fault_kinds)})")
+        if f.trigger not in task.fault_triggers:
             bad((*loc, "trigger"), f"fault trigger {f.trigger!r} does not apply to task kind "
-                                   f"{kind!r} (allowed: {', '.join(FAULT_TRIGGERS[kind])})")
+                                   f"{kind!r} (allowed: {', '.join(task.fault_triggers)})")
         for key in ("at_s", "duration_s"):
             v = getattr(f, key)
             if not (math.isfinite(v) and v >= 0):
@@ -393,8 +337,8 @@ def _check_faults(sc: Scenario, bad: Any) -> None:
                     f"{', '.join(sc.conditions)}")
         if f.kind == "kill_node" and f.target:
             for c in f.conditions if f.conditions is not None else list(sc.conditions):
-                if c in sc.conditions and c in CONDITIONS[kind] \
-                        and f.target not in (nodes := condition_nodes(kind, c)):
+                if c in sc.conditions and c in task.conditions \
+                        and f.target not in (nodes := task.nodes(c)):
                     bad((*loc, "target"), f"fault kill_node target {f.target!r} is not in the "
                         f"graph of condition {c!r} ({', '.join(nodes)}); restrict the fault with "
                         f"conditions: [...]")

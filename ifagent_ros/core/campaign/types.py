@@ -22,13 +22,22 @@ Files of a run folder ``runs/NAME/``::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 CAMPAIGN_SCHEMA_VERSION = 1
 
-TaskKind = Literal["shared_autonomy", "vln_houses", "perception"]
+
+def _known_task(kind: str) -> str:
+    from ifagent_ros.core.campaign.tasks import get_task  # the registry imports this module
+
+    get_task(kind)
+    return kind
+
+
+# A registered campaign task (core/campaign/tasks: TASKS).
+TaskKind = Annotated[str, AfterValidator(_known_task)]
 
 # std_msgs/String, JSON CampaignEvent. Published by the episode driver and recorded in the bag,
 # so metrics read the episode's timeline (start, faults, verdict, end) from the bag alone. On a
@@ -107,7 +116,8 @@ class CampaignEvent(_Strict):
 
 
 class TaskSpec(_Strict):
-    """What the episode asks of the robot. ``kind`` picks the graph and the end condition."""
+    """What the episode asks of the robot. ``kind`` (a task of ``core/campaign/tasks``) picks
+    the graph, the end condition and the metrics."""
 
     kind: TaskKind
     family: str | None = None        # shared_autonomy: a core/latent_actions task family

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ifagent_ros.core.campaign.episode_driver import SETTLE_S, Action, EpisodeDriver
+from ifagent_ros.core.campaign.episode_driver import Action, EpisodeDriver
+from ifagent_ros.core.campaign.tasks.shared_autonomy import SETTLE_S
 from ifagent_ros.core.campaign.types import EpisodeSpec, FaultCommand, FaultSpec, TaskSpec
 
 ARM = [f"panda_joint{i}" for i in range(1, 8)]

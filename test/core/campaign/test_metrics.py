@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bag_factory import ARM, EPISODE_ID, BagBuilder, spec  # noqa: E402
 
 from ifagent_ros.core.campaign.metrics import (  # noqa: E402
-    REQUIRED_TOPICS,
     MetricsError,
     MissingTopicsError,
     episode_metrics,
 )
+from ifagent_ros.core.campaign.tasks import TASKS, get_task  # noqa: E402
 from ifagent_ros.core.latent_actions.tasks import sample_task  # noqa: E402
 from ifagent_ros.core.schemas import GroundTruth, ObjectList, ObjectPose, PerceivedObject  # noqa: E402
 
@@ -380,8 +380,10 @@ def test_perception_matching(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- bad input
 def test_required_topics_cover_every_kind() -> None:
-    assert set(REQUIRED_TOPICS) == {"shared_autonomy", "vln_houses", "perception"}
-    assert "success" in REQUIRED_TOPICS["shared_autonomy"]["/sim/ground_truth"]
+    assert set(TASKS) == {"shared_autonomy", "vln_houses", "perception"}
+    for task in TASKS.values():
+        assert task.required_topics and task.core_topic in task.required_topics
+    assert "success" in get_task("shared_autonomy").required_topics["/sim/ground_truth"]
 
 
 def test_missing_topics_name_topic_and_metrics(tmp_path: Path) -> None:

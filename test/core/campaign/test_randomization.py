@@ -9,12 +9,12 @@ import pytest
 
 from ifagent_ros.core.campaign.randomization import (
     FACTORS,
-    LINK_TOPICS,
     FactorRange,
     apply,
     check_factors,
     sample,
 )
+from ifagent_ros.core.campaign.tasks import TASKS, get_task
 
 
 def R(lo: float, hi: float) -> FactorRange:  # noqa: N802 - reads like the YAML
@@ -25,7 +25,13 @@ def test_catalogue_streams_are_unique_and_kinds_known() -> None:
     streams = [f.stream for f in FACTORS.values()]
     assert len(set(streams)) == len(streams)
     for f in FACTORS.values():
-        assert set(f.kinds) <= {"shared_autonomy", "vln_houses", "perception"} and f.doc
+        assert f.kinds and set(f.kinds) <= {"shared_autonomy", "vln_houses", "perception"}
+        assert f.doc
+    for task in TASKS.values():  # a task names only catalogued factors
+        assert set(task.factors) <= set(FACTORS), task.kind
+    assert FACTORS["light_scale"].kinds == ("perception",)
+    assert FACTORS["object_xy_jitter_m"].kinds == ("shared_autonomy", "perception")
+    assert FACTORS["latency_s"].kinds == tuple(TASKS)
 
 
 def test_sample_is_seeded_within_range_and_per_factor() -> None:
@@ -84,13 +90,13 @@ def test_camera_errors_move_eye_and_turn_view() -> None:
 
 
 def test_links_per_kind() -> None:
-    for kind, topics in LINK_TOPICS.items():
+    for kind, task in TASKS.items():
         _, links = apply({"latency_s": 0.01, "drop_rate": 0.02}, kind, {})
-        assert set(links) == set(topics)
+        assert set(links) == set(task.link_topics)
         assert all(lk.latency_s == 0.01 and lk.drop_rate == 0.02 and lk.jitter_s == 0.0
                    for lk in links.values())
-    assert set(LINK_TOPICS["shared_autonomy"]) == {"/joint_states", "/joy"}
-    assert set(LINK_TOPICS["vln_houses"]) == {"/odom", "/ifagent/objects"}
+    assert set(get_task("shared_autonomy").link_topics) == {"/joint_states", "/joy"}
+    assert set(get_task("vln_houses").link_topics) == {"/odom", "/ifagent/objects"}
     _, links = apply({"asr_word_error_rate": 0.05}, "shared_autonomy", {})
     assert links["/ifagent/speech/text"].word_error_rate == 0.05 and len(links) == 1
 

@@ -455,9 +455,10 @@ def test_scenario_sha256(tmp_path: Path) -> None:
 
 
 def test_readme_documents_every_factor_condition_and_key() -> None:
-    from ifagent_ros.core.campaign.scenario import CONDITIONS, Scenario
+    from ifagent_ros.core.campaign.scenario import Scenario
+    from ifagent_ros.core.campaign.tasks import TASKS
 
     readme = (PACKAGE_ROOT / "sim/scenarios/README.md").read_text()
     for name in [*FACTORS, *Scenario.model_fields,
-                 *(c for conds in CONDITIONS.values() for c in conds)]:
+                 *(c for task in TASKS.values() for c in task.conditions)]:
         assert f"`{name}" in readme, name
