@@ -520,3 +520,14 @@ def test_params_path_found_from_any_working_dir(
     (tmp_path / "config" / "sim.yaml").write_text("x")
     assert resolve_params_path("config/sim.yaml") == Path("config/sim.yaml")  # cwd wins
     assert resolve_params_path("nope.yaml") == Path("nope.yaml")
+
+
+@pytest.mark.parametrize("verb", [v for v in cli.verbs.VERBS if isinstance(v, cli.verbs.Verb)],
+                         ids=lambda v: v.name)
+def test_every_subcommand_module_has_the_interface(verb: cli.verbs.Verb) -> None:
+    import importlib
+
+    module = importlib.import_module(verb.module)
+    assert callable(module.add_arguments) and callable(module.run)
+    parser = cli.command.build_parser([verb.name])
+    assert verb.name in parser.format_help()

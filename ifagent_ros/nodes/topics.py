@@ -59,6 +59,8 @@ ARM_TRAJECTORY = "/panda_arm_controller/joint_trajectory"
 ARM_VELOCITY = "/forward_velocity_controller/commands"
 EXECUTOR_STATUS = "/ifagent/executor/status"
 TELEOP_STATUS = "/ifagent/teleop/status"
+SHARED_AUTONOMY_STATUS = "/ifagent/shared_autonomy/status"
+SIM_USER_STATUS = "/ifagent/sim_user/status"
 
 # ---- the mobile base ---------------------------------------------------------------------------
 ODOM = "/odom"
@@ -103,6 +105,6 @@ __all__ = [
     "COLOR_INFO", "CORRECTION", "DEPTH_IMAGE", "DEPTH_INFO", "EE_TWIST", "ESTOP", "ESTOP_QOS",
     "EXECUTOR_STATUS", "GOAL_POSE", "GRIPPER", "GROUND_TRUTH", "INSTRUCTION", "JOINT_STATES",
     "JOINT_VELOCITY", "JOY", "LATCHED_QOS", "NAV_PLAN", "NAV_STATUS", "OBJECTS", "OBJECT_MARKERS",
-    "OBJECT_POINTS", "ODOM", "SPEECH_STATUS", "SPEECH_TEXT", "SPEECH_TYPED", "TELEOP_STATUS",
-    "latched_qos", "matching_qos",
+    "OBJECT_POINTS", "ODOM", "SHARED_AUTONOMY_STATUS", "SIM_USER_STATUS", "SPEECH_STATUS",
+    "SPEECH_TEXT", "SPEECH_TYPED", "TELEOP_STATUS", "latched_qos", "matching_qos",
 ]  # fmt: skip
