@@ -26,7 +26,6 @@ from rclpy.clock import Clock, ClockType
 from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 
@@ -39,13 +38,11 @@ from ifagent_ros.core.campaign.types import (
     EpisodeSpec,
 )
 from ifagent_ros.core.schemas import GroundTruth
+from ifagent_ros.nodes.topics import LATCHED_QOS, latched_qos
 
 log = logging.getLogger("ifagent.campaign")
 
-EVENTS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
-LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+EVENTS_QOS = latched_qos(100)  # a late subscriber (the recorder) still gets every event
 TICK_S = 0.05
 STARTUP_WAIT_S = 30.0  # wall seconds after the graph is up: start even if something is missing
 
@@ -89,7 +86,8 @@ class CampaignDriverNode(Node):
         if "ground_truth" in task.inputs:
             self.create_subscription(String, topics.ground_truth, self._on_ground_truth, 5)
         if "sim_user" in task.inputs:
-            self.create_subscription(String, topics.sim_user_status, self._on_sim_user, LATCHED)
+            self.create_subscription(String, topics.sim_user_status, self._on_sim_user,
+                                     LATCHED_QOS)
         if "instruction" in task.inputs:
             self.create_subscription(String, topics.instruction, self._on_instruction, 10)
         self.create_subscription(Image, topics.camera, self._on_image, 1)

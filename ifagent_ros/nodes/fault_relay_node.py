@@ -29,7 +29,6 @@ from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.publisher import Publisher
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import Joy
 from std_msgs.msg import String
@@ -72,10 +71,10 @@ def message_class(msgtype: str) -> type:
     return cls
 
 
-def route_qos(msgtype: str) -> QoSProfile:
-    """The producers' QoS (sim_node): reliable, depth 10; camera images depth 2."""
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2 if msgtype == IMAGE else 10,
-                      reliability=ReliabilityPolicy.RELIABLE)
+def route_qos(msgtype: str) -> int:
+    """The producers' QoS (sim_node) as a depth (rclpy's profile for an int: reliable,
+    keep-last, volatile): 10, camera images 2."""
+    return 2 if msgtype == IMAGE else 10
 
 
 @dataclass(eq=False)

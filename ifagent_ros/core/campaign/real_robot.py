@@ -66,9 +66,11 @@ def check_real_params(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]
     if not isinstance(estop, str) or not estop.strip():
         problems.append(f"topics.estop is {estop if estop is not None else 'not set'!r} "
                         f"(need a topic, e.g. /ifagent/estop)")
-    button = executor.get("deadman_button", 0)
+    button = executor.get("pad.deadman", 0)
     if isinstance(button, int) and button < 0:
-        problems.append(f"deadman_button is {button} (need a button index >= 0)")
+        problems.append(f"pad.deadman is {button} (need a button index >= 0)")
+    if "deadman_button" in executor:  # the executor refuses the old name too; say it first
+        problems.append("deadman_button is now pad.deadman")
     if problems:
         raise RealParamsError(
             f"{where}: refusing a real-robot campaign: executor_node must keep the deadman and "

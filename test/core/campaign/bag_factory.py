@@ -1,7 +1,8 @@
 """Writes tiny episode bags with known answers for the campaign metrics tests.
 
 Messages are built with the rosbags Jazzy typestore and written with our own BagWriter, as the
-recorder node and ``cli_collect`` do; times are seconds (log time = header stamp unless given).
+recorder node and ``core/recording/demonstrations.py`` do; times are seconds (log time = header
+stamp unless given).
 """
 
 from __future__ import annotations

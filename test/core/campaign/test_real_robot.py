@@ -30,7 +30,7 @@ def fake_scenario_api(monkeypatch):
 
 
 def params(path: Path, *, require_deadman=True, estop="/ifagent/estop", extra=None) -> Path:
-    executor = {"require_deadman": require_deadman, "deadman_button": 5}
+    executor = {"require_deadman": require_deadman, "pad": {"deadman": 5}}
     if estop is not None:
         executor["topics"] = {"estop": estop}
     data = {"executor_node": {"ros__parameters": executor},
@@ -98,6 +98,12 @@ def test_quit_stops_and_keeps_what_is_done(tmp_path):
     ({"require_deadman": False}, "require_deadman is False (need true)"),
     ({"estop": None}, "topics.estop is 'not set'"),
     ({"estop": ""}, "topics.estop is ''"),
+    ({"extra": {"executor_node": {"ros__parameters": {
+        "require_deadman": True, "topics": {"estop": "/ifagent/estop"},
+        "pad": {"deadman": -1}}}}}, "pad.deadman is -1 (need a button index >= 0)"),
+    ({"extra": {"executor_node": {"ros__parameters": {
+        "require_deadman": True, "topics": {"estop": "/ifagent/estop"},
+        "deadman_button": 5}}}}, "deadman_button is now pad.deadman"),
 ])
 def test_params_without_armed_stops_are_refused(tmp_path, kw, problem):
     robot = params(tmp_path / "robot.yaml", **kw)

@@ -17,7 +17,9 @@ import pytest
 from run_factory import Ep, continuous_run, standard_run, write_run
 from scipy import stats as sps
 
-from ifagent_ros import cli_campaign_report as cli
+from ifagent_ros.cli.campaign import compare as cli_compare
+from ifagent_ros.cli.campaign import gap as cli_gap
+from ifagent_ros.cli.campaign import report as cli_report
 from ifagent_ros.core.campaign.compare import compare, format_compare, format_gap, gap
 from ifagent_ros.core.campaign.report import GALLERY_MAX, load_run, write_report
 from ifagent_ros.core.campaign.run_folder import CampaignError
@@ -197,7 +199,7 @@ def test_bad_folders_exit_2_with_a_clear_message(tmp_path, capsys):
     cases = {tmp_path / "missing": "does not exist", tmp_path: "has no campaign.json",
              bad_index: "campaign.json is unreadable"}
     for folder, message in cases.items():
-        code = cli.run_report(_args(cli.add_report_arguments, [str(folder)]))
+        code = cli_report.run(_args(cli_report.add_arguments, [str(folder)]))
         err = capsys.readouterr().err
         assert code == 2 and message in err and "Traceback" not in err
 
@@ -206,7 +208,7 @@ def test_corrupt_episode_json_is_skipped_with_a_warning(tmp_path, capsys):
     run = write_run(tmp_path / "run", [Ep("a", True), Ep("a", False), Ep("a", True)])
     broken = run / "episodes" / "a-0001" / "episode.json"
     broken.write_text('{"spec": ')
-    code = cli.run_report(_args(cli.add_report_arguments, [str(run), "--json"]))
+    code = cli_report.run(_args(cli_report.add_arguments, [str(run), "--json"]))
     out, err = capsys.readouterr()
     assert code == 0
     assert f"warning: skipped {broken}" in err
@@ -255,9 +257,9 @@ def test_compare_flags_a_clear_regression(tmp_path, capsys):
     assert line.endswith("regression")
     dashes = next(ln for ln in text.splitlines() if ln.startswith("-----"))
     assert line.index("regression") == dashes.rindex(" ") + 1  # the flag column lines up
-    code = cli.run_compare(_args(cli.add_compare_arguments,
+    code = cli_compare.run(_args(cli_compare.add_arguments,
                                  [str(a.path), str(b.path), "--fail-on-regression", "--json"]))
-    assert code == cli.EXIT_REGRESSION
+    assert code == cli_compare.EXIT_REGRESSION
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["has_regression"]
 
 
@@ -278,7 +280,7 @@ def test_compare_without_common_conditions_is_bad_input(tmp_path, capsys):
     with pytest.raises(CampaignError, match="no condition in common") as err:
         compare(a, b)
     assert err.value.exit_code == 2
-    code = cli.run_compare(_args(cli.add_compare_arguments, [str(a.path), str(b.path)]))
+    code = cli_compare.run(_args(cli_compare.add_arguments, [str(a.path), str(b.path)]))
     assert code == 2 and "no condition in common" in capsys.readouterr().err
 
 
@@ -307,7 +309,7 @@ def test_gap_intervals_contain_the_true_difference(tmp_path, capsys):
     assert gap(sim_run, real_run, seed=3) == result  # seeded: reproducible
     assert result["notes"] == []
     assert "gap 95% interval" in format_gap(result)
-    code = cli.run_gap(_args(cli.add_gap_arguments, [str(real), str(sim), "--json"]))
+    code = cli_gap.run(_args(cli_gap.add_arguments, [str(real), str(sim), "--json"]))
     payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and len(payload["notes"]) == 2  # the runs were given the wrong way round
 

@@ -39,6 +39,7 @@ from ifagent_ros.core.campaign.tasks.base import (
     first_of,
 )
 from ifagent_ros.core.campaign.types import EVENTS_TOPIC, RAW_PREFIX, EpisodeSpec, TaskSpec
+from ifagent_ros.core.vln.planners import PLANNERS
 
 if TYPE_CHECKING:
     from ifagent_ros.core.campaign.scenario import ConditionSpec, Scenario
@@ -60,9 +61,6 @@ def spl(success: bool, shortest_m: float | None, length_m: float | None) -> floa
 class VlnHousesTask(BaseTask):
     kind = "vln_houses"
     world = "house"
-    # the planners vln_planner_node's `planner` parameter names (core/vln baselines' `name`)
-    conditions: Mapping[str, ModelNeed] = {"rule": None, "llm": "optional-dir", "stop": None,
-                                           "random": None, "nearest-object": None}
     task_keys = frozenset({"houses"})
     fault_kinds = ("kill_node", "freeze_camera", "odom_jump")
     link_topics = ("/odom", "/ifagent/objects")
@@ -77,6 +75,14 @@ class VlnHousesTask(BaseTask):
     core_topic = ODOM
     success_needs = f"{ODOM} (or {BASE_POSE}) + {NAV_STATUS} + a start event with the goal"
     expected_topics = frozenset({ODOM, NAV_STATUS})
+
+    @property
+    def conditions(self) -> Mapping[str, ModelNeed]:  # type: ignore[override]
+        """The planners vln_planner_node's ``planner`` parameter names (``core/vln/planners``
+        PLANNERS); one that needs a model takes a local model folder or an LLM URL (overrides),
+        so its ``model:`` is optional."""
+        return {name: ("optional-dir" if entry.needs_model else None)
+                for name, entry in PLANNERS.items()}
 
     # ---- scenario
     def nodes(self, condition: str) -> list[str]:
@@ -103,12 +109,12 @@ class VlnHousesTask(BaseTask):
 
     def check_condition(self, name: str, condition: ConditionSpec, overrides: Overrides,
                         ctx: CheckContext) -> None:
-        if name == "llm" and condition.model is None:
+        if PLANNERS[name].needs_model and condition.model is None:
             planner = {**ctx.sections.get("vln_planner_node", {}),
                        **overrides.get("vln_planner_node", {})}
             if not planner.get("llm.url") and not planner.get("llm.path"):
-                ctx.bad(("conditions", name), "condition 'llm' needs a model (model: a local "
-                        "model folder) or overrides: {vln_planner_node: {llm.url: ..., "
+                ctx.bad(("conditions", name), f"condition {name!r} needs a model (model: a "
+                        "local model folder) or overrides: {vln_planner_node: {llm.url: ..., "
                         "llm.model: ...}}")
 
     def instance(self, sc: Scenario, condition: str, index: int, scene_seed: int,
