@@ -92,7 +92,7 @@ class NodeParams:
     objects_topic: str = topics.OBJECTS
     twist_topic: str = topics.EE_TWIST
     gripper_topic: str = topics.GRIPPER
-    status_topic: str = "/ifagent/shared_autonomy/status"
+    status_topic: str = topics.SHARED_AUTONOMY_STATUS
 
 
 NODE_NAMES = {"gripper_closed_width": "gripper.closed_width",

@@ -75,9 +75,9 @@ class SimUserParams:
     instruction_topic: str = topics.INSTRUCTION
     ground_truth_topic: str = topics.GROUND_TRUTH
     joint_states_topic: str = topics.JOINT_STATES
-    shared_autonomy_status_topic: str = "/ifagent/shared_autonomy/status"
+    shared_autonomy_status_topic: str = topics.SHARED_AUTONOMY_STATUS
     teleop_status_topic: str = topics.TELEOP_STATUS
-    status_topic: str = "/ifagent/sim_user/status"
+    status_topic: str = topics.SIM_USER_STATUS
 
 
 NAMES = {"gripper_close_button": "buttons.gripper_close",

@@ -6,7 +6,8 @@ the task is judged against), the arm it sees (joint positions through forward ki
 than ``stale_s``: it cannot see the arm and only the pad's idle message goes out), the
 interface's status display, and an instruction it repeats every ``repeat_s`` until the
 interface shows it (a message sent before the subscription matched is lost). It judges the task
-with the task's own physical check and reports :class:`SimUserStatus`.
+by the one shared-autonomy success rule (``core/campaign/tasks/shared_autonomy.SuccessJudge``,
+as the in-process evaluation and a campaign's metrics do) and reports :class:`SimUserStatus`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from ifagent_ros.core.latent_actions.sim_user import SimulatedUser, UserOutput
 from ifagent_ros.core.latent_actions.tasks import ArmObservation, ObjectState
+
+if TYPE_CHECKING:
+    from ifagent_ros.core.campaign.tasks.shared_autonomy import SuccessJudge
 
 ForwardKinematics = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -65,10 +69,10 @@ class SimUserSession:
         self._stale_s = stale_s
         self._repeat_s = repeat_s
         self._q: np.ndarray | None = None
-        self._width = 0.08
+        self._width: float | None = None  # None: no finger joint seen yet
         self._q_at: float | None = None
         self._objects: dict[str, ObjectState] | None = None
-        self._objects_start: dict[str, ObjectState] | None = None
+        self._success_judge: SuccessJudge | None = None  # from the first view of the objects
         self.acknowledged = user.interface == "teleop"  # teleop_node takes no instruction
         self._instruction_sent_at = -math.inf
         self._t0: float | None = None
@@ -79,8 +83,10 @@ class SimUserSession:
     # ------------------------------------------------------------------ what it sees
     def on_objects(self, objects: Mapping[str, ObjectState]) -> None:
         self._objects = dict(objects)
-        if self._objects_start is None:
-            self._objects_start = self._objects
+        if self._success_judge is None:
+            from ifagent_ros.core.campaign.tasks.shared_autonomy import SuccessJudge
+
+            self._success_judge = SuccessJudge(self.task, self._objects)
 
     def on_arm(self, q: np.ndarray, gripper_width: float | None, now: float) -> None:
         """7 arm joint positions (ignored unless finite) and the finger opening when known."""
@@ -112,8 +118,9 @@ class SimUserSession:
             if self._t0 is None:
                 self._t0 = now
             pos, rot = self._fk(self._q)
+            seen_width = self._width if self._width is not None else 0.08
             obs = ArmObservation(now, self._q.copy(), np.asarray(pos), np.asarray(rot),
-                                 self._width, dict(self._objects))
+                                 seen_width, dict(self._objects))
             try:
                 self.user.observe(obs)
             except ValueError as exc:  # NaN pose, clock jumped back: the person looks away
@@ -132,14 +139,15 @@ class SimUserSession:
         wp = tr.plan[tr.index] if tr.index < len(tr.plan) else None
         self.distance = None if wp is None else float(np.linalg.norm(wp.position
                                                                      - obs.ee_position))
-        if self.success or self._objects_start is None:
+        judge = self._success_judge
+        if self.success or judge is None:
             return False
-        if self.task.success(obs.objects, self._objects_start, obs.gripper_width,
-                             obs.ee_position):
-            self.success = True
-            self.time_to_success = now - (self._t0 or now)
-            return True
-        return False
+        judge.observe(now, obs.objects, self._width, obs.ee_position)
+        if judge.first_success is None:
+            return False
+        self.success = True
+        self.time_to_success = judge.first_success - (self._t0 or now)
+        return True
 
     # ------------------------------------------------------------------ status
     def status(self, now: float) -> SimUserStatus:

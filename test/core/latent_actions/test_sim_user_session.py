@@ -20,8 +20,12 @@ class ReachTask:
     def waypoints(self, objects):  # noqa: ANN001 - the TaskInstance signature
         return [Waypoint(GOAL.copy(), None, 0.01, "goal")]
 
+    def __init__(self) -> None:
+        self.widths: list[float] = []  # what the success check was given
+
     def success(self, objects, start, width, ee) -> bool:  # noqa: ANN001
         assert start is not None and "cube" in start
+        self.widths.append(width)
         return float(np.linalg.norm(np.asarray(ee) - GOAL)) < 0.01
 
 
@@ -82,3 +86,15 @@ def test_success_is_judged_once_against_the_first_scene() -> None:
     assert isinstance(status, SimUserStatus)
     assert (status.success, status.time_to_success_s, status.task, status.condition) == (
         True, 2.5, "reach", "lila")
+
+
+def test_the_verdict_is_the_shared_success_rule() -> None:
+    from ifagent_ros.core.campaign.tasks.shared_autonomy import UNKNOWN_GRIPPER_WIDTH
+
+    s = session()
+    s.on_objects(CUBE)
+    s.on_arm(np.array([0.3, 0.0, 0.2, 0, 0, 0, 0]), None, 0.0)  # no finger joints seen
+    s.tick(0.0)
+    s.on_arm(np.array([0.3, 0.0, 0.2, 0, 0, 0, 0]), 0.05, 0.1)
+    s.tick(0.1)
+    assert s.task.widths == [UNKNOWN_GRIPPER_WIDTH, 0.05]
