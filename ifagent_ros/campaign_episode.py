@@ -40,6 +40,24 @@ END_RECORD_WAIT_S = 3.0   # wall seconds for the recorder to write the end event
 WALL_MARGIN = 0.9         # end ourselves at this fraction of spec.wall_limit_s (runner kills)
 
 
+def save_snapshot(msg: Any, path: Path) -> bool:
+    """A sensor_msgs/Image (the last colour frame) as a PNG; False if there is none, its
+    encoding is not a colour or mono one, or it cannot be written."""
+    if msg is None:
+        return False
+    import cv2
+    import numpy as np
+
+    channels = {"rgb8": 3, "bgr8": 3, "mono8": 1, "rgba8": 4, "bgra8": 4}.get(msg.encoding)
+    if channels is None:
+        return False
+    img = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)
+    img = img[:, : msg.width * channels].reshape(msg.height, msg.width, channels)
+    if msg.encoding.startswith("rgb"):
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR if channels == 3 else cv2.COLOR_RGBA2BGRA)
+    return bool(cv2.imwrite(str(path), img))
+
+
 class EpisodeError(RuntimeError):
     """The episode cannot run (its message goes into run.json)."""
 
@@ -138,7 +156,7 @@ class Episode:
                     recorder.message_counts().get(EVENTS_TOPIC, 0) < driver.events_published:
                 time.sleep(0.02)
             try:
-                if driver.save_snapshot(self.dir / "snapshot.png"):
+                if save_snapshot(driver.last_image, self.dir / "snapshot.png"):
                     log.info("snapshot saved")
             except Exception:  # a gallery picture is not worth failing the episode
                 log.exception("snapshot failed")

@@ -4,7 +4,8 @@ Thin plumbing around :class:`ifagent_ros.core.campaign.episode_driver.EpisodeDri
 the graph's clock, the robot's motion, the simulated person's and the planner's status, and
 carries out what it decides: ``CampaignEvent`` s on ``EVENTS_TOPIC`` (start, fault, verdict,
 end), ``FaultCommand`` s on ``FAULT_TOPIC`` for fault_relay_node, the VLN instruction, and node
-kills (through the episode runtime's callback, ``GraphHandle.kill_node``).
+kills (through the episode runtime's callback, ``GraphHandle.kill_node``). What it listens to
+depends on the task (``core/campaign/tasks``: ``inputs``, ``moves``).
 
 Not a standalone node (no NODE_CLASS): ``ifagent_ros.campaign_episode`` builds it in the graph's
 context with the episode's spec and the plan's topics.
@@ -29,14 +30,9 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 
-from ifagent_ros.core.campaign.episode_driver import Action, EpisodeDriver
+from ifagent_ros.core.campaign.episode_driver import Action, EpisodeDriver, read_operator_verdict
 from ifagent_ros.core.campaign.graph_plan import DriverTopics
-from ifagent_ros.core.campaign.types import (
-    EVENTS_TOPIC,
-    FAULT_TOPIC,
-    CampaignEvent,
-    EpisodeSpec,
-)
+from ifagent_ros.core.campaign.types import EVENTS_TOPIC, FAULT_TOPIC, CampaignEvent, EpisodeSpec
 from ifagent_ros.core.schemas import GroundTruth
 from ifagent_ros.nodes.topics import LATCHED_QOS, latched_qos
 
@@ -67,7 +63,7 @@ class CampaignDriverNode(Node):
         self.error: str | None = None      # what went wrong inside the driver, if anything
         self.events_published = 0
         self.graph_up_wall: float | None = None  # time.monotonic() of the first clock
-        self.last_image: Image | None = None
+        self.last_image: Image | None = None  # the episode saves it as its snapshot
         self._lock = threading.Lock()
 
         self._events_pub = self.create_publisher(String, EVENTS_TOPIC, EVENTS_QOS)
@@ -201,14 +197,8 @@ class CampaignDriverNode(Node):
         return actions
 
     def _check_operator(self) -> None:
-        path = self.dir / "verdict.json"
-        if self.spec.real and path.is_file():
-            try:
-                verdict = json.loads(path.read_text())
-            except ValueError:
-                return  # being written: read it at the next tick
-            if not isinstance(verdict, dict):
-                raise ValueError(f"{path}: a verdict is a JSON object, got {verdict!r}")
+        verdict = read_operator_verdict(self.dir / "verdict.json") if self.spec.real else None
+        if verdict is not None:
             self.driver.observe_operator_verdict(verdict)
 
     def _carry_out(self, action: Action) -> None:
@@ -251,20 +241,3 @@ class CampaignDriverNode(Node):
             event = self.driver.finish(self.now(), reason, nodes_alive, nodes_dead, error)
             self._publish_event(event)
             return event
-
-    def save_snapshot(self, path: str | Path) -> bool:
-        """The last colour frame as a PNG; False if none was seen or it cannot be written."""
-        msg = self.last_image
-        if msg is None:
-            return False
-        import cv2
-        import numpy as np
-
-        channels = {"rgb8": 3, "bgr8": 3, "mono8": 1, "rgba8": 4, "bgra8": 4}.get(msg.encoding)
-        if channels is None:
-            return False
-        img = np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.step)
-        img = img[:, : msg.width * channels].reshape(msg.height, msg.width, channels)
-        if msg.encoding.startswith("rgb"):
-            img = cv2.cvtColor(img, cv2.COLOR_RGB2BGR if channels == 3 else cv2.COLOR_RGBA2BGRA)
-        return bool(cv2.imwrite(str(path), img))

@@ -66,7 +66,7 @@ class Harness(NodeHarness):
 
     def connect(self) -> None:
         routes = self.node._routes
-        routed = [self.raw_pubs[r.output] for r in routes]
+        routed = [self.raw_pubs[r.state.route.output] for r in routes]
         ok = self.spin_until(
             lambda: all(p.get_subscription_count() >= 1 for p in routed)
             and self.fault_pub.get_subscription_count() >= 1

@@ -24,9 +24,11 @@ event, a fault command or the instruction, kill a node, end the episode). The ru
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from ifagent_ros.core.campaign.tasks import get_task
@@ -37,7 +39,7 @@ from ifagent_ros.core.campaign.types import (
     FaultSpec,
 )
 
-__all__ = ["MOTION_M_S", "MOTION_RAD_S", "Action", "EpisodeDriver"]
+__all__ = ["MOTION_M_S", "MOTION_RAD_S", "Action", "EpisodeDriver", "read_operator_verdict"]
 
 MOTION_RAD_S = 0.05   # an arm joint faster than this: the arm moves
 MOTION_M_S = 0.05     # the base faster than this: the base moves
@@ -286,3 +288,18 @@ class EpisodeDriver:
             return None
         self.verdict = self.task.time_limit_verdict(self)
         return "time_limit"
+
+
+def read_operator_verdict(path: str | Path) -> dict[str, Any] | None:
+    """The operator's verdict file (EPISODE_DIR/verdict.json, written by the runner), or None
+    while there is none or it is still being written; ValueError if it is not a JSON object."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        verdict = json.loads(path.read_text())
+    except ValueError:
+        return None  # being written: read it at the next tick
+    if not isinstance(verdict, dict):
+        raise ValueError(f"{path}: a verdict is a JSON object, got {verdict!r}")
+    return verdict
