@@ -27,7 +27,7 @@ import numpy as np
 
 from ifagent_ros.core.latent_actions.encoders import EncoderError, SentenceEncoder, make_encoder
 from ifagent_ros.core.latent_actions.interface import ModelFileError
-from ifagent_ros.core.latent_actions.runtime import RUNTIMES, LoadedModel, gram_schmidt_np
+from ifagent_ros.core.latent_actions.runtime import LoadedModel, gram_schmidt_np
 from ifagent_ros.core.latent_actions.state import ROBOT_STATE_DIM
 
 if TYPE_CHECKING:
@@ -206,13 +206,15 @@ def load_model(
 ) -> LoadedModel:
     """Loads and checks a model file; ``object_ids``: the layout the caller will build states
     with (checked when given). :class:`ModelFileError` says which key does not match."""
-    from ifagent_ros.core.latent_actions.models import ArchConfig, build_model
+    from ifagent_ros.core.latent_actions.kinds import get_model_kind
+    from ifagent_ros.core.latent_actions.models import ArchConfig
 
     path = Path(path)
     p = _read_payload(path)
     try:
         arch = ArchConfig(**p["arch"])
-        model = build_model(arch)
+        kind = get_model_kind(arch.kind)  # the checkpoint's kind string names its kind module
+        model = kind.build(arch)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: key 'arch' does not fit this code ({exc})") from exc
     layout = p["state_layout"]
@@ -269,11 +271,7 @@ def load_model(
             f"({len(p['train_texts'])}, {arch.lang_dim})"
         )
     p = dict(p, train_embeddings=emb)
-    runtime = RUNTIMES.get(arch.kind)
-    if runtime is None:
-        raise ModelFileError(f"{path}: key 'arch.kind' {arch.kind!r} has no run-time class "
-                             f"(known: {', '.join(RUNTIMES)})")
-    return runtime(p, weights, encoder, path)
+    return kind.runtime(p, weights, encoder, path)
 
 
 def load_action_model(path: str | Path | None, device: str = "cpu"

@@ -15,7 +15,8 @@ person does (with the pad's buttons).
   in the way the model's ``interface`` allows (:func:`latent_action`, :func:`policy_action`).
 
 ``interface`` says what the stick does (``latent`` or ``policy``), in the words of
-``conditions.py``. A new model implements this protocol, and :func:`latent_action` /
+``conditions.py``. A new kind of model (``kinds/``: one module and one registry line) names a
+run-time class that implements this protocol, and :func:`latent_action` /
 :func:`policy_action` turn its raw output into the answer, checked and shaped the same way.
 """
 
@@ -31,7 +32,6 @@ from ifagent_ros.core.latent_actions.conditioning import (
     shape_basis,
 )
 
-ModelKind = Literal["lilac", "lila", "bc"]
 ModelInterface = Literal["latent", "policy"]
 ShapingTerm = tuple[float, np.ndarray]  # (weight in [0, 1], unit 6-D direction)
 
@@ -46,7 +46,7 @@ class ModelOutputError(ValueError):
 
 @runtime_checkable
 class ActionModel(Protocol):
-    kind: ModelKind
+    kind: str  # its kind's name, a key of ``kinds.MODEL_KINDS``
     interface: ModelInterface
     state_dim: int
     object_ids: tuple[str, ...]
@@ -100,5 +100,5 @@ def policy_action(action: np.ndarray, p_close: float,
     return a, p
 
 
-__all__ = ["ActionModel", "ModelFileError", "ModelInterface", "ModelKind", "ModelOutputError",
+__all__ = ["ActionModel", "ModelFileError", "ModelInterface", "ModelOutputError",
            "ShapingTerm", "latent_action", "policy_action"]

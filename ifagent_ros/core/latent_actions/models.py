@@ -25,6 +25,9 @@ construction; the trainer still computes and reports it.
 BC: the same state MLP and FiLM, then ``Linear-GELU-Linear`` -> 7 outputs: ``tanh`` of the first
 six is the normalized action, the seventh is the gripper-close logit.
 
+Which kind uses which network, and how it is trained, is its module under ``kinds/``; this
+module holds the networks and their parts only.
+
 GELU is the tanh approximation everywhere so the numpy runtime reproduces it exactly.
 """
 
@@ -37,8 +40,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ifagent_ros.core.latent_actions.interface import ModelKind
-
 ACTION_DIM = 6
 LATENT_DIM = 2
 GS_EPS = 1e-6  # relative size below which a vector counts as zero / parallel in Gram-Schmidt
@@ -46,7 +47,7 @@ GS_EPS = 1e-6  # relative size below which a vector counts as zero / parallel in
 
 @dataclass(frozen=True)
 class ArchConfig:
-    kind: ModelKind
+    kind: str  # a key of kinds.MODEL_KINDS
     state_dim: int
     lang_dim: int
     hidden: int = 128
@@ -130,14 +131,12 @@ class _Film(nn.Module):
 
 
 class LatentActionModel(nn.Module):
-    """LILAC (``gated=True``) or LILA (``gated=False``)."""
+    """LILAC (``gated=True``) or LILA (``gated=False``): built by their ``kinds`` module."""
 
-    def __init__(self, cfg: ArchConfig) -> None:
+    def __init__(self, cfg: ArchConfig, gated: bool) -> None:
         super().__init__()
-        if cfg.kind not in ("lilac", "lila"):
-            raise ValueError(f"LatentActionModel is lilac or lila, not {cfg.kind!r}")
         self.cfg = cfg
-        self.gated = cfg.kind == "lilac"
+        self.gated = gated
         h = cfg.hidden
         self.state_norm = StateNorm(cfg.state_dim)
         self.state_mlp = _mlp(cfg.state_dim, h, h)
@@ -193,8 +192,6 @@ class LanguageBC(nn.Module):
 
     def __init__(self, cfg: ArchConfig) -> None:
         super().__init__()
-        if cfg.kind != "bc":
-            raise ValueError(f"LanguageBC is bc, not {cfg.kind!r}")
         self.cfg = cfg
         h = cfg.hidden
         self.state_norm = StateNorm(cfg.state_dim)
@@ -209,12 +206,12 @@ class LanguageBC(nn.Module):
         return torch.tanh(out[..., :ACTION_DIM]), out[..., ACTION_DIM]
 
 
-def build_model(cfg: ArchConfig) -> LatentActionModel | LanguageBC:
-    if cfg.kind == "bc":
-        return LanguageBC(cfg)
-    if cfg.kind in ("lilac", "lila"):
-        return LatentActionModel(cfg)
-    raise ValueError(f"unknown model kind {cfg.kind!r} (lilac, lila or bc)")
+def build_model(cfg: ArchConfig) -> nn.Module:
+    """The torch module of ``cfg.kind`` (its ``kinds`` module builds it); ValueError
+    (``kinds.UnknownModelKind``) for a kind the registry does not hold."""
+    from ifagent_ros.core.latent_actions.kinds import get_model_kind
+
+    return get_model_kind(cfg.kind).build(cfg)
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """The numpy forward pass of a loaded model (no torch at run time, ~tens of microseconds).
 
-:func:`checkpoint.load_model` builds the :data:`RUNTIMES` class of a checked checkpoint's kind
-(:class:`LatentModel` for LILAC / LILA, :class:`PolicyModel` for BC); the weights are exported
+:func:`checkpoint.load_model` builds the ``runtime`` class its kind names (``kinds.MODEL_KINDS``:
+:class:`LatentModel` for LILAC / LILA, :class:`PolicyModel` for BC); the weights are exported
 from torch and the result equals the torch model within 1e-5.
 """
 
@@ -19,7 +19,6 @@ import numpy as np
 from ifagent_ros.core.latent_actions.encoders import SentenceEncoder
 from ifagent_ros.core.latent_actions.interface import (
     ModelInterface,
-    ModelKind,
     ShapingTerm,
     latent_action,
     policy_action,
@@ -84,7 +83,7 @@ def _f32(a: Any) -> np.ndarray:
 
 class LoadedModel:
     """A checkpoint with a numpy forward pass (implements ``interface.ActionModel``); the
-    subclass for a kind (:data:`RUNTIMES`) adds its head.
+    subclass a kind names (``kinds/<kind>.py``: ``runtime``) adds its head.
 
     The state standardization is folded into the first layer, and per utterance the FiLM terms
     are precomputed (for LILAC the gated features become ``h * (gamma * alpha / |h|) + c`` with
@@ -102,7 +101,7 @@ class LoadedModel:
         path: Path,
     ) -> None:
         self.path = path
-        self.kind: ModelKind = payload["arch"]["kind"]
+        self.kind: str = payload["arch"]["kind"]
         self.state_dim = int(payload["arch"]["state_dim"])
         self.lang_dim = int(payload["arch"]["lang_dim"])
         self.object_ids = tuple(payload["state_layout"]["object_ids"])
@@ -121,12 +120,12 @@ class LoadedModel:
         self._h1 = (_f32(w[f"{head}.0.weight"].T), _f32(w[f"{head}.0.bias"]))
         self._h2 = (_f32(w[f"{head}.2.weight"].T), _f32(w[f"{head}.2.bias"]))
         self._film = {k[5:]: v for k, v in w.items() if k.startswith("film.")}  # per utterance
-        self._no_context = np.zeros(0)
-        if self.kind == "lilac":
-            nc = w["no_context"].reshape(-1)
-            self._no_context = nc / max(math.sqrt(float(nc @ nc)), 1e-12)
+        self._init_head(w)
         self._lang_cache: OrderedDict[bytes, _LangTerms] = OrderedDict()
         self._last: tuple[np.ndarray, _LangTerms] | None = None
+
+    def _init_head(self, w: dict[str, np.ndarray]) -> None:
+        """A subclass's own weights beyond the state MLP, FiLM and head (float64 ``w``)."""
 
     # -- ActionModel ---------------------------------------------------------------------------
 
@@ -195,16 +194,32 @@ class LoadedModel:
         f = _gelu(v.astype(np.float64) @ w["trunk.weight"].T + w["trunk.bias"])
         gamma = 1.0 + f @ w["gamma.weight"].T + w["gamma.bias"]
         beta = f @ w["beta.weight"].T + w["beta.bias"]
-        offset = gamma * self._no_context + beta if self.kind == "lilac" else beta
+        offset = self._offset(gamma, beta)
         gamma, beta, offset = _f32(gamma), _f32(beta), _f32(offset)
         return _LangTerms(gamma=gamma, beta=beta, offset=offset)
 
+    def _offset(self, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """The per-utterance constant added to the modulated state features (float64)."""
+        return beta
+
 
 class LatentModel(LoadedModel):
-    """LILAC / LILA: the stick moves along a learned, language-conditioned 2-D basis."""
+    """LILAC / LILA: the stick moves along a learned, language-conditioned 2-D basis. Gated
+    (LILAC's alpha gate) when the weights hold the gate's ``no_context`` vector, as the torch
+    ``LatentActionModel(gated=True)`` does."""
 
     interface: ClassVar[ModelInterface] = "latent"
     _head: ClassVar[str] = "basis_head"
+
+    def _init_head(self, w: dict[str, np.ndarray]) -> None:
+        self.gated = "no_context" in w
+        self._no_context = np.zeros(0)
+        if self.gated:
+            nc = w["no_context"].reshape(-1)
+            self._no_context = nc / max(math.sqrt(float(nc @ nc)), 1e-12)
+
+    def _offset(self, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        return gamma * self._no_context + beta if self.gated else beta
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
                shaping: ShapingTerm | None = None) -> tuple[np.ndarray, None]:  # fmt: skip
@@ -218,7 +233,7 @@ class LatentModel(LoadedModel):
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         s = self._check_state(state)
         terms = self._lang_terms(lang)
-        if self.kind == "lilac":
+        if self.gated:
             if a == 0.0:  # the state is gated out: one basis per utterance
                 if terms.basis0 is None:
                     terms.basis0 = self._head_basis(terms.offset)
@@ -261,20 +276,12 @@ class PolicyModel(LoadedModel):
         return np.tanh(out[:6]), prob
 
 
-# model kind -> its run-time class (a new kind: its class and one line here)
-RUNTIMES: dict[str, type[LoadedModel]] = {
-    "lilac": LatentModel,
-    "lila": LatentModel,
-    "bc": PolicyModel,
-}
-
-
 @dataclass
 class _LangTerms:
     gamma: np.ndarray
     beta: np.ndarray
-    offset: np.ndarray  # LILAC: gamma * unit(no_context) + beta
+    offset: np.ndarray  # beta; gated (LILAC): gamma * unit(no_context) + beta
     basis0: np.ndarray | None = None  # LILAC's basis at alpha = 0
 
 
-__all__ = ["RUNTIMES", "LatentModel", "LoadedModel", "PolicyModel", "gram_schmidt_np"]
+__all__ = ["LatentModel", "LoadedModel", "PolicyModel", "gram_schmidt_np"]

@@ -1,20 +1,22 @@
 """Training shared by LILAC, LILA and BC (``ifagent train``).
 
-Data: :func:`dataset.load_dataset`; LILAC trains on task and correction demos, LILA and BC on
-task demos only (LILA has no corrections; BC is the open-loop baseline). Every text a sample
-can carry is embedded once up front. Each epoch a training demo is paired with one phrasing
-drawn uniformly from :meth:`Dataset.phrasings_for` (its own text or another train phrasing of
-the same task instance); held-out demos keep their own text. Alpha per text is
+Data: :func:`dataset.load_dataset`; each kind (``kinds/``) says which demos it trains on
+(LILAC task and correction demos, LILA and BC task demos only: LILA has no corrections, BC is
+the open-loop baseline). Every text a sample can carry is embedded once up front. Each epoch a
+training demo is paired with one phrasing drawn uniformly from :meth:`Dataset.phrasings_for`
+(its own text or another train phrasing of the same task instance; a kind that reads no
+language keeps its own text); held-out demos keep their own text. Alpha per text is
 :func:`dataset.label_alpha` (the correction parser).
 
-Loss: LILAC action-reconstruction MSE; LILA the same plus ``zero_stick_weight`` times the
-zero-stick term (zero by construction, see ``models``); BC action MSE + ``gripper_weight`` *
-gripper BCE. Early stopping on the held-out loss (the best epoch's weights are kept) and a wall
-time budget. Held-out figures: action MSE and cosine similarity (latent models: of the
-autoencoder's reconstruction, and of the best stick ``z* = clip(B a, -1, 1)``, the exact
-least-squares z in the box since B's rows are orthonormal). The held-out set both picks the
-epoch and is reported, so its figures are slightly optimistic; the simulated-user evaluation is
-the real test.
+Loss: the kind's ``loss`` (LILAC action-reconstruction MSE; LILA the same plus
+``zero_stick_weight`` times the zero-stick term, zero by construction, see ``models``; BC
+action MSE + ``gripper_weight`` * gripper BCE). Early stopping on the held-out loss (the best
+epoch's weights are kept) and a wall time budget. Held-out figures: action MSE and cosine
+similarity of the kind's action (latent models: the autoencoder's reconstruction), then the
+kind's own (``heldout_figures``: latent models the best stick ``z* = clip(B a, -1, 1)``, the
+exact least-squares z in the box since B's rows are orthonormal; BC the gripper accuracy). The
+held-out set both picks the epoch and is reported, so its figures are slightly optimistic; the
+simulated-user evaluation is the real test.
 """
 
 from __future__ import annotations
@@ -28,24 +30,20 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch import nn
 
 from ifagent_ros.core.latent_actions.dataset import Dataset, DatasetError, Demo, label_alpha
 from ifagent_ros.core.latent_actions.encoders import SentenceEncoder
-from ifagent_ros.core.latent_actions.interface import ModelKind
-from ifagent_ros.core.latent_actions.models import (
-    ArchConfig,
-    LanguageBC,
-    LatentActionModel,
-    build_model,
-)
+from ifagent_ros.core.latent_actions.kinds import Batch, ModelKind, get_model_kind
+from ifagent_ros.core.latent_actions.kinds.base import cosine
+from ifagent_ros.core.latent_actions.models import ArchConfig
 
 Device = Literal["auto", "cpu", "cuda"]
 
 
 @dataclass
 class TrainConfig:
-    model: ModelKind = "lilac"
+    model: str = "lilac"  # a key of kinds.MODEL_KINDS
     epochs: int = 100
     batch: int = 256
     lr: float = 1e-3
@@ -64,8 +62,7 @@ class TrainConfig:
     cpu_threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.model not in ("lilac", "lila", "bc"):
-            raise ValueError(f"model must be lilac, lila or bc, not {self.model!r}")
+        get_model_kind(self.model)  # ValueError naming the known kinds
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.epochs < 1 or self.batch < 1 or self.lr <= 0 or self.hidden < 1:
@@ -88,7 +85,7 @@ def seed_everything(seed: int) -> None:
 
 @dataclass
 class TrainResult:
-    model: LatentActionModel | LanguageBC  # the best epoch's weights, on the CPU, eval mode
+    model: nn.Module  # the best epoch's weights, on the CPU, eval mode (the kind's build())
     arch: ArchConfig
     config: TrainConfig
     encoder_name: str
@@ -148,87 +145,59 @@ def _pair(
     return text_of_demo[split.step_demo], alpha_of_demo[split.step_demo]
 
 
-def _loss(
-    model: Any,
-    kind: str,
-    cfg: TrainConfig,
-    s: torch.Tensor,
-    lang: torch.Tensor,
-    alpha: torch.Tensor,
-    a: torch.Tensor,
-    g: torch.Tensor,
-) -> tuple[torch.Tensor, Any]:
-    if kind == "bc":
-        pred, logit = model(s, lang)
-        loss = F.mse_loss(pred, a) + cfg.gripper_weight * F.binary_cross_entropy_with_logits(
-            logit, g
-        )
-        return loss, (pred, logit)
-    recon, z, basis = model(s, lang, alpha if kind == "lilac" else None, a)
-    loss = F.mse_loss(recon, a)
-    if kind == "lila":
-        zero = model.decode(basis, torch.zeros_like(z))
-        loss = loss + cfg.zero_stick_weight * (zero * zero).sum(-1).mean()
-    return loss, (recon, basis)
-
-
-def _cosine(pred: np.ndarray, true: np.ndarray) -> float:
-    norms = np.linalg.norm(true, axis=1)
-    keep = norms > 1e-3
-    if not np.any(keep):
-        return float("nan")
-    p, t = pred[keep], true[keep]
-    cos = (p * t).sum(1) / np.maximum(np.linalg.norm(p, axis=1) * norms[keep], 1e-12)
-    return float(cos.mean())
+def _batch(split: _Split, idx: Any, emb: torch.Tensor, text_ids: torch.Tensor,
+           alpha: torch.Tensor) -> Batch:  # fmt: skip
+    return Batch(
+        states=split.states[idx],
+        lang=emb[text_ids[idx]],
+        alpha=alpha[idx],
+        actions=split.actions[idx],
+        gripper=split.gripper[idx],
+    )
 
 
 @torch.no_grad()
 def evaluate(
-    model: Any, kind: str, cfg: TrainConfig, split: _Split, emb: torch.Tensor, device: torch.device
+    model: Any,
+    kind: ModelKind | str,
+    cfg: TrainConfig,
+    split: _Split,
+    emb: torch.Tensor,
+    device: torch.device,
 ) -> dict[str, Any]:
     """Held-out figures with every demo paired with its own text."""
+    spec = get_model_kind(kind) if isinstance(kind, str) else kind
     model.eval()
     text_ids, alpha = _pair(split, None, device)
-    preds, bests, logits, losses = [], [], [], []
+    preds, losses = [], []
+    arrays: dict[str, list[np.ndarray]] = {}
     n = split.states.shape[0]
     for i in range(0, n, 4096):
-        sl = slice(i, i + 4096)
-        a = split.actions[sl]
-        loss, out = _loss(
-            model, kind, cfg, split.states[sl], emb[text_ids[sl]], alpha[sl], a, split.gripper[sl]
-        )
-        losses.append(float(loss) * a.shape[0])
-        preds.append(out[0].cpu().numpy())
-        if kind == "bc":
-            logits.append(out[1].cpu().numpy())
-        else:
-            basis = out[1]
-            z = torch.clamp(torch.einsum("bkd,bd->bk", basis, a), -1.0, 1.0)
-            bests.append(model.decode(basis, z).cpu().numpy())
+        batch = _batch(split, slice(i, i + 4096), emb, text_ids, alpha)
+        out = spec.loss(model, batch, cfg)
+        losses.append(float(out.loss) * batch.actions.shape[0])
+        preds.append(out.action.cpu().numpy())
+        for key, arr in spec.heldout_arrays(model, batch, out).items():
+            arrays.setdefault(key, []).append(arr)
     true = split.actions.cpu().numpy()
     pred = np.concatenate(preds)
-    out: dict[str, Any] = {"loss": sum(losses) / n, "steps": int(n)}
-    out["action_mse"] = float(np.mean((pred - true) ** 2))
-    out["action_cosine"] = _cosine(pred, true)
+    res: dict[str, Any] = {"loss": sum(losses) / n, "steps": int(n)}
+    res["action_mse"] = float(np.mean((pred - true) ** 2))
+    res["action_cosine"] = cosine(pred, true)
     names = {
         0: "task_seen_phrasing",
         1: "correction_seen_phrasing",
         2: "task_heldout_phrasing",
         3: "correction_heldout_phrasing",
     }
-    out["action_mse_by_subset"] = {
+    res["action_mse_by_subset"] = {
         names[k]: float(np.mean((pred[split.subset == k] - true[split.subset == k]) ** 2))
         for k in names
         if np.any(split.subset == k)
     }
-    if kind == "bc":
-        g = split.gripper.cpu().numpy()
-        out["gripper_accuracy"] = float(np.mean((np.concatenate(logits) > 0) == (g > 0.5)))
-    else:
-        best = np.concatenate(bests)
-        out["best_z_mse"] = float(np.mean((best - true) ** 2))
-        out["best_z_cosine"] = _cosine(best, true)
-    return out
+    joined = {key: np.concatenate(parts) for key, parts in arrays.items()}
+    res.update(spec.heldout_figures(joined, true, split.gripper.cpu().numpy()))
+    return res
 
 
 def train(
@@ -256,28 +225,30 @@ def _train(
     seed_everything(cfg.seed)
     device = pick_device(cfg.device)
     ds.heldout_seed_fraction = cfg.heldout_seed_fraction
-    kinds = ("task", "correction") if cfg.model == "lilac" else ("task",)
-    train_demos = [d for d in ds.split_demos("train") if d.kind in kinds]
-    held_demos = [d for d in ds.split_demos("heldout") if d.kind in kinds]
+    spec = get_model_kind(cfg.model)
+    demo_kinds = spec.demo_kinds
+    rephrase = cfg.rephrase and spec.language  # a language-blind model: one text per demo
+    train_demos = [d for d in ds.split_demos("train") if d.kind in demo_kinds]
+    held_demos = [d for d in ds.split_demos("heldout") if d.kind in demo_kinds]
     if not train_demos or not held_demos:
         raise DatasetError(
             f"{ds.root}: {cfg.model} needs train and held-out demos of kinds "
-            f"{kinds}; have {len(train_demos)} train, {len(held_demos)} held-out"
+            f"{demo_kinds}; have {len(train_demos)} train, {len(held_demos)} held-out"
         )
     train_texts = sorted(
-        {t for d in train_demos for t in (ds.phrasings_for(d) if cfg.rephrase else [d.text])}
+        {t for d in train_demos for t in (ds.phrasings_for(d) if rephrase else [d.text])}
     )
     texts = train_texts + sorted({d.text for d in held_demos} - set(train_texts))
     tid = {t: i for i, t in enumerate(texts)}
     emb_np = encoder.encode(texts)
     emb = torch.from_numpy(emb_np).to(device)
-    tr = _make_split(train_demos, ds, tid, device, cfg.rephrase)
+    tr = _make_split(train_demos, ds, tid, device, rephrase)
     ho = _make_split(held_demos, ds, tid, device, False)
 
     arch = ArchConfig(
         kind=cfg.model, state_dim=ds.meta.state_dim, lang_dim=encoder.dim, hidden=cfg.hidden
     )
-    model = build_model(arch).to(device)
+    model = spec.build(arch).to(device)
     model.state_norm.fit(tr.states)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs, eta_min=cfg.lr * 0.05)
@@ -289,27 +260,18 @@ def _train(
     stop_reason = "epochs"
     for epoch in range(cfg.epochs):
         model.train()
-        text_ids, alpha = _pair(tr, rng if cfg.rephrase else None, device)
+        text_ids, alpha = _pair(tr, rng if rephrase else None, device)
         perm = torch.randperm(n, generator=gen).to(device)
         total = 0.0
         for i in range(0, n, cfg.batch):
             idx = perm[i : i + cfg.batch]
-            loss, _ = _loss(
-                model,
-                cfg.model,
-                cfg,
-                tr.states[idx],
-                emb[text_ids[idx]],
-                alpha[idx],
-                tr.actions[idx],
-                tr.gripper[idx],
-            )
+            loss = spec.loss(model, _batch(tr, idx, emb, text_ids, alpha), cfg).loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += float(loss.detach()) * idx.shape[0]
         sched.step()
-        held = evaluate(model, cfg.model, cfg, ho, emb, device)
+        held = evaluate(model, spec, cfg, ho, emb, device)
         row = {
             "epoch": epoch,
             "train_loss": total / n,
@@ -337,8 +299,8 @@ def _train(
     if best_state is not None:
         model.load_state_dict(best_state)
     metrics = {
-        "heldout": evaluate(model, cfg.model, cfg, ho, emb, device),
-        "train": evaluate(model, cfg.model, cfg, tr, emb, device),
+        "heldout": evaluate(model, spec, cfg, ho, emb, device),
+        "train": evaluate(model, spec, cfg, tr, emb, device),
     }
     model = model.cpu().eval()
     seconds = time.perf_counter() - t_start
@@ -346,7 +308,7 @@ def _train(
     data.update(
         model_train_demos=len(train_demos),
         model_heldout_demos=len(held_demos),
-        kinds=list(kinds),
+        kinds=list(demo_kinds),
         train_phrasings=len(train_texts),
     )
     scale = ds.meta.action_scale

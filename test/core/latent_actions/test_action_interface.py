@@ -38,8 +38,9 @@ from ifagent_ros.core.latent_actions.interface import (
     latent_action,
     policy_action,
 )
+from ifagent_ros.core.latent_actions.kinds import get_model_kind
 from ifagent_ros.core.latent_actions.models import ArchConfig, build_model
-from ifagent_ros.core.latent_actions.runtime import RUNTIMES, LoadedModel
+from ifagent_ros.core.latent_actions.runtime import LoadedModel
 from ifagent_ros.core.latent_actions.state import ActionScale, state_dim
 
 Q = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
@@ -68,7 +69,7 @@ def tiny_model(kind: str, seed: int = 0) -> LoadedModel:
         "card": json.dumps({"name": f"tiny-{kind}"}),
     }
     weights = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
-    return RUNTIMES[kind](payload, weights, enc, Path(f"tiny-{kind}.pt"))
+    return get_model_kind(kind).runtime(payload, weights, enc, Path(f"tiny-{kind}.pt"))
 
 
 class Recorder:

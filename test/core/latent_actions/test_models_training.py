@@ -22,7 +22,8 @@ def _inputs(n: int = 8, s: int = 20, lang: int = 16) -> tuple[torch.Tensor, ...]
 
 def test_lilac_alpha_zero_basis_ignores_the_state() -> None:
     torch.manual_seed(0)
-    model = LatentActionModel(ArchConfig("lilac", state_dim=20, lang_dim=16, hidden=32)).eval()
+    model = LatentActionModel(ArchConfig("lilac", state_dim=20, lang_dim=16, hidden=32),
+                              gated=True).eval()  # fmt: skip
     states, text = _inputs()
     b0 = model.basis(states, text, torch.zeros(8))
     assert torch.allclose(b0, b0[:1].expand_as(b0), atol=1e-6)
@@ -52,7 +53,7 @@ def test_bc_outputs_bounded_actions_and_a_gripper_logit() -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown model kind"):
         build_model(ArchConfig("vae", state_dim=20, lang_dim=16))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="model must be"):
+    with pytest.raises(ValueError, match="unknown model kind 'vae'; known model kinds: lilac"):
         TrainConfig(model="vae")  # type: ignore[arg-type]
 
 
