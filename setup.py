@@ -8,8 +8,8 @@ PACKAGE_NAME = "ifagent_ros"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Data folders installed under share/ifagent_ros/, keeping their relative layout
-# (sim/ holds scenes/, houses/, scenarios/ at any depth). Missing folders are fine.
-DATA_DIRS = ("launch", "config", "urdf", "sim", "models")
+# (scenes/, houses/, scenarios/ keep their layout). Missing folders are fine.
+DATA_DIRS = ("launch", "config", "urdf", "scenes", "houses", "scenarios", "models")
 _SKIP_DIRS = {"__pycache__"}
 
 

@@ -18,25 +18,25 @@ __all__ = ["WORLDS", "SimWorldFiles"]
 
 @functools.lru_cache(maxsize=16)
 def _house(path: str) -> Any:  # parsing a house is the slow part of expanding a VLN scenario
-    from ifagent_ros.sim.house import load_house
+    from ifagent_ros.core.worlds.house import load_house
 
     return load_house(path)
 
 
 class SimWorldFiles:
     def check_scene(self, path: str) -> None:
-        from ifagent_ros.sim.scene import load_scene
+        from ifagent_ros.core.worlds.scene import load_scene
 
         load_scene(path)
 
     def check_house(self, path: str) -> None:
-        from ifagent_ros.sim.house import load_house
+        from ifagent_ros.core.worlds.house import load_house
 
         load_house(path)
 
     def house_episode(self, path: str, scene_seed: int) -> HouseEpisode | None:
-        from ifagent_ros.sim.house import heading_to_yaw
-        from ifagent_ros.sim.house_episodes import episode_for
+        from ifagent_ros.core.worlds.house import heading_to_yaw
+        from ifagent_ros.core.worlds.house_episodes import episode_for
 
         house = _house(path)
         ep = episode_for(house, random.Random(scene_seed), f"{house.name}_{scene_seed}")

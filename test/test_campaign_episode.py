@@ -275,10 +275,10 @@ def vln_spec(**kw: Any) -> dict[str, Any]:
     """A house episode as the scenario expansion samples one (start, goal, instruction)."""
     import random
 
-    from ifagent_ros.sim.house import heading_to_yaw, load_house
-    from ifagent_ros.sim.house_episodes import episode_for
+    from ifagent_ros.core.worlds.house import heading_to_yaw, load_house
+    from ifagent_ros.core.worlds.house_episodes import episode_for
 
-    path = REPO / "sim" / "houses" / "apartment_a.yaml"
+    path = REPO / "houses" / "apartment_a.yaml"
     house = load_house(path)
     ep = episode_for(house, random.Random(0), "apartment_a_0")
     assert ep is not None

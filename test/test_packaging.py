@@ -139,11 +139,11 @@ def test_data_files_cover_data_folders_at_any_depth(tmp_path: Path) -> None:
     for rel in [
         "launch/sim.launch.py",
         "config/sim.yaml",
-        "sim/scenes/a.json",
-        "sim/houses/h1/rooms/kitchen.json",
-        "sim/scenarios/s.yaml",
+        "scenes/a.json",
+        "houses/h1/rooms/kitchen.json",
+        "scenarios/s.yaml",
         "models/m/card.md",
-        "sim/__pycache__/junk.pyc",
+        "scenes/__pycache__/junk.pyc",
         "models/.hidden",
     ]:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -152,12 +152,12 @@ def test_data_files_cover_data_folders_at_any_depth(tmp_path: Path) -> None:
     data_files = dict(setup_kwargs(root)["data_files"])
     assert data_files["share/ament_index/resource_index/packages"] == ["resource/ifagent_ros"]
     assert data_files["share/ifagent_ros"] == ["package.xml"]
-    assert data_files["share/ifagent_ros/sim/houses/h1/rooms"] == [
-        "sim/houses/h1/rooms/kitchen.json"
+    assert data_files["share/ifagent_ros/houses/h1/rooms"] == [
+        "houses/h1/rooms/kitchen.json"
     ]
     assert data_files["share/ifagent_ros/models/m"] == ["models/m/card.md"]
     installed = {f for files in data_files.values() for f in files}
-    assert "sim/__pycache__/junk.pyc" not in installed and "models/.hidden" not in installed
+    assert "scenes/__pycache__/junk.pyc" not in installed and "models/.hidden" not in installed
 
 
 def test_data_files_of_this_repo_cover_every_data_file() -> None:

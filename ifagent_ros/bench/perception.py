@@ -30,8 +30,8 @@ from scipy.optimize import linear_sum_assignment
 
 from ifagent_ros.core.perception.pipeline import PerceptionPipeline, RGBDFrame
 from ifagent_ros.core.schemas import PerceivedObject
+from ifagent_ros.core.worlds.random_scenes import ObjectPusher, random_lighting, random_scene
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame
-from ifagent_ros.sim.random_scenes import ObjectPusher, random_lighting, random_scene
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 
 
@@ -221,7 +221,7 @@ def _track(sim: TabletopSim, scene: Any, camera: CameraConfig, joints: dict[str,
 
 
 def _placement(pose: dict[str, Any]) -> Any:
-    from ifagent_ros.sim.scene import Placement
+    from ifagent_ros.core.worlds.scene import Placement
 
     x, y, z, w = pose["orientation"]
     yaw = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))

@@ -45,11 +45,11 @@ WORLDS = ("tabletop", "house")
 
 
 def scene_search_dirs() -> list[Path]:
-    """The installed package's share/ifagent_ros/sim/scenes first, if ament knows the package."""
+    """The installed package's share/ifagent_ros/scenes first, if ament knows the package."""
     try:
         from ament_index_python.packages import get_package_share_directory
 
-        return [Path(get_package_share_directory("ifagent_ros")) / "sim" / "scenes"]
+        return [Path(get_package_share_directory("ifagent_ros")) / "scenes"]
     except Exception:  # not installed (running from the repo) or ament_index missing
         return []
 

@@ -117,7 +117,7 @@ class TabletopSimParams(SimParams):
     """The tabletop sim node's parameters (one per field; nested ones as ``camera.width``)."""
 
     world: Literal["tabletop"] = "tabletop"
-    scene: str = "tabletop_default.yaml"  # sim/scenes/<name> or a path
+    scene: str = "tabletop_default.yaml"  # scenes/<name> or a path
     joint_state_rate_hz: float = 250.0
     ground_truth_rate_hz: float = 10.0
     joint_states_topic: str = topics.JOINT_STATES
@@ -159,7 +159,7 @@ class HouseSimParams(SimParams):
     """The house sim node's parameters (one per field; nested ones as ``cmd_vel.topic``)."""
 
     world: Literal["house"] = "house"
-    house: str = "apartment_a"  # sim/houses/<name>.yaml or a path
+    house: str = "apartment_a"  # houses/<name>.yaml or a path
     start: tuple[float, ...] = (0.0,)  # x, y, yaw (map); [0.0]: the house's first place
     odom_rate_hz: float = 50.0
     odom_topic: str = topics.ODOM

@@ -4,7 +4,7 @@
 Thin plumbing around :class:`~ifagent_ros.core.vln.nav_supervisor.NavSupervisor`. The known map
 (places and edges) comes from a parameter:
 
-* ``house: apartment_a`` (sim): the house floor plan's navigation graph (``sim/houses``, or a
+* ``house: apartment_a`` (sim): the house floor plan's navigation graph (``houses``, or a
   path), the same house house_sim_node (or sim_node with ``world: house``) runs;
 * ``map_file: /path/places.yaml`` (real robot): a place graph in the frame of the robot's
   localisation (see :mod:`ifagent_ros.core.vln.known_map` for the format). The odometry topic
@@ -90,8 +90,8 @@ def load_known_map(house: str, map_file: str) -> KnownMap:
         return KnownMap.from_file(map_file)
     if not house:
         raise ValueError("vln_planner_node needs parameter house (sim) or map_file (robot)")
+    from ifagent_ros.core.worlds.house import load_house
     from ifagent_ros.nodes.sim_node import scene_search_dirs
-    from ifagent_ros.sim.house import load_house
 
     dirs = [d.parent / "houses" for d in scene_search_dirs()]
     return KnownMap.from_house(load_house(house, dirs))

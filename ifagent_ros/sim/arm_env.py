@@ -30,7 +30,7 @@ from ifagent_ros.core.control.safety_filter import SafetyLimits
 from ifagent_ros.core.latent_actions.expert import rotation_vector
 from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS, build_state
 from ifagent_ros.core.latent_actions.tasks import ArmObservation, ObjectState
-from ifagent_ros.sim.scene import SceneSpec, load_scene, resolve_scene_path
+from ifagent_ros.core.worlds.scene import SceneSpec, load_scene, resolve_scene_path
 from ifagent_ros.sim.tabletop import MAX_GRIPPER_WIDTH, TabletopConfig, TabletopSim
 
 __all__ = ["ArmEnvConfig", "ArmObservation", "ObjectState", "StepInfo", "TabletopArmEnv"]

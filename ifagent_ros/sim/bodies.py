@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pybullet as p
 
-from ifagent_ros.sim.scene import ObjectSpec, Placement, TableSpec
+from ifagent_ros.core.worlds.scene import ObjectSpec, Placement, TableSpec
 
 # PyBullet builds at most 16 shapes per compound (more are dropped silently): a mug is a bottom
 # disc, the wall segments and a handle, so 14 segments leave room for all of them.

@@ -2,7 +2,8 @@
 mobile base (``urdf/mobile_base.urdf``) with an RGB-D camera on a mast.
 
 World frame == ``map``: x, y as in the house file, z up, floor at z = 0. Base poses use the ROS
-yaw (counter-clockwise from +x); :func:`ifagent_ros.sim.house.yaw_to_heading` converts to VLN
+yaw (counter-clockwise from +x); :func:`ifagent_ros.core.worlds.house.yaw_to_heading` converts to
+VLN
 headings. PyBullet runs headless (DIRECT) on a private client; every call passes it.
 
     sim = HouseSim(HouseSimConfig(house="apartment_a", start=(2.0, 2.2, 0.0)))
@@ -32,11 +33,11 @@ import numpy as np
 import pybullet as p
 
 from ifagent_ros.core.vln.types import SeenObject
+from ifagent_ros.core.worlds.geometry import Box2D
+from ifagent_ros.core.worlds.house import House, RoomSpec, load_house
 from ifagent_ros.sim.base_command import BaseLimits, CmdVelLimiter
 from ifagent_ros.sim.bodies import MAX_COMPOUND_SHAPES
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
-from ifagent_ros.sim.geometry import Box2D
-from ifagent_ros.sim.house import House, RoomSpec, load_house
 
 MOBILE_BASE_URDF = Path(__file__).resolve().parents[2] / "urdf" / "mobile_base.urdf"
 WHEEL_JOINT_NAMES: tuple[str, str] = ("left_wheel_joint", "right_wheel_joint")
@@ -57,7 +58,7 @@ HOUSE_CAMERA = CameraConfig(width=320, height=240, fov_deg=42.0, near=0.1, far=1
 
 @dataclass
 class HouseSimConfig:
-    house: str | Path | House = "apartment_a"  # name in sim/houses, a path, or a House
+    house: str | Path | House = "apartment_a"  # name in houses, a path, or a House
     start: tuple[float, float, float] | None = None  # x, y, yaw; None: the first room's place
     timestep: float = 1.0 / 240.0
     max_linear_speed: float = 0.6  # m/s

@@ -26,15 +26,15 @@ import pybullet as p
 import pybullet_data
 
 from ifagent_ros.core.control.robot_model import PANDA_HOME_Q
-from ifagent_ros.sim.bodies import create_floor, create_object, create_table
-from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
-from ifagent_ros.sim.scene import (
+from ifagent_ros.core.worlds.scene import (
     ObjectSpec,
     SceneSpec,
     load_scene,
     resolve_scene_path,
     sample_placements,
 )
+from ifagent_ros.sim.bodies import create_floor, create_object, create_table
+from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
 from ifagent_ros.sim.tabletop_domain import DomainConfig, jitter_placements, jitter_rgba
 
 ARM_JOINT_NAMES: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
@@ -48,7 +48,7 @@ _LIMIT_TOL = 1e-6  # targets exactly on a limit (up to float noise) are accepted
 
 @dataclass
 class TabletopConfig:
-    scene: str | Path | SceneSpec = "tabletop_default.yaml"  # name in sim/scenes, path or spec
+    scene: str | Path | SceneSpec = "tabletop_default.yaml"  # name in scenes, path or spec
     seed: int | None = None  # None: poses as written; an int: jittered per the scene's randomize
     timestep: float = 1.0 / 240.0
     gravity: float = -9.81
@@ -60,7 +60,7 @@ class TabletopConfig:
     gripper_force: float = 20.0  # N per finger (the URDF's effort limit)
     gripper_speed: float = 0.1  # m/s per finger
     camera: CameraConfig = field(default_factory=CameraConfig)
-    scene_dirs: tuple[str | Path, ...] = ()  # searched before the repo's sim/scenes
+    scene_dirs: tuple[str | Path, ...] = ()  # searched before the repo's scenes
     # Per-episode perturbations (object xy jitter, colours, friction, mass), drawn from ``seed``.
     domain: DomainConfig = field(default_factory=DomainConfig)
 

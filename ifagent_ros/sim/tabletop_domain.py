@@ -17,8 +17,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ifagent_ros.core.worlds.scene import (
+    Placement,
+    SceneSpec,
+    _conflict,
+    footprint,
+    polygons_separated,
+)
 from ifagent_ros.sim.camera import CameraConfig
-from ifagent_ros.sim.scene import Placement, SceneSpec, _conflict, footprint, polygons_separated
 
 STREAM_XY = 1
 STREAM_COLOUR = 2

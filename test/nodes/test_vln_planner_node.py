@@ -18,9 +18,9 @@ from ros_helpers import NodeHarness
 from std_msgs.msg import String
 
 from ifagent_ros.core.schemas import NavStatus, ObjectList
+from ifagent_ros.core.worlds.house import load_house
 from ifagent_ros.nodes.sim_house_world import house_object_list
 from ifagent_ros.nodes.vln_planner_node import VlnPlannerNode
-from ifagent_ros.sim.house import load_house
 
 INSTRUCTION = "leave the bedroom, walk past the bench and stop next to the fridge in the kitchen"
 BEDROOM = (2.3, 2.2, 0.0)

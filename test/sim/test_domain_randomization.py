@@ -12,14 +12,14 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from ifagent_ros.sim.camera import CameraConfig, add_gaussian_depth_noise
-from ifagent_ros.sim.scene import (
+from ifagent_ros.core.worlds.scene import (
     REPO_SCENE_DIR,
     _conflict,
     load_scene,
     parse_scene,
     sample_placements,
 )
+from ifagent_ros.sim.camera import CameraConfig, add_gaussian_depth_noise
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 from ifagent_ros.sim.tabletop_domain import (
     DomainConfig,

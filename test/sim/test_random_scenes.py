@@ -8,16 +8,16 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from ifagent_ros.sim.bodies import object_parts
-from ifagent_ros.sim.camera import CameraConfig, add_depth_noise
-from ifagent_ros.sim.random_scenes import (
+from ifagent_ros.core.worlds.random_scenes import (
     BENCH_COLORS,
     ObjectPusher,
     RandomSceneConfig,
     random_lighting,
     random_scene,
 )
-from ifagent_ros.sim.scene import footprint, parse_scene, polygons_separated
+from ifagent_ros.core.worlds.scene import footprint, parse_scene, polygons_separated
+from ifagent_ros.sim.bodies import object_parts
+from ifagent_ros.sim.camera import CameraConfig, add_depth_noise
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 
 SMALL = CameraConfig(width=160, height=120)
@@ -44,7 +44,7 @@ def test_random_scene_places_n_objects_without_overlap(seed: int) -> None:
         assert obj.position[:2] == pytest.approx(pl.position[:2]) and obj.yaw == pl.yaw
         assert obj.color.name in BENCH_COLORS
     # The scene is valid for the simulator as written.
-    from ifagent_ros.sim.scene import sample_placements
+    from ifagent_ros.core.worlds.scene import sample_placements
 
     assert len(sample_placements(scene, None)) == 8
 

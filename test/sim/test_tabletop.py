@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from ifagent_ros.core.schemas import ObjectPose
-from ifagent_ros.sim.camera import CameraConfig
-from ifagent_ros.sim.scene import (
+from ifagent_ros.core.worlds.scene import (
     REPO_SCENE_DIR,
     footprint,
     load_scene,
@@ -22,6 +21,7 @@ from ifagent_ros.sim.scene import (
     polygons_separated,
     sample_placements,
 )
+from ifagent_ros.sim.camera import CameraConfig
 from ifagent_ros.sim.tabletop import HOME_Q, TabletopConfig, TabletopSim
 
 SMALL_CAM = CameraConfig(width=160, height=120)

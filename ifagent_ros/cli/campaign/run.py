@@ -25,7 +25,7 @@ def _conditions(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (sim/scenarios/*.yaml)")
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario file (scenarios/*.yaml)")
     parser.add_argument("--workers", type=int_at_least(1), default=None,
                         help="episodes at once (local workers, default 1; with --ray: at most "
                              "this many Ray tasks at once, default the cluster's CPUs)")

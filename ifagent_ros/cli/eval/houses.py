@@ -3,9 +3,10 @@
     ifagent eval houses [--episodes 100] [--houses 10] [--planner rule|stop|random|nearest-object]
                         [--seed 0] [--max-steps 30] [--house-dir DIR] [--failures 3] [--json]
 
-Houses: the hand-written ``sim/houses/*.yaml`` first, then seeded generated ones; episodes are
-spread over them round-robin (:mod:`ifagent_ros.sim.house_episodes`). The planner runs in the
-house graph environment (:mod:`ifagent_ros.sim.house_env`), which speaks the same contract as
+Houses: the hand-written ``houses/*.yaml`` first, then seeded generated ones; episodes are
+spread over them round-robin (:mod:`ifagent_ros.core.worlds.house_episodes`). The planner runs in
+the
+house graph environment (:mod:`ifagent_ros.core.vln.house_env`), which speaks the same contract as
 the R2R one. Prints NE, SR (< 3 m), OSR, SPL, nDTW, TL and the planning time per step (p50/p99,
 the planner's reset counted as one step); with ``--json`` one JSON object of those figures last.
 """
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="house generator and episode seed")
     parser.add_argument("--max-steps", type=int, default=30, help="moves per episode")
     parser.add_argument("--house-dir", type=Path, default=None,
-                        help="folder of hand-written houses (default: the repo's sim/houses)")
+                        help="folder of hand-written houses (default: the repo's houses)")
     parser.add_argument("--failures", type=int, default=3, help="failed episodes to print")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object of the figures last")
@@ -38,10 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ifagent_ros.core.vln.evaluate import evaluate
+    from ifagent_ros.core.vln.house_env import HouseEnvConfig, HouseNavEnv
     from ifagent_ros.core.vln.planners import make_planner
-    from ifagent_ros.sim.house import REPO_HOUSE_DIR
-    from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv
-    from ifagent_ros.sim.house_episodes import build_house_set, generate_episodes
+    from ifagent_ros.core.worlds.house import REPO_HOUSE_DIR
+    from ifagent_ros.core.worlds.house_episodes import build_house_set, generate_episodes
 
     if args.episodes < 1 or args.houses < 1 or args.max_steps < 1:
         raise SystemExit("eval houses: --episodes, --houses and --max-steps must be >= 1")

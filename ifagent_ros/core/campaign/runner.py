@@ -1,6 +1,6 @@
 """The campaign runner: scenario -> episodes -> run folder, resumable.
 
-    result = run_campaign("sim/scenarios/lilac_tabletop.yaml", "runs/lilac", workers=4)
+    result = run_campaign("scenarios/lilac_tabletop.yaml", "runs/lilac", workers=4)
 
 Plan: load and expand the scenario, write ``scenario.yaml`` and ``campaign.json`` into the run
 folder. A rerun into the same folder must be the same scenario file (same SHA-256); its

@@ -1,7 +1,7 @@
 """Scenario files of test campaigns: schema, loader (errors name file, line and key), expansion
 into :class:`~ifagent_ros.core.campaign.types.EpisodeSpec` s.
 
-    scenario = load_scenario("sim/scenarios/lilac_tabletop.yaml")
+    scenario = load_scenario("scenarios/lilac_tabletop.yaml")
     specs = expand(scenario)            # conditions x episodes, randomization sampled
 
 Paired design: episode ``i`` of every condition shares its ``scene_seed`` (base seed + i), so
@@ -9,7 +9,7 @@ the scene, the task, the simulated person and the randomization are the same acr
 conditions; only the condition (and its own episode ``seed``) differs. What a task kind allows
 (conditions, ``task:`` keys, faults, randomization) and what its episodes are come from its
 ``core/campaign/tasks`` module; house and scene files are read through a
-:class:`~ifagent_ros.core.campaign.worlds.WorldFiles`. Format: see ``sim/scenarios/README.md``.
+:class:`~ifagent_ros.core.campaign.worlds.WorldFiles`. Format: see ``scenarios/README.md``.
 ROS-free.
 """
 

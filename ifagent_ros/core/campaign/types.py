@@ -122,8 +122,8 @@ class TaskSpec(_Strict):
     kind: TaskKind
     family: str | None = None        # shared_autonomy: a core/latent_actions task family
     split: Literal["train", "heldout"] = "heldout"
-    houses: list[str] = Field(default_factory=list)   # vln_houses: sim/houses names
-    scene: str | None = None         # perception / shared_autonomy: sim/scenes file
+    houses: list[str] = Field(default_factory=list)   # vln_houses: houses names
+    scene: str | None = None         # perception / shared_autonomy: scenes file
     duration_s: float | None = None  # perception: how long to watch
     # The sampled task instance, so the episode process need not re-derive it:
     # shared_autonomy: {"family", "task_seed"}; vln_houses: {"house", "episode_id",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The objects of sim/scenes/tabletop_default.yaml, in file order.
+# The objects of scenes/tabletop_default.yaml, in file order.
 DEFAULT_OBJECT_IDS: tuple[str, ...] = (
     "red_block", "green_block", "blue_block", "yellow_bowl", "white_plate", "orange_mug",
 )

@@ -1,6 +1,6 @@
 """The tabletop tasks of the shared-autonomy study: parameters, phrasings, plans, success checks.
 
-Five families on the objects of ``sim/scenes/tabletop_default.yaml`` (4 cm blocks, a bowl, a
+Five families on the objects of ``scenes/tabletop_default.yaml`` (4 cm blocks, a bowl, a
 plate, a mug), all in ``base_link`` (table top z = 0, x away from the robot, y to its left):
 
 * ``pick_place_bowl``  put {block} in the {bowl}

@@ -1,7 +1,8 @@
 """The known map a robot navigates on (ROS-free): places, the edges between them, rooms, labels.
 
 In simulation it comes from the house's navigation graph (:meth:`KnownMap.from_house`, which
-reads a :class:`ifagent_ros.sim.house.House` by duck typing, so ``core`` imports no simulator).
+reads a :class:`ifagent_ros.core.worlds.house.House` by duck typing, so ``core`` imports no
+simulator).
 A real robot supplies a *place-graph file* in the ``map`` frame of its localisation (the frame
 Nav2's ``/goal_pose`` is given in), e.g. recorded by driving the robot to each place and noting
 its pose::
@@ -148,7 +149,8 @@ class KnownMap:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_house(cls, house: Any) -> KnownMap:
-        """From a :class:`ifagent_ros.sim.house.House` (its navigation graph, rooms, objects)."""
+        """From a :class:`ifagent_ros.core.worlds.house.House` (its navigation graph, rooms,
+        objects)."""
         graph = house.graph
         places = []
         for p in graph.places.values():

@@ -42,7 +42,7 @@ from ifagent_ros.core.vln.types import (
 __all__ = ["KnownMap", "NavSupervisor", "NavSupervisorConfig", "NavUpdate", "PerceivedThing",
            "apparent_closeness"]
 
-# Apparent-size model of :meth:`ifagent_ros.sim.house.House.seen_objects`: the fraction of a
+# Apparent-size model of :meth:`ifagent_ros.core.worlds.house.House.seen_objects`: the fraction of a
 # 60 x 45 degree view the object's front face covers, so closeness means the same in both.
 _VIEW_AREA = 2.0 * math.tan(math.radians(30.0)) * 2.0 * math.tan(math.radians(22.5))
 

@@ -19,7 +19,7 @@ from ifagent_ros.core.campaign.scenario import (
     scenario_sha256,
 )
 
-SHIPPED = sorted((PACKAGE_ROOT / "sim" / "scenarios").glob("*.yaml"))
+SHIPPED = sorted((PACKAGE_ROOT / "scenarios").glob("*.yaml"))
 
 BASE = """\
 name: study
@@ -87,18 +87,18 @@ def test_shipped_scenario_loads_and_expands(path: Path) -> None:
 
 
 def test_shipped_files_say_what_the_brief_asks() -> None:
-    lt = load_scenario(PACKAGE_ROOT / "sim/scenarios/lilac_tabletop.yaml")
+    lt = load_scenario(PACKAGE_ROOT / "scenarios/lilac_tabletop.yaml")
     assert list(lt.conditions) == ["teleop", "bc", "lila", "lilac"]
     assert lt.episodes == 10 and lt.time_limit_s == 45.0
     assert {"user_skill", "asr_word_error_rate", "latency_s"} <= set(lt.randomization)
-    assert load_scenario(PACKAGE_ROOT / "sim/scenarios/vln_houses.yaml").faults == []
-    vln = load_scenario(PACKAGE_ROOT / "sim/scenarios/vln_faults.yaml")
+    assert load_scenario(PACKAGE_ROOT / "scenarios/vln_houses.yaml").faults == []
+    vln = load_scenario(PACKAGE_ROOT / "scenarios/vln_faults.yaml")
     assert [(f.kind, f.magnitude, f.at_s) for f in vln.faults] == [("odom_jump", 1.5, 5.0)]
     assert list(vln.conditions) == ["rule"]
-    faults = expand(load_scenario(PACKAGE_ROOT / "sim/scenarios/faults.yaml"))
+    faults = expand(load_scenario(PACKAGE_ROOT / "scenarios/faults.yaml"))
     kills = {s.condition: [f.target for f in s.faults if f.kind == "kill_node"] for s in faults}
     assert kills == {"teleop": ["teleop_node"], "lilac": ["shared_autonomy_node"]}
-    per = load_scenario(PACKAGE_ROOT / "sim/scenarios/perception_domain_randomization.yaml")
+    per = load_scenario(PACKAGE_ROOT / "scenarios/perception_domain_randomization.yaml")
     assert per.task.duration_s == 8.0 and list(per.conditions) == ["geometric"]
 
 
@@ -431,7 +431,7 @@ def test_perception_expansion_and_owlv2_model_dir(tmp_path: Path) -> None:
                                                 "detector.model_path": ""}
     assert owl.overrides["perception_node"]["detector.model_path"] == str(tmp_path / "owl")
     sim = geo.overrides["sim_node"]
-    assert sim["scene"] == str(PACKAGE_ROOT / "sim/scenes/tabletop_blocks.yaml")
+    assert sim["scene"] == str(PACKAGE_ROOT / "scenes/tabletop_blocks.yaml")
     assert sim["domain.light_scale"] in (0.5, 1.5)
     assert abs(sim["camera.fov_deg"] - 45.0 - geo.randomization["camera_fov_error_deg"]) < 1e-9
     assert geo.task.duration_s == 5.0 and geo.task.episode == {"scene": "tabletop_blocks.yaml"}
@@ -458,7 +458,7 @@ def test_readme_documents_every_factor_condition_and_key() -> None:
     from ifagent_ros.core.campaign.scenario import Scenario
     from ifagent_ros.core.campaign.tasks import TASKS
 
-    readme = (PACKAGE_ROOT / "sim/scenarios/README.md").read_text()
+    readme = (PACKAGE_ROOT / "scenarios/README.md").read_text()
     for name in [*FACTORS, *Scenario.model_fields,
                  *(c for task in TASKS.values() for c in task.conditions)]:
         assert f"`{name}" in readme, name

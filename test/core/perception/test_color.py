@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ifagent_ros.core.perception.color import ColorConfig, classify_hsv, estimate_color
-from ifagent_ros.sim.scene import COLOR_PALETTE
+from ifagent_ros.core.worlds.scene import COLOR_PALETTE
 
 NAMED = [c for c in COLOR_PALETTE if c != "cyan"]
 FACTORS = (0.6, 0.7, 0.8, 0.9, 1.0)

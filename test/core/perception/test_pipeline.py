@@ -22,9 +22,9 @@ from ifagent_ros.core.perception.pipeline import (
     RGBDFrame,
 )
 from ifagent_ros.core.perception.robot_filter import RobotFilter
+from ifagent_ros.core.worlds.random_scenes import random_scene
+from ifagent_ros.core.worlds.scene import parse_scene
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, rotation_to_quaternion
-from ifagent_ros.sim.random_scenes import random_scene
-from ifagent_ros.sim.scene import parse_scene
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 
 CAM_640 = CameraConfig(width=640, height=480)

@@ -16,7 +16,7 @@ from ifagent_ros.core.vln.nav_supervisor import (
     PerceivedThing,
 )
 from ifagent_ros.core.vln.types import NavDecision, NavObservation
-from ifagent_ros.sim.house import load_house
+from ifagent_ros.core.worlds.house import load_house
 
 INSTRUCTION = "leave the bedroom, walk past the bench and stop next to the fridge in the kitchen"
 BEDROOM = (2.3, 2.2, 0.0)

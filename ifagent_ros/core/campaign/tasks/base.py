@@ -218,7 +218,7 @@ def check_scene(sc: Scenario, ctx: CheckContext) -> None:
     t = sc.task
     if t.scene is None:
         return
-    dirs = [ctx.base, ctx.base.parent / "scenes", *(r / "sim" / "scenes" for r in ctx.roots[1:]),
+    dirs = [ctx.base, ctx.base.parent / "scenes", *(r / "scenes" for r in ctx.roots[1:]),
             *ctx.roots]
     path, tried = ctx.find(t.scene, dirs, suffix=".yaml")
     if path is None:

@@ -91,10 +91,10 @@ class VlnHousesTask(BaseTask):
     def check(self, sc: Scenario, ctx: CheckContext) -> None:
         t = sc.task
         if not t.houses:
-            ctx.bad(("task",), "task.houses is empty; vln_houses needs at least one sim/houses "
+            ctx.bad(("task",), "task.houses is empty; vln_houses needs at least one houses "
                                "name")
         dirs = [ctx.base, ctx.base.parent / "houses",
-                *(r / "sim" / "houses" for r in ctx.roots[1:]), *ctx.roots]
+                *(r / "houses" for r in ctx.roots[1:]), *ctx.roots]
         for j, name in enumerate(t.houses):
             path, tried = ctx.find(name, dirs, suffix=".yaml")
             if path is None:

@@ -1,9 +1,10 @@
-"""Seeded generator of multi-room houses (the same data a hand-written ``sim/houses`` file holds).
+"""Seeded generator of multi-room houses (the same data a hand-written ``houses`` file holds).
 
 Layout: a corridor (``hallway``) along x with a row of rooms on each side, and, often, a living
 room across the east end. Every row room has a door to the hallway (some closed), some
 neighbouring rooms a door between them; whatever a closed door cuts off gets an open door to a
-neighbour. Rooms are furnished from :data:`ifagent_ros.sim.furniture.ROOM_FURNITURE`, against
+neighbour. Rooms are furnished from :data:`ifagent_ros.core.worlds.furniture.ROOM_FURNITURE`,
+against
 walls, in corners or near the middle, never in front of a door. A house is kept only when the
 navigation graph reaches every room that has an open door and every object has a place next to
 it; otherwise the draw is repeated (deterministically: the same seed gives the same house).
@@ -19,9 +20,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from ifagent_ros.sim.furniture import FURNITURE, ROOM_FURNITURE
-from ifagent_ros.sim.geometry import Box2D
-from ifagent_ros.sim.house import House, parse_house
+from ifagent_ros.core.worlds.furniture import FURNITURE, ROOM_FURNITURE
+from ifagent_ros.core.worlds.geometry import Box2D
+from ifagent_ros.core.worlds.house import House, parse_house
 
 _REQUIRED = ("kitchen", "bathroom", "bedroom")
 _OPTIONAL = ("bedroom", "office", "dining room", "bathroom", "laundry room", "bedroom",

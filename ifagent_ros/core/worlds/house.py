@@ -1,7 +1,7 @@
 """Multi-room house floor plans: schema, validation, 2-D geometry, room lookup and visibility.
 
-ROS-free and PyBullet-free. A house is data (``sim/houses/*.yaml``) or comes from the seeded
-generator (:mod:`ifagent_ros.sim.house_generator`)::
+ROS-free and PyBullet-free. A house is data (``houses/*.yaml``) or comes from the seeded
+generator (:mod:`ifagent_ros.core.worlds.house_generator`)::
 
     name: apartment_a
     wall_thickness: 0.1          # optional (m); walls stand on every room edge
@@ -21,7 +21,7 @@ a closed door is a panel in its opening. Frames: ``x``/``y`` metres in the world
 object ``yaw`` is counter-clockwise from +x (ROS); navigation *headings* are clockwise from +y
 (:mod:`ifagent_ros.core.vln.types`), ``heading = pi/2 - yaw`` (:func:`yaw_to_heading`).
 
-    house = load_house("apartment_a")           # name in sim/houses, or a path
+    house = load_house("apartment_a")           # name in houses, or a path
     house.room_at(2.0, 1.0).type                 # "bedroom"
     house.segment_free((1, 1), (6, 1), clearance=0.25)
     house.seen_objects((2.0, 1.5))               # SeenObject tuple: furniture, doors, rooms
@@ -41,8 +41,8 @@ import yaml
 from pydantic import ValidationError
 
 from ifagent_ros.core.vln.types import SeenObject, heading_to
-from ifagent_ros.sim.geometry import Box2D, Obstacle
-from ifagent_ros.sim.house_schema import (  # noqa: F401 - re-exported: the house API
+from ifagent_ros.core.worlds.geometry import Box2D, Obstacle
+from ifagent_ros.core.worlds.house_schema import (  # noqa: F401 - re-exported: the house API
     ROOM_TYPES,
     DoorSpec,
     HouseSpec,
@@ -54,10 +54,10 @@ from ifagent_ros.sim.house_schema import (  # noqa: F401 - re-exported: the hous
 )
 
 if TYPE_CHECKING:
-    from ifagent_ros.sim.house_graph import PlaceGraph
+    from ifagent_ros.core.worlds.house_graph import PlaceGraph
 
-# Repo checkout: <repo>/ifagent_ros/sim/house.py -> <repo>/sim/houses
-REPO_HOUSE_DIR = Path(__file__).resolve().parents[2] / "sim" / "houses"
+# Repo checkout: <repo>/ifagent_ros/core/worlds/house.py -> <repo>/houses
+REPO_HOUSE_DIR = Path(__file__).resolve().parents[3] / "houses"
 _EPS = 1e-6
 # Apparent-size model for SeenObject.closeness, close to R2R's max_area_frac: the fraction of a
 # 60 x 45 degree view that the object's front face covers.
@@ -100,7 +100,7 @@ def parse_house(data: Any, source: str = "<house>") -> House:
 
 
 def resolve_house_path(house: str | Path, search_dirs: Sequence[str | Path] = ()) -> Path:
-    """An existing path as is; a name in ``search_dirs`` then the repo's ``sim/houses``."""
+    """An existing path as is; a name in ``search_dirs`` then the repo's ``houses``."""
     p = Path(house).expanduser()
     if p.is_file():
         return p
@@ -370,7 +370,7 @@ class House:
     @cached_property
     def graph(self) -> PlaceGraph:
         """The navigation graph of places (built once, on first use)."""
-        from ifagent_ros.sim.house_graph import build_place_graph
+        from ifagent_ros.core.worlds.house_graph import build_place_graph
 
         return build_place_graph(self)
 

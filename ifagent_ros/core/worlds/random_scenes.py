@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ifagent_ros.sim.scene import (
+from ifagent_ros.core.worlds.scene import (
     COLOR_PALETTE,
     ObjectSpec,
     Placement,

@@ -4,7 +4,8 @@ The same contract as the R2R graph environment (:mod:`ifagent_ros.core.vln.r2r_e
 :class:`~ifagent_ros.core.vln.graph_walk.GraphNavEnv`), so any planner runs here exactly as on
 R2R: the agent starts at the episode's first place facing its heading, sees the neighbouring
 places (heading, distance) and the landmarks in sight with their headings
-(:meth:`ifagent_ros.sim.house.House.seen_objects`: furniture, doors, and the rooms seen through
+(:meth:`ifagent_ros.core.worlds.house.House.seen_objects`: furniture, doors, and the rooms seen
+through
 open doors), moves along edges (its heading becomes the edge's direction) and stops. ``room`` in
 the observation is the type of the room the place stands in.
 
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 
 from ifagent_ros.core.vln.graph_walk import GraphNavEnv
 from ifagent_ros.core.vln.types import SeenObject
-from ifagent_ros.sim.house import House
-from ifagent_ros.sim.house_episodes import HouseEpisode
+from ifagent_ros.core.worlds.house import House
+from ifagent_ros.core.worlds.house_episodes import HouseEpisode
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Tabletop scene files: schema, validation, path resolution and seeded pose randomization.
 
-A scene is data (``sim/scenes/*.yaml``)::
+A scene is data (``scenes/*.yaml``)::
 
     name: tabletop_default
     table: {x: [-0.2, 0.9], y: [-0.6, 0.6]}        # optional, metres in base_link
@@ -33,8 +33,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# Repo checkout: <repo>/ifagent_ros/sim/scene.py -> <repo>/sim/scenes
-REPO_SCENE_DIR = Path(__file__).resolve().parents[2] / "sim" / "scenes"
+# Repo checkout: <repo>/ifagent_ros/core/worlds/scene.py -> <repo>/scenes
+REPO_SCENE_DIR = Path(__file__).resolve().parents[3] / "scenes"
 
 COLOR_PALETTE: dict[str, tuple[float, float, float, float]] = {
     "red": (0.85, 0.1, 0.1, 1.0),
@@ -200,7 +200,7 @@ def load_scene(path: str | Path) -> SceneSpec:
 
 
 def resolve_scene_path(scene: str | Path, search_dirs: Sequence[str | Path] = ()) -> Path:
-    """An absolute path as is; a relative name in ``search_dirs`` then the repo's ``sim/scenes``."""
+    """An absolute path as is; a relative name in ``search_dirs`` then the repo's ``scenes``."""
     p = Path(scene).expanduser()
     if p.is_absolute():
         if not p.is_file():

@@ -1,7 +1,8 @@
-"""The floor-plan schema of ``sim/houses/*.yaml`` (pydantic, strict keys); see ``house.py``.
+"""The floor-plan schema of ``houses/*.yaml`` (pydantic, strict keys); see ``house.py``.
 
 Every model forbids unknown keys, so a typo is an error naming the key. Object defaults (size,
-shape, colour, whether it blocks the base) come from :mod:`ifagent_ros.sim.furniture` by label.
+shape, colour, whether it blocks the base) come from :mod:`ifagent_ros.core.worlds.furniture` by
+label.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ifagent_ros.sim.furniture import FURNITURE, furniture_defaults
-from ifagent_ros.sim.geometry import Box2D, Circle2D, Obstacle
-from ifagent_ros.sim.scene import COLOR_PALETTE, ColorSpec
+from ifagent_ros.core.worlds.furniture import FURNITURE, furniture_defaults
+from ifagent_ros.core.worlds.geometry import Box2D, Circle2D, Obstacle
+from ifagent_ros.core.worlds.scene import COLOR_PALETTE, ColorSpec
 
 ROOM_TYPES: tuple[str, ...] = ("bedroom", "kitchen", "living room", "bathroom", "hallway",
                                "office", "dining room", "laundry room", "closet")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from ifagent_ros.sim.geometry import Box2D, Circle2D, point_segment_distance
-from ifagent_ros.sim.house import (
+from ifagent_ros.core.worlds.geometry import Box2D, Circle2D, point_segment_distance
+from ifagent_ros.core.worlds.house import (
     REPO_HOUSE_DIR,
     House,
     heading_to_yaw,
@@ -19,8 +19,8 @@ from ifagent_ros.sim.house import (
     parse_house,
     yaw_to_heading,
 )
-from ifagent_ros.sim.house_generator import generate_house, generate_house_data
-from ifagent_ros.sim.house_graph import GraphConfig
+from ifagent_ros.core.worlds.house_generator import generate_house, generate_house_data
+from ifagent_ros.core.worlds.house_graph import GraphConfig
 
 HAND_WRITTEN = [p.stem for p in list_house_files(REPO_HOUSE_DIR)]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ifagent_ros.sim.house import House
+    from ifagent_ros.core.worlds.house import House
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from collections import Counter
 
 import pytest
 
-from ifagent_ros.core.vln.types import NavDecision, NavObservation
-from ifagent_ros.sim.house import House, list_house_files
 from ifagent_ros.core.vln.evaluate import evaluate, run_episode
-from ifagent_ros.sim.house_env import HouseEnvConfig, HouseNavEnv
-from ifagent_ros.sim.house_episodes import (
+from ifagent_ros.core.vln.house_env import HouseEnvConfig, HouseNavEnv
+from ifagent_ros.core.vln.types import NavDecision, NavObservation
+from ifagent_ros.core.worlds.house import House, list_house_files
+from ifagent_ros.core.worlds.house_episodes import (
     HouseEpisode,
     build_house_set,
     describe_path,
@@ -101,7 +101,7 @@ def test_episodes_are_seeded(houses: list[House], episodes: list[HouseEpisode]) 
 
 
 def test_turns_are_described_on_the_correct_side() -> None:
-    from ifagent_ros.sim.house import load_house
+    from ifagent_ros.core.worlds.house import load_house
 
     h = load_house("apartment_a")
     g = h.graph
@@ -159,7 +159,7 @@ def test_env_observations_match_the_graph(houses: list[House],
 
 
 def test_env_step_limit() -> None:
-    from ifagent_ros.sim.house import load_house
+    from ifagent_ros.core.worlds.house import load_house
 
     h = load_house("apartment_a")
     env = HouseNavEnv(h, HouseEnvConfig(max_steps=3))

@@ -11,7 +11,7 @@ Goals are places next to an object whose name (label, or colour + label) is uniq
 or room centres ("stop in the middle of the office"). Everything is seeded: the same houses and
 seed give the same episodes.
 
-    houses = build_house_set(10, seed=0)        # sim/houses/*.yaml first, then generated ones
+    houses = build_house_set(10, seed=0)        # houses/*.yaml first, then generated ones
     episodes = generate_episodes(houses, 100, seed=0)
 """
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ifagent_ros.core.vln.types import heading_to, wrap_angle
-from ifagent_ros.sim.geometry import point_segment_distance
-from ifagent_ros.sim.house import REPO_HOUSE_DIR, House, list_house_files, load_house
-from ifagent_ros.sim.house_generator import generate_house
+from ifagent_ros.core.worlds.geometry import point_segment_distance
+from ifagent_ros.core.worlds.house import REPO_HOUSE_DIR, House, list_house_files, load_house
+from ifagent_ros.core.worlds.house_generator import generate_house
 
 _TURN = math.radians(50.0)  # a heading change larger than this is worth saying
 
