@@ -20,7 +20,10 @@ log = logging.getLogger("ifagent.train")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", choices=["lilac", "lila", "bc"], required=True)
+    from ifagent_ros.core.latent_actions.kinds import MODEL_KINDS  # only when `train` is chosen
+
+    parser.add_argument("--model", choices=list(MODEL_KINDS), required=True,
+                        help="model kind (core/latent_actions/kinds)")
     parser.add_argument("--data", default="data/shared_autonomy", help="dataset folder")
     parser.add_argument("--out", default="models", help="folder for the checkpoint and card")
     parser.add_argument("--name", default=None, help="file name stem (default: the model kind)")

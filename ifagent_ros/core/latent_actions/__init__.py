@@ -4,8 +4,9 @@ Modules, by concern:
 
 * ``state``       robot + object observation -> the model's state vector; action scaling.
 * ``interface``   what every trained model answers (``ActionModel.action``) and the model
-                  file errors; ``runtime`` its numpy implementations (``RUNTIMES``: kind -> class),
-                  ``checkpoint`` model files (``load_model``, ``load_action_model``).
+                  file errors; ``runtime`` its numpy implementations, ``checkpoint`` model
+                  files (``load_model``, ``load_action_model``).
+* ``kinds``       one module per model kind (LILAC, LILA, BC), found through ``MODEL_KINDS``.
 * ``conditions``  the compared conditions (teleop, BC, LILA, LILAC): ``CONDITIONS``.
 * ``tasks``       the tabletop tasks, their phrasings, waypoint plans and success checks.
 * ``expert``      the scripted demonstrator (waypoint-following twists at 10 Hz).
