@@ -1,22 +1,23 @@
 """What a scenario needs from the world files (tabletop scenes, houses), as an interface.
 
-``core/campaign`` does not import the simulator: a scenario checks that its scene and house
-files load, and a VLN scenario samples each episode's route in a house, through a
-:class:`WorldFiles` that its caller passes to
-:func:`~ifagent_ros.core.campaign.scenario.load_scenario`. Without one it gets
-:func:`default_worlds`: the implementation over the simulator's readers in
-:data:`DEFAULT_PROVIDER` (``ifagent_ros/campaign_worlds.py``), imported only then.
-ROS-free.
+A scenario checks that its scene and house files load, and a VLN scenario samples each
+episode's route in a house, through a :class:`WorldFiles` that its caller may pass to
+:func:`~ifagent_ros.core.campaign.scenario.load_scenario` (a test passes a fake one). Without one
+it gets :data:`WORLDS`, the readers of :mod:`ifagent_ros.core.worlds` (data only: no physics,
+no simulator). ROS-free.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
+import random
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["DEFAULT_PROVIDER", "HouseEpisode", "WorldFiles", "default_worlds"]
+from ifagent_ros.core.worlds.house import heading_to_yaw, load_house
+from ifagent_ros.core.worlds.house_episodes import episode_for
+from ifagent_ros.core.worlds.scene import load_scene
 
-DEFAULT_PROVIDER = "ifagent_ros.campaign_worlds"
+__all__ = ["WORLDS", "FileWorlds", "HouseEpisode", "WorldFiles", "default_worlds"]
 
 # One VLN episode in a house, as task.episode holds it: {"house": name, "episode_id",
 # "instruction", "start": [x, y, yaw], "goal": [x, y], "shortest_path_m"}.
@@ -36,6 +37,37 @@ class WorldFiles(Protocol):
         when it gives none."""
 
 
+@functools.lru_cache(maxsize=16)
+def _house(path: str) -> Any:  # parsing a house is the slow part of expanding a VLN scenario
+    return load_house(path)
+
+
+class FileWorlds:
+    """:class:`WorldFiles` over the scene and house files (core/worlds readers)."""
+
+    def check_scene(self, path: str) -> None:
+        load_scene(path)
+
+    def check_house(self, path: str) -> None:
+        load_house(path)
+
+    def house_episode(self, path: str, scene_seed: int) -> HouseEpisode | None:
+        house = _house(path)
+        ep = episode_for(house, random.Random(scene_seed), f"{house.name}_{scene_seed}")
+        if ep is None:
+            return None
+        g = house.graph
+        start, goal = g.places[ep.start], g.places[ep.goal]
+        return {"house": house.name, "episode_id": ep.episode_id, "instruction": ep.instruction,
+                "start": [round(float(v), 4)
+                          for v in (start.x, start.y, heading_to_yaw(ep.heading))],
+                "goal": [round(float(goal.x), 4), round(float(goal.y), 4)],
+                "shortest_path_m": float(ep.distance)}
+
+
+WORLDS = FileWorlds()
+
+
 def default_worlds() -> WorldFiles:
-    """The simulator's world files (:data:`DEFAULT_PROVIDER`'s ``WORLDS``)."""
-    return importlib.import_module(DEFAULT_PROVIDER).WORLDS
+    """The world files a scenario uses when its caller passes none: :data:`WORLDS`."""
+    return WORLDS
