@@ -131,7 +131,7 @@ def read_params_file(path: str | os.PathLike) -> tuple[dict[str, dict[str, Any]]
     where = os.fspath(path)
     try:
         with open(path, encoding="utf-8") as f:
-            data = yaml.load(f, Loader=_RosYamlLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(f, Loader=_RosYamlLoader)  # a SafeLoader subclass
     except OSError as exc:
         raise ParamsFileError(f"{where}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:

@@ -29,7 +29,7 @@ class FakeActionModel:
                                          "put the red block in the yellow bowl"),
                  bases: Mapping[str, np.ndarray] | None = None,
                  default_basis: np.ndarray = XZ_BASIS, unknown_novelty: float = 0.1,
-                 action: np.ndarray | None = None, p_close: float = 0.0) -> None:  # fmt: skip
+                 action: np.ndarray | None = None, p_close: float = 0.0) -> None:
         self.kind = kind
         self.object_ids = tuple(object_ids)
         self.state_dim = state_dim(self.object_ids)
@@ -61,7 +61,7 @@ class FakeActionModel:
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
                shaping: tuple[float, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, float | None]:  # fmt: skip
+               ) -> tuple[np.ndarray, float | None]:
         assert state.shape == (self.state_dim,), state.shape
         text = self._text_of(lang)
         self.calls.append({"call": "action", "text": text, "alpha": alpha, "state": state,

@@ -32,7 +32,7 @@ def test_cli_prints_one_json_object_last() -> None:
         [sys.executable, "-m", "ifagent_ros.cli", "bench", "control", "--duration", "1",
          "--rate", "100", "--json"],
         cwd=REPO, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    )
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     figures = json.loads(last)

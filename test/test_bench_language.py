@@ -29,7 +29,7 @@ def test_bench_language_speech_json(tmp_path):
         [sys.executable, "-m", "ifagent_ros.cli", "bench", "language", "--no-baseline",
          "--backend", "whisper", "--limit", "9", "--latency-n", "1",
          "--corpus-dir", str(tmp_path / "corpus"), "--json"],
-        capture_output=True, text=True, timeout=240, check=True)  # fmt: skip
+        capture_output=True, text=True, timeout=240, check=True)
     lines = out.stdout.strip().splitlines()
     fig = json.loads(lines[-1])
     assert fig["parser_accuracy_all"] >= 0.95  # the parser half is still there
@@ -38,7 +38,7 @@ def test_bench_language_speech_json(tmp_path):
     for key in ("whisper_correction_accuracy_all", "whisper_stop_recall_ptt",
                 "whisper_stop_recall_transcript", "stop_recall_no_ptt",
                 "whisper_unrelated_to_command_rate", "whisper_release_correction_accuracy",
-                "reference_correction_accuracy"):  # fmt: skip
+                "reference_correction_accuracy"):
         assert 0.0 <= fig[key] <= 1.0, key
     assert 0 <= fig["whisper_unrelated_to_command_count"] <= fig["n_kind_unrelated"]
     assert 0.0 <= fig["false_stops_per_100_unrelated"] <= 100.0

@@ -22,7 +22,7 @@ OBJECTS = [
      "size": [0.04, 0.04, 0.04], "confidence": 0.9, "last_seen": 12.5},
     {"id": "bowl", "label": "bowl", "color": "blue", "position": [0.7, 0.0, 0.03],
      "size": [0.15, 0.15, 0.06], "confidence": 0.8},
-]  # fmt: skip
+]
 
 
 def write(tmp_path: Path, data: Any, name: str = "objects.json") -> Path:
@@ -64,7 +64,7 @@ def test_object_list_with_stamp_and_extra_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     full = {"version": 1, "stamp": 3.0, "frame_id": "base_link", "source": "geometric",
-            "objects": OBJECTS, "status": "ok"}  # fmt: skip
+            "objects": OBJECTS, "status": "ok"}
     _, out, _ = ground(["--objects", str(write(tmp_path, full)), "the blue bowl"], capsys)
     assert out["ids"] == ["bowl"]
     loose = {"objects": OBJECTS, "note": "hand-made"}  # no stamp: only the objects are checked
@@ -87,7 +87,7 @@ def test_nan_positions_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture
     ("[1, 2]", '"objects" list'),
     (json.dumps({"objects": [{"id": "x", "label": "block"}]}), "invalid object list"),
     (json.dumps({"objects": [dict(OBJECTS[0], confidence=3.0)]}), "confidence"),
-])  # fmt: skip
+])
 def test_bad_files_exit_2_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, problem: str
 ) -> None:
@@ -103,7 +103,7 @@ def test_through_the_ifagent_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "ifagent_ros.cli", "ground", "--objects", str(path),
          "the red block on the right"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["ids"] == ["red_r"]
@@ -111,7 +111,7 @@ def test_through_the_ifagent_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "ifagent_ros.cli", "ground", "--objects", str(tmp_path / "no.json"),
          "it"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    )
     assert missing.returncode == 2 and "no.json" in missing.stderr
 
 
@@ -135,6 +135,6 @@ def test_eval_through_the_ifagent_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ifagent_ros.cli", "eval", "grounding", "--n", "40", "--json"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["n_expressions"] == 40

@@ -28,7 +28,7 @@ def test_parse_grounds_with_objects(tmp_path, capsys):
          "size": [0.12, 0.12, 0.06], "confidence": 0.9},
         {"id": "m1", "label": "mug", "color": "blue", "position": [0.4, -0.2, 0.05],
          "size": [0.08, 0.08, 0.1], "confidence": 0.9},
-    ]}  # fmt: skip
+    ]}
     path = tmp_path / "scene.json"
     path.write_text(json.dumps(scene))
     code, out, _ = run(["towards the red bowl", "--objects", str(path)], capsys)

@@ -18,7 +18,7 @@ def test_demo_reaches_the_block_and_writes_bag_plot_snapshot(tmp_path: Path) -> 
         [sys.executable, "-m", "ifagent_ros.cli", "demo", "--out", str(out), "--timeout", "60",
          "--json"],
         cwd=REPO, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["reached"] is True
@@ -33,5 +33,5 @@ def test_demo_reaches_the_block_and_writes_bag_plot_snapshot(tmp_path: Path) -> 
     topics = bag_summary(out / "bag")
     for topic in ("/joy", "/joint_states", "/ifagent/ee_twist_cmd", "/sim/ground_truth",
                   "/panda_arm_controller/joint_trajectory", "/ifagent/executor/status",
-                  "/camera/color/image_raw", "/camera/depth/image_raw", "/clock"):  # fmt: skip
+                  "/camera/color/image_raw", "/camera/depth/image_raw", "/clock"):
         assert topics.get(topic, {}).get("count", 0) > 0, topic

@@ -60,7 +60,7 @@ def fake_loader(path: str) -> PlaneModel:
     return PlaneModel("bc" if Path(path).stem == "bc" else Path(path).stem)
 
 
-def _args(tmp_path: Path, **kw) -> argparse.Namespace:  # noqa: ANN003
+def _args(tmp_path: Path, **kw) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     argv = ["--episodes", "1", "--tasks", "push", "--workers", "1", "--out",
@@ -116,7 +116,7 @@ def test_missing_checkpoint_is_skipped_with_the_train_command(tmp_path: Path) ->
         why["lilac"]
 
 
-def test_cli_writes_results_csv_plots_and_one_json_object(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_writes_results_csv_plots_and_one_json_object(tmp_path: Path, capsys) -> None:
     args = _args(tmp_path, conditions="teleop,lilac", models=tmp_path / "no_models",
                  timeout=40)
     assert cli.run(args) == 0
@@ -155,7 +155,7 @@ def test_cli_rejects_unknown_task(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not (MODELS / "lilac.pt").is_file(), reason="no trained models/lilac.pt")
-def test_real_lilac_model_runs_an_episode(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_real_lilac_model_runs_an_episode(tmp_path: Path, capsys) -> None:
     args = _args(tmp_path, conditions="lilac", models=MODELS, timeout=30)
     assert cli.run(args) == 0
     figs = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -90,7 +90,7 @@ def make_act() -> Act:
         accept_transcript = None
 
     def act(text: str, confidence: float, objects: list[dict[str, Any]],
-            words: list[str]) -> tuple[str, dict[str, Any]]:  # fmt: skip
+            words: list[str]) -> tuple[str, dict[str, Any]]:
         if is_stop(text):
             return "stop", {"type": "stop"}
         if confidence < MIN_CONFIDENCE or not text.strip():
@@ -175,14 +175,14 @@ def reference_figures(utterances: Sequence[Utterance], act: Act) -> dict[str, An
         outcome, fields = act(u.text, 1.0, objects, scene_words(objects))
         if u.kind == "command":
             exact.append(outcome == "command" and same_correction(
-                fields, expected_correction(u, parser).model_dump()))  # fmt: skip
+                fields, expected_correction(u, parser).model_dump()))
         elif u.kind == "unrelated":
             unrelated_cmd.append(outcome == "command")
         else:
             stops.append(outcome == "stop")
     return {"reference_correction_accuracy": _mean(exact),
             "reference_unrelated_to_command_count": int(sum(unrelated_cmd)),
-            "reference_stop_recall": _mean(stops)}  # fmt: skip
+            "reference_stop_recall": _mean(stops)}
 
 
 def _mean(values: Sequence[bool | float]) -> float | None:
@@ -214,14 +214,14 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
         fig[f"{b}_wer_commands"] = wer([r.u.text for r in cmds], [r.text for r in cmds])
         # a command heard as a stop ("towards the bowl" -> "... hold on"): costs a second
         fig[f"{b}_false_stops_per_100_commands_transcript"] = 100.0 * float(
-            np.mean([r.outcome == "stop" for r in cmds]))  # fmt: skip
+            np.mean([r.outcome == "stop" for r in cmds]))
     stops = [r for r in rows if r.u.kind == "stop"]
     if stops:
         fig[f"{b}_stop_recall_transcript"] = _mean([r.outcome == "stop" for r in stops])
         fig[f"{b}_stop_recall_ptt"] = _mean([r.outcome == "stop" or detector_fired.get(r.u.path,
-                                             False) for r in stops])  # fmt: skip
+                                             False) for r in stops])
         missed = sorted({f"{r.u.text} ({r.u.voice} {r.u.noise}): {r.text!r}" for r in stops
-                         if r.outcome != "stop"})  # fmt: skip
+                         if r.outcome != "stop"})
         fig[f"{b}_stops_missed_by_transcript"] = missed
     unrel = [r for r in rows if r.u.kind == "unrelated"]
     if unrel:
@@ -238,13 +238,13 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
         false = [r.outcome == "stop" or detector_fired.get(r.u.path, False) for r in unrel]
         fig[f"{b}_false_stops_per_100_unrelated"] = 100.0 * float(np.mean(false))
         fig[f"{b}_false_stops_per_100_unrelated_transcript"] = 100.0 * float(
-            np.mean([r.outcome == "stop" for r in unrel]))  # fmt: skip
+            np.mean([r.outcome == "stop" for r in unrel]))
         plain = [r.outcome == "stop" for r in unrel if not STOPISH.search(r.u.text)]
         if plain:
             fig[f"{b}_false_stops_per_100_unrelated_transcript_not_stopish"] = 100.0 * float(
-                np.mean(plain))  # fmt: skip
+                np.mean(plain))
         fig[f"{b}_unrelated_commands"] = sorted({f"{r.u.text!r} -> {r.text!r}" for r in unrel
-                                                 if r.outcome == "command"})  # fmt: skip
+                                                 if r.outcome == "command"})
     if rows:
         ms = np.array([r.seconds * 1e3 for r in rows])
         fig[f"{b}_decode_p50_ms"] = float(np.percentile(ms, 50))
@@ -255,4 +255,4 @@ def backend_figures(b: str, rows: Sequence[Decoded], detector_fired: dict[str, b
 
 __all__ = ["Decoded", "MIN_CONFIDENCE", "backend_figures", "decode_backend", "edit_distance",
            "key_part", "make_act", "normalize", "reference_figures", "same_correction",
-           "wer"]  # fmt: skip
+           "wer"]

@@ -70,7 +70,7 @@ def default_detectors() -> dict[str, Any]:
 
 
 def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any | None = None,
-                    ) -> tuple[dict[str, bool], dict[str, Any]]:  # fmt: skip
+                    ) -> tuple[dict[str, bool], dict[str, Any]]:
     """Push every utterance through the stop paths: (fired per file, figures).
 
     ``detector``: one detector, or None for both of speech_node's paths. A path's hit time is
@@ -111,13 +111,13 @@ def stream_detector(utterances: Sequence[Utterance], root: Path, detector: Any |
         for name in detectors:
             alone = _detector_figures(utterances, per_path[name], path_latencies[name])
             fig.update({f"{name}_{k}": v for k, v in alone.items()
-                        if not isinstance(v, list)})  # fmt: skip
+                        if not isinstance(v, list)})
             fig[f"{name}_stop_detector_rtf"] = busy[name] / max(audio_s, 1e-9)
     return fired, fig
 
 
 def _detector_figures(utterances: Sequence[Utterance], fired: dict[str, bool],
-                      latencies: list[float]) -> dict[str, Any]:  # fmt: skip
+                      latencies: list[float]) -> dict[str, Any]:
     fig: dict[str, Any] = {}
     stops = [u for u in utterances if u.kind == "stop"]
     unrel = [u for u in utterances if u.kind == "unrelated"]
@@ -129,33 +129,33 @@ def _detector_figures(utterances: Sequence[Utterance], fired: dict[str, bool],
             if sel:
                 fig[f"stop_recall_no_ptt_{split}"] = float(np.mean(sel))
         fig["stops_missed_no_ptt"] = sorted(f"{u.text} ({u.voice} {u.speed} {u.noise})"
-                                            for u in stops if not fired[u.path])  # fmt: skip
+                                            for u in stops if not fired[u.path])
         lat = percentiles_ms(latencies)
         fig["stop_to_estop_p50_ms"] = lat["p50_ms"]
         fig["stop_to_estop_p95_ms"] = (float(np.percentile(np.array(latencies) * 1e3, 95))
-                                       if latencies else None)  # fmt: skip
+                                       if latencies else None)
         fig["stop_to_estop_max_ms"] = lat["max_ms"]
     if unrel:
         fig["false_stops_per_100_unrelated"] = 100.0 * float(np.mean([fired[u.path]
-                                                                      for u in unrel]))  # fmt: skip
+                                                                      for u in unrel]))
         plain = [fired[u.path] for u in unrel if not STOPISH.search(u.text)]
         if plain:
             fig["false_stops_per_100_unrelated_not_stopish"] = 100.0 * float(np.mean(plain))
         fig["false_stops_unrelated"] = sorted(u.text for u in unrel if fired[u.path])
     if cmds:
         fig["false_stops_per_100_commands"] = 100.0 * float(np.mean([fired[u.path]
-                                                                     for u in cmds]))  # fmt: skip
+                                                                     for u in cmds]))
     return fig
 
 
 def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], root: Path,
                     act: Callable[..., tuple[str, dict[str, Any]]],
-                    pace: bool = True) -> dict[str, Any]:  # fmt: skip
+                    pace: bool = True) -> dict[str, Any]:
     """Release -> correction latency over ``utterances`` (commands), fed at real-time pace."""
     try:
         from ifagent_ros.core.speech.partial_decoding import PushToTalkDecoder
     except ImportError:
-        PushToTalkDecoder = None  # noqa: N806
+        PushToTalkDecoder = None
     from ifagent_ros.bench.asr import same_correction
     from ifagent_ros.core.language.parser import CorrectionParser
 
@@ -188,10 +188,10 @@ def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], ro
         else:
             speech = recognizer.transcribe(audio, 0.0, release_s)
         outcome, fields = ("refused", {}) if speech is None else act(
-            speech.text, speech.confidence, objects, words)  # fmt: skip
+            speech.text, speech.confidence, objects, words)
         samples.append(time.perf_counter() - t0)
         exact.append(outcome == "command" and same_correction(
-            fields, expected_correction(u, parser).model_dump()))  # fmt: skip
+            fields, expected_correction(u, parser).model_dump()))
         if decoder is not None:
             report = getattr(decoder, "last_release", None)
             reused.append(getattr(report, "outcome", "") == "reused")
@@ -206,7 +206,7 @@ def release_latency(b: str, recognizer: Any, utterances: Sequence[Utterance], ro
             f"{b}_release_to_correction_n": len(samples),
             f"{b}_release_correction_accuracy": float(np.mean(exact)),
             f"{b}_release_reused_partial_rate": float(np.mean(reused)) if reused else None,
-            f"{b}_release_partials": int(PushToTalkDecoder is not None)}  # fmt: skip
+            f"{b}_release_partials": int(PushToTalkDecoder is not None)}
 
 
 __all__ = ["CHUNK", "RELEASE_AFTER_S", "release_latency", "stream_detector"]

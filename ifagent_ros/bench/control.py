@@ -219,7 +219,7 @@ def _run_in_processes(duration_s: float, rate_hz: float, domain: int) -> BenchRe
         cmd = [
             sys.executable, "-m", "ifagent_ros.bench.driver_node",
             str(domain), str(rate_hz), str(duration_s), out_path,
-        ]  # fmt: skip
+        ]
         try:
             rc = subprocess.run(cmd, timeout=duration_s + 120.0).returncode
             if rc != 0 or not os.path.exists(out_path):

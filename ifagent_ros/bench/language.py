@@ -39,10 +39,10 @@ def format_parser_table(fig: dict[str, Any]) -> str:
     """A plain-text table of ``parser_bench`` figures."""
     n = fig.get("n_test", fig.get("n_dev", "?"))
     lines = [f"Correction parser, held-out utterances: {n}",
-             f"{'field group':<14} {'rule parser':>12} {'NN baseline':>12}"]  # fmt: skip
+             f"{'field group':<14} {'rule parser':>12} {'NN baseline':>12}"]
     for g in GROUPS:
         lines.append(f"{g:<14} {_pct(fig.get(f'parser_accuracy_{g}')):>12} "
-                     f"{_pct(fig.get(f'baseline_accuracy_{g}')):>12}")  # fmt: skip
+                     f"{_pct(fig.get(f'baseline_accuracy_{g}')):>12}")
     p50, p99 = fig.get("parse_p50_ms"), fig.get("parse_p99_ms")
     if p50 is not None and p99 is not None:
         lines.append(f"parse latency: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
@@ -61,7 +61,7 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
                  full: bool = False, limit: int | None = None, latency_n: int = 20,
                  whisper_model: str = "base", device: str = "auto", threads: int = 2,
                  detector: bool = True, details: str | Path | None = None,
-                 log: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
+                 log: Callable[[str], None] = print) -> dict[str, Any]:
     """The speech figures (see :mod:`ifagent_ros.bench.asr`): build or reuse the corpus, stream
     it through the stop detector once, then decode it with every backend. ``details``: a JSONL
     file to write one line per utterance and backend (labels, transcript, outcome)."""
@@ -78,7 +78,7 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
     t0 = time.perf_counter()
     utterances = build_corpus(root, full=full, limit=limit)
     fig: dict[str, Any] = {**composition(utterances),
-                           "corpus_render_s": time.perf_counter() - t0}  # fmt: skip
+                           "corpus_render_s": time.perf_counter() - t0}
     log(f"  corpus: {len(utterances)} utterances in {root} ({fig['corpus_render_s']:.1f} s)")
     fired: dict[str, bool] = {}
     if detector:
@@ -119,7 +119,7 @@ def speech_bench(backends: tuple[str, ...] = BACKENDS, *, corpus_dir: str | Path
 
 
 def _write_details(path: Path, backend: str, rows: list[Any], fired: dict[str, bool],
-                   append: bool) -> None:  # fmt: skip
+                   append: bool) -> None:
     from ifagent_ros.core.speech.corpus import utterance_dict
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def _write_details(path: Path, backend: str, rows: list[Any], fired: dict[str, b
             out.write(json.dumps({**utterance_dict(r.u), "backend": backend, "heard": r.text,
                                   "outcome": r.outcome, "exact": r.exact,
                                   "decode_ms": round(r.seconds * 1e3, 1),
-                                  "detector_fired": fired.get(r.u.path)}) + "\n")  # fmt: skip
+                                  "detector_fired": fired.get(r.u.path)}) + "\n")
 
 
 def _fmt(value: Any, unit: str = "%") -> str:
@@ -222,4 +222,4 @@ def format_speech_table(fig: dict[str, Any], backends: tuple[str, ...] = BACKEND
 
 
 __all__ = ["BACKENDS", "format_parser_table", "format_speech_table", "parser_bench",
-           "speech_bench"]  # fmt: skip
+           "speech_bench"]

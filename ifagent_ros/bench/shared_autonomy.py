@@ -96,7 +96,7 @@ def episode_seed(task: str, index: int, base_seed: int = 0) -> int:
 def make_specs(conditions: Sequence[Condition], tasks: Sequence[str], episodes: int,
                models_dir: str | Path, *, split: Split = "heldout", base_seed: int = 0,
                timeout_s: float = 60.0, user: SimUserConfig | None = None
-               ) -> list[EpisodeSpec]:  # fmt: skip
+               ) -> list[EpisodeSpec]:
     user = user or SimUserConfig()
     out = []
     for cond in conditions:
@@ -250,7 +250,7 @@ def _run_one(spec: EpisodeSpec) -> EpisodeResult:
 def run_episodes(specs: Sequence[EpisodeSpec], workers: int = 2,
                  loader: ModelLoader = _default_loader,
                  progress: Callable[[EpisodeResult, int, int], None] | None = None,
-                 ) -> list[EpisodeResult]:  # fmt: skip
+                 ) -> list[EpisodeResult]:
     """All ``specs``; ``workers`` <= 1 runs here (``loader`` may then be any callable),
     otherwise in spawned processes (``loader`` must be picklable). Results in spec order."""
     results: list[EpisodeResult] = []
@@ -275,7 +275,7 @@ def run_episodes(specs: Sequence[EpisodeSpec], workers: int = 2,
 
 
 def missing_models(conditions: Iterable[Condition], models_dir: str | Path
-                   ) -> dict[str, str]:  # fmt: skip
+                   ) -> dict[str, str]:
     """condition -> why it cannot run (its checkpoint is missing), with the command to fix it."""
     out = {}
     for cond in conditions:

@@ -50,7 +50,7 @@ def _cell(eps: Sequence[EpisodeResult]) -> dict[str, Any]:
 
 
 def speedup(results: Sequence[EpisodeResult], fast: str, slow: str,
-            task: str | None = None) -> tuple[float | None, int]:  # fmt: skip
+            task: str | None = None) -> tuple[float | None, int]:
     """median(slow times) / median(fast times) over the episodes both succeeded; and how many."""
     def times(cond: str) -> dict[tuple[str, int], float]:
         return {(e.task, e.index): e.time_to_success_s for e in results
@@ -66,7 +66,7 @@ def speedup(results: Sequence[EpisodeResult], fast: str, slow: str,
 
 def summarize(results: Sequence[EpisodeResult], skipped: Mapping[str, str] | None = None,
               model_timing: Mapping[str, Mapping[str, Any]] | None = None
-              ) -> dict[str, Any]:  # fmt: skip
+              ) -> dict[str, Any]:
     conditions = list(dict.fromkeys(e.condition for e in results))
     tasks = list(dict.fromkeys(e.task for e in results))
     per_task = {c: {t: _cell([e for e in results if e.condition == c and e.task == t])

@@ -78,7 +78,7 @@ def score_stream(stream: Stream, found: Sequence[Detection]) -> list[dict[str, A
         nxt = items[k + 1].start if k + 1 < len(items) else stream.audio.shape[0] + 1
         mine = [(s, d) for s, d, _ in found if item.start <= s < nxt]
         row = {"kind": item.kind, "text": item.text, "fired": bool(mine), "split": stream.split,
-               "noise": stream.noise, "voice": stream.voice, "speed": stream.speed}  # fmt: skip
+               "noise": stream.noise, "voice": stream.voice, "speed": stream.speed}
         if item.kind == "stop" and mine:
             s, d = mine[0]
             row["latency_ms"] = (s - item.word_end) * 1000 / SAMPLE_RATE + d
@@ -99,7 +99,7 @@ def figures(rows: Sequence[dict[str, Any]], prefix: str = "") -> dict[str, float
             ok = [r["fired"] and r["latency_ms"] <= BUDGET_MS for r in pos]
             out[f"{prefix}stop_within_250ms_{split}"] = float(np.mean(ok))
     for kind, key in (("unrelated", "false_stops_per_100_unrelated"),
-                      ("correction", "false_stops_per_100_corrections")):  # fmt: skip
+                      ("correction", "false_stops_per_100_corrections")):
         for split in ("tuning", "heldout"):
             neg = [r["fired"] for r in rows if r["kind"] == kind and r["split"] == split]
             if neg:
@@ -183,7 +183,7 @@ def sweep(
     kind = np.array(kinds)
     pos, neg = kind == "stop", np.isin(kind, ("unrelated", "correction"))
     levels = [np.unique(matrix[pos, j][np.isfinite(matrix[pos, j])])[::-1]
-              for j in range(matrix.shape[1])]  # fmt: skip
+              for j in range(matrix.shape[1])]
     t, out = np.full(matrix.shape[1], np.inf), {}
     while True:
         fired = (matrix >= t).any(axis=1)
@@ -220,7 +220,7 @@ def tune(
     phrases = list(config.thresholds)
     matrix, kinds = score_matrix(streams, candidate_logs(streams, config), phrases)
     return {b: (dict(zip(phrases, t.tolist(), strict=True)), rec, false)
-            for b, (t, rec, false) in sweep(matrix, kinds).items()}  # fmt: skip
+            for b, (t, rec, false) in sweep(matrix, kinds).items()}
 
 
 # -- the comparison method -----------------------------------------------------------------------
@@ -284,7 +284,7 @@ def loaded_figures(
             p.wait()
     fig = figures(score_stream(stream, found), prefix)
     keep = ("stop_recall_tuning", "stop_recall_heldout", "detect_latency_p50_ms",
-            "detect_latency_p95_ms", "detect_latency_max_ms")  # fmt: skip
+            "detect_latency_p95_ms", "detect_latency_max_ms")
     out = {k: v for k, v in fig.items() if k.removeprefix(prefix) in keep}
     out[f"{prefix}chunk_p99_ms"] = float(np.percentile(times, 99))
     out[f"{prefix}busy_processes"] = float(busy)
@@ -303,7 +303,7 @@ def stop_bench(
     config: StopDetectorConfig | None = None,
     loaded: bool = True,
     compare: bool = True,
-    compare_combos=COMPARE_COMBOS,  # noqa: ANN001
+    compare_combos=COMPARE_COMBOS,
 ) -> dict[str, float]:
     """Flat figures of the stop detector on the stop corpus (see the module docstring); with
     ``compare``, the same for the VAD + grammar method (``vad_grammar_`` keys) on a subset."""
@@ -318,9 +318,9 @@ def stop_bench(
         fig.update(loaded_figures(positives, lambda: StopDetector(config)))
     if compare:
         subset = [s for s in streams if (s.voice, s.speed) in set(compare_combos)
-                  and s.noise in ("clean", "snr10")]  # fmt: skip
+                  and s.noise in ("clean", "snr10")]
         kws_sub = figures([r for r, s in zip(rows, _row_streams(streams), strict=True)
-                           if s in subset], "kws_subset_")  # fmt: skip
+                           if s in subset], "kws_subset_")
         fig.update(kws_sub)
         alt, _ = evaluate(subset, VadGrammarStop, "vad_grammar_")
         fig.update(alt)
@@ -351,10 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = tune(build_streams(TUNING, NOISES, root=args.root))
         for budget, (thresholds, recall, false) in result.items():
             print(f"<= {budget:g} false stops/100: recall {recall:.3f}, {false:.2f}/100",
-                  json.dumps(thresholds))  # fmt: skip
+                  json.dumps(thresholds))
         return 0
     fig = stop_bench(args.root, combos=combos, loaded=not (args.quick or args.no_load),
-                     compare=not (args.quick or args.no_compare))  # fmt: skip
+                     compare=not (args.quick or args.no_compare))
     print(format_table(fig))
     if args.json:
         print(json.dumps(fig))

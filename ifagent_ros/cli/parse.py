@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--objects", metavar="FILE", default=None,
         help='JSON file: {"objects": [PerceivedObject, ...]} or an ObjectList (grounds targets)',
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ def resolve_params_path(path: str) -> Path:
         from ament_index_python.packages import get_package_share_directory
 
         candidates.append(Path(get_package_share_directory("ifagent_ros")) / given)
-    except Exception:  # not installed with colcon / no ament index: nothing more to try
+    except Exception:  # noqa: BLE001 - no colcon install / ament index
         pass
     return next((c for c in candidates if c.exists()), given)
 

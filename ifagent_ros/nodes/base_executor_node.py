@@ -229,7 +229,7 @@ class BaseExecutorNode(Node):
         self._closed = True
         try:
             self._cmd_pub.publish(Twist())  # a last zero: stop now rather than on the timeout
-        except Exception:  # context already shut down
+        except Exception:  # noqa: BLE001 - context already shut down
             pass
 
 

@@ -221,7 +221,7 @@ class CampaignDriverNode(Node):
             if self._kill is None:
                 raise RuntimeError("no kill callback")
             self._kill(name)
-        except Exception as exc:  # the fault failed; the episode goes on, the bag says so
+        except Exception as exc:  # noqa: BLE001 - logged; the episode goes on
             log.error("kill_node %s failed: %s", name, exc)
             self._publish_event(CampaignEvent(
                 stamp=self.now(), event="note", episode_id=self.spec.episode_id,

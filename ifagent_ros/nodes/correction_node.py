@@ -127,7 +127,7 @@ class CorrectionNode(Node):
             fresh = time.monotonic() - self._objects_received <= self._objects_max_age
             objects = self._objects if fresh else None
             verdict = accept_transcript(text, objects=objects, previous=self._previous,
-                                        stamp=speech.end, parser=self._parser)  # fmt: skip
+                                        stamp=speech.end, parser=self._parser)
             correction = verdict.correction
             if verdict.snapped_from is None:
                 correction = correction.model_copy(update={"text": text})
@@ -148,14 +148,14 @@ class CorrectionNode(Node):
         self.get_logger().warning(f"STOP heard in {text[:80]!r}: e-stop latched")
 
     def _publish_status(self, stamp: float, heard: str, correction: Correction,
-                        verdict: Verdict | None) -> None:  # fmt: skip
+                        verdict: Verdict | None) -> None:
         if verdict is not None:
             kind, message, snapped_from = verdict.kind, verdict.reason, verdict.snapped_from
         else:
             kind = "stop" if correction.type == "stop" else "refused"
             message, snapped_from = correction.question or "", None
         status = SpeechStatus(stamp=stamp, heard=heard[:500], verdict=kind, message=message,
-                              snapped_from=snapped_from)  # fmt: skip
+                              snapped_from=snapped_from)
         self._pub_status.publish(String(data=status.model_dump_json()))
 
     def close(self) -> None:

@@ -158,7 +158,7 @@ class PerceptionNode(Node):
                 joints = dict(self._joints) if self._joints is not None and fresh else None
             try:
                 self._process(stamp, color, depth, info, joints)
-            except Exception as err:  # keep the worker alive whatever a frame holds
+            except Exception as err:  # noqa: BLE001 - keep the worker alive whatever a frame holds
                 self.get_logger().error(f"perception failed on frame {stamp:.3f}: {err!r}",
                                         throttle_duration_sec=1.0)
                 self._publish_empty(stamp, f"internal error: {err!r}")

@@ -71,7 +71,7 @@ RENAMED: dict[str, str] = {
     "axes.x": "pad.axis_left_x", "axes.y": "pad.axis_left_y", "signs.x": "pad.sign_left_x",
     "signs.y": "pad.sign_left_y", "expected_axes": "pad.num_axes",
     "expected_buttons": "pad.num_buttons", "axis_limit": "pad.axis_limit",
-    "deadband": "pad.deadband", "buttons.teleop_mode": "pad.mode"}  # fmt: skip
+    "deadband": "pad.deadband", "buttons.teleop_mode": "pad.mode"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class SharedAutonomyNode(Node):
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "shared_autonomy_node",
                  model: ActionModel | None = None,
-                 forward_kinematics: ForwardKinematics | None = None) -> None:  # fmt: skip
+                 forward_kinematics: ForwardKinematics | None = None) -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         config = declare_config(self, SharedAutonomyConfig, names=CONFIG_NAMES, renamed=RENAMED)
         par = declare_config(self, NodeParams, names=NODE_NAMES)

@@ -141,7 +141,7 @@ class SimNodeBase(Node):
         try:
             self.loop.tick()
             self.after_steps()
-        except Exception as err:  # never let a tick kill the node
+        except Exception as err:  # noqa: BLE001 - never let a tick kill the node
             self.get_logger().error(f"sim tick failed: {err!r}", throttle_duration_sec=1.0)
 
     def stop_loop(self) -> None:
@@ -175,6 +175,6 @@ class SimNodeBase(Node):
         info = CameraInfo(header=header, height=h, width=w, distortion_model="plumb_bob",
                           d=[0.0] * 5, k=k.flatten().tolist(), r=np.eye(3).flatten().tolist(),
                           p=[k[0, 0], 0.0, k[0, 2], 0.0, 0.0, k[1, 1], k[1, 2], 0.0,
-                             0.0, 0.0, 1.0, 0.0])  # fmt: skip
+                             0.0, 0.0, 1.0, 0.0])
         self._pub_rgb_info.publish(info)
         self._pub_depth_info.publish(info)

@@ -50,7 +50,7 @@ def scene_search_dirs() -> list[Path]:
         from ament_index_python.packages import get_package_share_directory
 
         return [Path(get_package_share_directory("ifagent_ros")) / "scenes"]
-    except Exception:  # not installed (running from the repo) or ament_index missing
+    except Exception:  # noqa: BLE001 - not installed (running from the repo) or ament_index missing
         return []
 
 
@@ -187,7 +187,7 @@ def world_of(*, context: Context | None, parameter_overrides: list[Parameter] | 
     return str(world)
 
 
-def SimNode(*, context: Context | None = None,  # noqa: N802 - the node's historical name
+def SimNode(*, context: Context | None = None,  # the node's historical name
             parameter_overrides: list[Parameter] | None = None,
             node_name: str = "sim_node") -> Any:
     """``sim_node``: the tabletop sim node, or the house sim node when ``world: house``."""

@@ -55,7 +55,7 @@ class ArmCommands:
             if self.sim is not None:
                 self.sim.hold_position()
             self.mode = "hold"
-        except Exception as hold_err:  # e.g. closed sim: nothing to hold
+        except Exception as hold_err:  # noqa: BLE001 - e.g. closed sim: nothing to hold
             self._log.error(f"hold failed: {hold_err!r}", throttle_duration_sec=1.0)
 
     def _reorder(self, names: list[str], values: Any, what: str) -> np.ndarray:

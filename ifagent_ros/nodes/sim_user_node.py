@@ -82,7 +82,7 @@ class SimUserParams:
 
 NAMES = {"gripper_close_button": "buttons.gripper_close",
          "gripper_open_button": "buttons.gripper_open", "joints.arm": "arm.joint_names",
-         "joints.gripper": "gripper.joint_names"}  # fmt: skip
+         "joints.gripper": "gripper.joint_names"}
 
 
 def _yaw(q: tuple[float, float, float, float]) -> float:
@@ -93,7 +93,7 @@ def _yaw(q: tuple[float, float, float, float]) -> float:
 class SimUserNode(Node):
     def __init__(self, *, context: Context | None = None,
                  parameter_overrides: list[Parameter] | None = None,
-                 node_name: str = "sim_user_node") -> None:  # fmt: skip
+                 node_name: str = "sim_user_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
         from ifagent_ros.core.control.kinematics import ArmKinematics
 

@@ -77,7 +77,7 @@ BASE_POSE = "/sim/base_pose"
 def latched_qos(depth: int = 1) -> QoSProfile:
     """Reliable and transient-local: a late subscriber gets the last ``depth`` messages."""
     return QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 LATCHED_QOS = latched_qos(1)
@@ -93,12 +93,12 @@ def matching_qos(publishers: Sequence[TopicEndpointInfo], depth: int) -> QoSProf
     """
     reliable = all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
     latched = all(p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
-                  for p in publishers)  # fmt: skip
+                  for p in publishers)
     return QoSProfile(
         history=HistoryPolicy.KEEP_LAST, depth=depth,
         reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
         durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
-        liveliness=LivelinessPolicy.AUTOMATIC)  # fmt: skip
+        liveliness=LivelinessPolicy.AUTOMATIC)
 
 __all__ = [
     "ARM_TRAJECTORY", "ARM_VELOCITY", "AUDIO", "BASE_POSE", "CLOCK", "CMD_VEL", "COLOR_IMAGE",
@@ -107,4 +107,4 @@ __all__ = [
     "JOINT_VELOCITY", "JOY", "LATCHED_QOS", "NAV_PLAN", "NAV_STATUS", "OBJECTS", "OBJECT_MARKERS",
     "OBJECT_POINTS", "ODOM", "SHARED_AUTONOMY_STATUS", "SIM_USER_STATUS", "SPEECH_STATUS",
     "SPEECH_TEXT", "SPEECH_TYPED", "TELEOP_STATUS", "latched_qos", "matching_qos",
-]  # fmt: skip
+]

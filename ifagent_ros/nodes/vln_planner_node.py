@@ -207,7 +207,7 @@ class VlnPlannerNode(Node):
         self._closed = True
         try:  # leave the base stopped
             self._plan_pub.publish(Path(header=self._header()))
-        except Exception:  # context already shut down
+        except Exception:  # noqa: BLE001 - context already shut down
             pass
 
 

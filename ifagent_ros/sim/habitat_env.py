@@ -43,7 +43,7 @@ HABITAT_MISSING = (
 def import_habitat() -> Any:
     """``habitat_sim``, or ImportError saying how to get it."""
     try:
-        import habitat_sim  # noqa: PLC0415 - optional heavy dependency, imported on use
+        import habitat_sim  # optional heavy dependency, imported on use
     except ImportError as exc:
         raise ImportError(f"{HABITAT_MISSING} ({exc})") from exc
     return habitat_sim
@@ -88,7 +88,7 @@ class HabitatConfig:
         if self.start is not None and (len(self.start) != 3
                                        or not all(math.isfinite(v) for v in self.start)):
             raise ValueError(f"start must be 3 finite values (x, y, yaw), got {self.start}")
-        self.limits  # noqa: B018 - validates the speed/acceleration limits now
+        self.limits  # validates the speed/acceleration limits now
 
     @property
     def limits(self) -> BaseLimits:
@@ -187,7 +187,7 @@ class HabitatSim:
     def __init__(self, config: HabitatConfig) -> None:
         self.config = cfg = config
         hs = import_habitat()
-        import magnum  # noqa: PLC0415 - installed with habitat-sim
+        import magnum  # installed with habitat-sim
 
         self._hs, self._mn = hs, magnum
         self._sim = hs.Simulator(make_configuration(sim_settings(cfg), hs))

@@ -80,7 +80,7 @@ class HouseSimConfig:
         if self.start is not None and (len(self.start) != 3
                                        or not all(math.isfinite(v) for v in self.start)):
             raise ValueError(f"start must be 3 finite values (x, y, yaw), got {self.start}")
-        self.limits  # noqa: B018 - validates the speed/acceleration limits now
+        self.limits  # validates the speed/acceleration limits now
 
     @property
     def limits(self) -> BaseLimits:

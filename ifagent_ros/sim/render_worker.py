@@ -28,7 +28,7 @@ def _serve(conn: Connection) -> None:
     try:
         config: TabletopConfig = conn.recv()
         sim = TabletopSim(config)
-    except Exception as err:  # report, then exit: the parent falls back to in-process rendering
+    except Exception as err:  # noqa: BLE001 - parent renders in-process
         conn.send(("error", f"render worker could not build the world: {err!r}"))
         return
     try:
@@ -45,7 +45,7 @@ def _serve(conn: Connection) -> None:
                 frame = sim.render_camera(camera)
                 frame.stamp = state.time
                 conn.send(("frame", frame))
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 - reported to the parent
                 conn.send(("error", f"render failed: {err!r}"))
     finally:
         sim.close()

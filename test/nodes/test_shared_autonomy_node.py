@@ -35,7 +35,7 @@ Q = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
 
 class Harness(NodeHarness):
     def __init__(self, ctx: Context, model: FakeActionModel | None,
-                 overrides: list[Parameter] | None = None) -> None:  # fmt: skip
+                 overrides: list[Parameter] | None = None) -> None:
         node = SharedAutonomyNode(
             context=ctx, parameter_overrides=overrides, model=model, forward_kinematics=fake_fk,
             node_name=f"shared_autonomy_under_test_{random.randrange(10**6)}")
@@ -228,9 +228,9 @@ def test_parameters_come_from_the_config_and_the_one_pad_layout(ros_context: Con
     ("axes.x", 3, "pad.axis_left_x"),
     ("buttons.undo", 11, "buttons.undo"),  # no such button on an 11-button pad
     ("max_linear_speed", "fast", "max_linear_speed"),
-])  # fmt: skip
+])
 def test_a_wrong_parameter_is_one_error_naming_it(ros_context: Context, name: str, value: Any,
-                                                 says: str) -> None:  # fmt: skip
+                                                 says: str) -> None:
     from ifagent_ros.nodes.params import ParameterError
 
     with pytest.raises(ParameterError, match=says.replace(".", r"\.")):

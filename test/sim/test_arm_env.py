@@ -46,7 +46,7 @@ def test_an_angular_twist_turns_the_gripper_about_z(env: TabletopArmEnv) -> None
 
 
 @pytest.mark.parametrize("bad", [[np.nan, 0, 0, 0, 0, 0], [0.1, 0, 0], "fast", None,
-                                 [0.1, 0, 0, 0, 0, np.inf]])  # fmt: skip
+                                 [0.1, 0, 0, 0, 0, np.inf]])
 def test_a_bad_twist_is_rejected_and_the_arm_brakes_and_holds(env: TabletopArmEnv,
                                                              bad: object) -> None:
     env.reset(seed=1)
@@ -113,7 +113,7 @@ def test_an_episode_depends_only_on_its_seed_and_actions(env: TabletopArmEnv) ->
     assert np.array_equal(a, b)  # ... changes nothing, to the last bit
     c = env.reset(seed=6)
     assert any(not np.allclose(c.objects[o].position[:2], a[0, 17 + 3 * i: 19 + 3 * i]
-                               + a[0, 7:9]) for i, o in enumerate(env.object_ids))  # fmt: skip
+                               + a[0, 7:9]) for i, o in enumerate(env.object_ids))
     assert env.simulated_s - s0 == pytest.approx(3 * 1.2 + 0.1)  # every episode counted
 
 

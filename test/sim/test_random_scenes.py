@@ -23,7 +23,7 @@ from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 SMALL = CameraConfig(width=160, height=120)
 
 
-def _no_overlap(scene, placements, clearance: float) -> bool:  # noqa: ANN001
+def _no_overlap(scene, placements, clearance: float) -> bool:
     polys = [footprint(o, *pl.position[:2], pl.yaw)
              for o, pl in zip(scene.objects, placements, strict=True)]
     return all(polygons_separated(a, b, clearance)

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--flip-left-right", action="store_true",
         help="left/right as seen by an operator facing the robot",
-    )  # fmt: skip
+    )
     parser.add_argument("--failures", type=int, default=5, help="failure examples to print")
     parser.add_argument(
         "--min-accuracy", type=float, default=0.0, help="exit 1 below this overall accuracy"
@@ -38,7 +38,7 @@ def format_table(report: dict[str, Any]) -> str:
         )
     total = sum(row["correct"] for row in report["families"].values())
     lines.append(f"{'overall':<15}{total:>9}{report['n_expressions']:>7}"
-                 f"{report['accuracy']:>10.3f}")  # fmt: skip
+                 f"{report['accuracy']:>10.3f}")
     return "\n".join(lines)
 
 
@@ -51,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
     config = GroundingConfig(flip_left_right=args.flip_left_right)
     report = evaluate(n=args.n, seed=args.seed, config=config)
     print(f"eval grounding: {report['n_expressions']} expressions, seed {args.seed}"
-          f"{', left/right flipped' if args.flip_left_right else ''}")  # fmt: skip
+          f"{', left/right flipped' if args.flip_left_right else ''}")
     print(format_table(report))
     for failure in report["failures"][: max(0, args.failures)]:
         print(f"  FAIL {failure['family']}: {' / '.join(failure['dialogue'])!r} expected "
-              f"{failure['expected']} got {failure['got']}")  # fmt: skip
+              f"{failure['expected']} got {failure['got']}")
     if args.json:
         figures: dict[str, Any] = {
             key: round(value, 4) if isinstance(value, float) else value
@@ -63,6 +63,6 @@ def run(args: argparse.Namespace) -> int:
             if key.startswith("grounding_accuracy")
         }
         figures.update(n_expressions=report["n_expressions"], seed=args.seed,
-                       flip_left_right=args.flip_left_right)  # fmt: skip
+                       flip_left_right=args.flip_left_right)
         print(json.dumps(figures))
     return 0 if report["accuracy"] >= args.min_accuracy else 1

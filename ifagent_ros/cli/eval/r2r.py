@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'planner':<15} {'eps':>5} {'NE':>6} {'SR':>6} {'OSR':>6} {'SPL':>6} {'nDTW':>6} "
           f"{'sDTW':>6} {'TL':>6} {'p50 ms':>8} {'p99 ms':>8}")
     summaries: dict[str, dict] = {}
-    out = open(args.episodes_out, "w") if args.episodes_out else None  # noqa: SIM115
+    out = open(args.episodes_out, "w") if args.episodes_out else None
     try:
         for name in names:
             planner = _planner(name, args)

@@ -229,7 +229,7 @@ def _run_process(job: EpisodeJob, spec: EpisodeSpec, folder: Path, lease: Domain
         env.pop("ROS_STATIC_PEERS", None)
     command = [*(job.command or default_episode_command()), str(folder)]
     with open(folder / "log.txt", "wb") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter/module, no shell
+        proc = subprocess.Popen(  # our own interpreter/module, no shell
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True, preexec_fn=_pdeathsig_preexec())
     watch = _Supervisor(proc, spec.wall_limit_s, stop)

@@ -157,8 +157,8 @@ VERDICT_PROMPT = "When the episode ends type s (success), f (failure) or i (inva
 class ConsoleOperator:
     """A person at the terminal. ``input``/``print`` are injectable (tests, other front ends)."""
 
-    def __init__(self, input: Callable[[str], str] = input,  # noqa: A002 - mirrors builtins
-                 print: Callable[[str], None] = print) -> None:  # noqa: A002
+    def __init__(self, input: Callable[[str], str] = input,  # mirrors builtins
+                 print: Callable[[str], None] = print) -> None:
         self._input, self._print = input, print
 
     def say(self, text: str) -> None:

@@ -138,7 +138,7 @@ def _roots() -> list[Path]:
         from ament_index_python.packages import get_package_share_directory
 
         roots.append(Path(get_package_share_directory("ifagent_ros")))
-    except Exception:  # not installed with colcon, or ament_index missing
+    except Exception:  # noqa: BLE001 - not installed with colcon, or ament_index missing
         pass
     return roots
 

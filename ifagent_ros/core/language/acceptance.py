@@ -69,7 +69,7 @@ MAX_SNAPS = 1  # tokens not accounted for that may be snapped in one transcript
 MAX_STOP_SNAP_TOKENS = 2  # a near miss snaps into a stop word only in a transcript this short
 # A target needs one of these: a preposition or a motion verb ("towards the mug", "go to it").
 TARGET_CUES = lx.TARGET_PREPS | frozenset(("go", "move", "head", "come", "aim", "approach",
-                                           "reach", "find", "get"))  # fmt: skip
+                                           "reach", "find", "get"))
 
 VerdictKind = Literal["correction", "stop", "refused", "snapped"]
 
@@ -84,7 +84,7 @@ CHAT_MARKERS = frozenset((
     "nice", "good", "great", "pretty", "yes", "love", "hate", "will", "would", "should",
     "could", "cant", "might", "must", "shall", "wont", "if", "because", "than", "also",
     "today", "tomorrow", "yesterday",
-))  # fmt: skip
+))
 # Function words of corrections that no lexicon table lists.
 _CURATED = frozenset((
     "and", "more", "less", "go", "move", "come", "head", "shift", "it", "me", "its", "again",
@@ -92,7 +92,7 @@ _CURATED = frozenset((
     "e", "on", "hair", "tad", "smidge", "further", "farther", "keep", "going", "still",
     "straight", "directly", "your", "arm", "hand", "gripper", "claw", "thing", "tight", "off",
     "youre", "wrist", "before",
-))  # fmt: skip
+))
 _NOT_COMMAND = CHAT_MARKERS
 # Complaints are corrections ("you are too close", "it is way too high"): the copula is part of
 # the grammar only there, before "too" (dropped like filler, before the parser's rewrites).
@@ -101,7 +101,7 @@ COMPLAINT = re.compile(
     r"(?= (?:(?:way|much|far|a bit|a little|slightly) )?too\b)"
 )
 _PHRASES = (lx.UNDO, lx.RESET, lx.TOO_SLOW, lx.TOO_FAST, lx.SLOWER, lx.SPEED_EXPLICIT,
-            lx.FASTER, lx.GRIPPER_OPEN, lx.GRIPPER_CLOSE, lx.SMALL, lx.LARGE)  # fmt: skip
+            lx.FASTER, lx.GRIPPER_OPEN, lx.GRIPPER_CLOSE, lx.SMALL, lx.LARGE)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LABEL_CATS = ("color", "noun", "num", "adj", "ord", "det", "pron", "prep", "conj", "robot")
 
@@ -115,7 +115,7 @@ def grammar_words() -> frozenset[str]:
     for group in (lx.WEAK_FORWARD, lx.TWIST_VERBS, lx.TILT_VERBS, lx.REPAIR_WORDS, lx.NEGATORS,
                   lx.TASK_VERBS, lx.DETERMINERS, lx.TARGET_PREPS, lx.TARGET_LEAD,
                   lx.TARGET_END, lx.NOUNS, lx.GRIPPER_OBJECT, lx.FILLER_WORDS, STOP_WORDS,
-                  _CURATED):  # fmt: skip
+                  _CURATED):
         words.update(group)
     words.update(k for k, v in LEXICON.items() if v.cat in _LABEL_CATS)
     # the parser's rewrites produce these single tokens
@@ -130,7 +130,7 @@ SNAP_TARGETS: tuple[str, ...] = tuple(sorted(
         "whoa", "hold on", "slower", "faster", "slow", "quicker", "open", "close", "grab",
         "grip", "release", "let go", "undo", "reset", "restart", "a bit", "a little", "a lot",
         "slightly", "a tad", "bit", "little", "further", "farther", "gripper",
-    }))  # fmt: skip
+    }))
 
 
 def _meaning(unit: str) -> object:
@@ -176,7 +176,7 @@ def unaccounted(tokens: Sequence[str], extra: Iterable[str] = ()) -> list[int]:
         pos += len(t) + 1
     spans = [m.span() for p in _PHRASES for m in p.finditer(s)]
     return [i for i in todo if not any(a <= starts[i] and starts[i] + len(tokens[i]) <= b
-                                       for a, b in spans)]  # fmt: skip
+                                       for a, b in spans)]
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,7 @@ _IGNORED = frozenset(("stamp", "text", "confidence", "question", "target_ids", "
 
 
 def _snap(tokens: list[str], i: int, extra: frozenset[str], max_distance: float,
-          min_margin: float, parse: Any) -> str | None:  # fmt: skip
+          min_margin: float, parse: Any) -> str | None:
     """``tokens`` with token ``i`` snapped to a command keyword, or None.
 
     The candidates are the keywords whose sentence parses fully into a correction; the
@@ -326,7 +326,7 @@ def accept_transcript(
 
     def refuse(reason: str) -> Verdict:
         return Verdict(False, Correction(stamp=stamp, text=shown, type="unknown",
-                                         confidence=0.0, question=reason), reason)  # fmt: skip
+                                         confidence=0.0, question=reason), reason)
 
     if is_refused(raw):
         return refuse(REFUSAL)
@@ -362,10 +362,10 @@ def accept_transcript(
         return refuse(not_a_correction(shown))
     if snapped_from is not None:
         return Verdict(True, correction, f"heard '{snapped_from}': snapped to '{raw}'",
-                       snapped_from=snapped_from)  # fmt: skip
+                       snapped_from=snapped_from)
     return Verdict(True, correction, "parsed fully")
 
 
 __all__ = ["CHAT_MARKERS", "MAX_SNAPS", "SNAP_MAX_DISTANCE", "SNAP_MIN_MARGIN", "SNAP_TARGETS",
            "Snap", "Verdict", "accept_transcript", "grammar_tokens", "grammar_words",
-           "nearest_keyword", "not_a_correction", "ranked_keywords", "unaccounted"]  # fmt: skip
+           "nearest_keyword", "not_a_correction", "ranked_keywords", "unaccounted"]

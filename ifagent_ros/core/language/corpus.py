@@ -13,7 +13,7 @@ from ifagent_ros.core.schemas import Correction
 CORPUS_PATH = Path(__file__).parent / "data" / "corrections.yaml"
 UNRELATED_PATH = Path(__file__).parent / "data" / "unrelated.yaml"
 FIELD_GROUPS = ("type", "direction", "rotation", "magnitude", "target", "speed", "gripper",
-                "context_free")  # fmt: skip
+                "context_free")
 VECTOR_TOL = 1e-3
 Split = Literal["dev", "test", "all"]
 
@@ -46,7 +46,7 @@ def load_unrelated(split: Split = "all", path: Path = UNRELATED_PATH,
     ``{text, split: dev|test, kind: question|chitchat|remark}``."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return [r["text"] for r in data["sentences"]
-            if split in ("all", r["split"]) and r["kind"] in kinds]  # fmt: skip
+            if split in ("all", r["split"]) and r["kind"] in kinds]
 
 
 def _same_vec(a: Any, b: Any) -> bool:
@@ -72,10 +72,10 @@ def field_matches(predicted: dict[str, Any], expected: dict[str, Any]) -> dict[s
              or abs(predicted["speed_factor"] - expected["speed_factor"]) < 1e-6),
         "gripper": predicted.get("gripper") == expected["gripper"],
         "context_free": predicted.get("context_free") == expected["context_free"],
-    }  # fmt: skip
+    }
     got["all"] = all(got.values())
     return got
 
 
 __all__ = ["CORPUS_PATH", "FIELD_GROUPS", "UNRELATED_PATH", "Utterance", "field_matches",
-           "load_corpus", "load_unrelated"]  # fmt: skip
+           "load_corpus", "load_unrelated"]

@@ -23,11 +23,11 @@ GROUPS = (*FIELD_GROUPS, "all")
 def _accuracy(rows: list[dict[str, bool]], prefix: str) -> dict[str, float | None]:
     n = len(rows)
     return {f"{prefix}_accuracy_{g}": (sum(r[g] for r in rows) / n if n else None)
-            for g in GROUPS}  # fmt: skip
+            for g in GROUPS}
 
 
 def evaluate_parser(split: Split = "test", baseline: bool = True,
-                    repeats: int = 5) -> dict[str, Any]:  # fmt: skip
+                    repeats: int = 5) -> dict[str, Any]:
     """Figures for ``split`` (see the module docstring); latency over ``repeats`` passes."""
     utterances = load_corpus(split)
     parser = CorrectionParser()
@@ -40,7 +40,7 @@ def evaluate_parser(split: Split = "test", baseline: bool = True,
             wrong = [g for g in FIELD_GROUPS if not match[g]]
             errors.append({"text": u.text, "wrong": wrong,
                            "got": {g: predicted.get(g) for g in ("type", "direction", "rotation",
-                                   "magnitude", "target", "speed_factor", "gripper")}})  # fmt: skip
+                                   "magnitude", "target", "speed_factor", "gripper")}})
     for _ in range(repeats):
         for u in utterances:
             t0 = time.perf_counter()
@@ -50,7 +50,7 @@ def evaluate_parser(split: Split = "test", baseline: bool = True,
     fig: dict[str, Any] = {f"n_{split}": len(utterances), **_accuracy(rows, "parser"),
                            "parse_p50_ms": lat["parse_p50_ms"],
                            "parse_p99_ms": lat["parse_p99_ms"],
-                           "parse_max_ms": lat["parse_max_ms"]}  # fmt: skip
+                           "parse_max_ms": lat["parse_max_ms"]}
     fig.update(_baseline(split, utterances) if baseline else _accuracy([], "baseline"))
     fig["parser_errors"] = errors
     return fig

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 REFUSAL = ("I can't change the safety settings or limits by voice; ask the operator in charge. "
-           "I can take corrections like 'left', 'slower' or 'stop'.")  # fmt: skip
+           "I can take corrections like 'left', 'slower' or 'stop'.")
 
 _SAFETY_NOUN = (
     r"(?:safety|safe\w*|limits?|limiters?|e ?stop|estop|emergency|stop button|stops?|"

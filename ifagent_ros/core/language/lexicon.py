@@ -39,7 +39,7 @@ REWRITES: list[tuple[re.Pattern[str], str]] = [
          r"|\breverse(?: it| that)?\b", "otherway"),
         (r"\bi mean\b|\bi meant\b", "sorry"),
     )
-]  # fmt: skip
+]
 
 # Filler removed before parsing (whole phrases first, then single tokens).
 FILLER_PHRASES = re.compile(
@@ -53,9 +53,9 @@ FILLER_WORDS = frozenset((
     "please", "pls", "plz", "just", "maybe", "perhaps", "kindly", "hey", "robot", "so", "well",
     "now", "then", "yeah", "yep", "alright", "like", "kinda", "sorta", "thanks", "buddy", "bot",
     "you", "there", "hmmm", "ehm", "em", "ahh", "ooh",
-))  # fmt: skip
+))
 REPAIR_WORDS = frozenset(("no", "nope", "sorry", "actually", "wait", "instead", "rather",
-                          "correction", "oops", "nah", "but"))  # fmt: skip
+                          "correction", "oops", "nah", "but"))
 NEGATORS = frozenset(("not", "dont", "never"))
 
 DIRECTION_WORDS: dict[str, Vec] = {
@@ -67,7 +67,7 @@ DIRECTION_WORDS: dict[str, Vec] = {
                      "ascend", "elevate", "upper"), PZ),
     **dict.fromkeys(("down", "downward", "downwards", "lower", "low", "descend", "drop",
                      "sink"), NZ),
-}  # fmt: skip
+}
 # "farther"/"further" mean +x only when no other direction is named ("further left" = left).
 WEAK_FORWARD = frozenset(("farther", "further"))
 
@@ -78,7 +78,7 @@ TILT_AXIS: dict[str, Vec] = {
     **dict.fromkeys(("down", "downward", "downwards", "forward", "forwards", "lower"), PY),
     **dict.fromkeys(("up", "upward", "upwards", "back", "backward", "backwards", "higher"), NY),
     "left": NX, "right": PX, "ccw": PZ, "cw": NZ,
-}  # fmt: skip
+}
 
 SMALL = re.compile(
     r"\b(?:a (?:little|tiny|wee|small)(?: bit| touch)?|a bit|bit|a tad|tad|slightly|slight|"
@@ -146,18 +146,18 @@ TASK_VERBS = frozenset((
     "push", "slide", "drag", "throw", "insert", "toss", "deliver", "transfer", "pour",
     "grab", "grasp", "take", "lift", "drop", "collect", "gather", "arrange", "line", "clean",
     "tidy", "pack", "unstack", "set", "move", "shove", "get", "knock", "flip",
-))  # fmt: skip
+))
 # ...but these only when an object comes right after ("move the block", not "move to the bowl").
 OBJECT_FIRST_VERBS = frozenset(("move", "set", "get", "lift", "drop", "take", "push", "slide"))
 DETERMINERS = frozenset(("the", "a", "an", "that", "this", "these", "those", "all", "every",
-                         "each", "both", "some", "one", "two", "three", "my", "your"))  # fmt: skip
+                         "each", "both", "some", "one", "two", "three", "my", "your"))
 # Prepositions (and verbs) after which a noun phrase names a target.
 TARGET_PREPS = frozenset((
     "towards", "toward", "to", "near", "next", "closer", "nearer", "close", "above", "over",
     "onto", "on", "at", "beside", "by", "behind", "into", "in", "reach", "approach", "for",
     "hover", "find", "aim", "under", "below", "top", "front", "of", "beneath", "atop",
     "underneath", "inside", "upon",
-))  # fmt: skip
+))
 # Words skipped at the start of a target phrase ("over to the mug" -> "the mug").
 TARGET_LEAD = TARGET_PREPS | frozenset(("up", "down", "right", "back", "directly", "straight"))
 # Spatial relations of a target ("behind the mug" is behind it, not the mug itself): the last
@@ -170,11 +170,11 @@ RELATIONS: dict[str, str] = {
     **dict.fromkeys(("in", "into", "inside"), "in"),
     **dict.fromkeys(("under", "below", "beneath", "underneath"), "below"),
     "behind": "behind", "front": "in_front_of",
-}  # fmt: skip
+}
 # The target phrase ends before these ("the mug and pick it up" -> "the mug").
 TARGET_END = frozenset(("then", "instead", "quickly", "slowly", "now", "and_"))
 NOUNS = frozenset(k for k, v in LEXICON.items() if v.cat == NOUN) | frozenset(
     ("ball", "balls", "box", "can", "cans", "bottle", "bottles", "banana", "apple", "spoon",
      "tray", "container", "basket", "lid", "sponge", "cube", "pot", "pan", "jar", "glass",
      "mugs", "one", "bin", "block")
-)  # fmt: skip
+)

@@ -34,7 +34,7 @@ class NearestSentenceBaseline:
     """Nearest-neighbour label lookup over unit-normalized sentence embeddings."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[dict[str, Any]],
-                 encoder: Any | None = None) -> None:  # fmt: skip
+                 encoder: Any | None = None) -> None:
         self.encoder = encoder if encoder is not None else load_encoder()
         self.texts = list(texts)
         self.labels = [dict(label) for label in labels]
@@ -42,14 +42,14 @@ class NearestSentenceBaseline:
 
     @classmethod
     def from_corpus(cls, split: Split = "dev", encoder: Any | None = None
-                    ) -> NearestSentenceBaseline:  # fmt: skip
+                    ) -> NearestSentenceBaseline:
         rows = load_corpus(split)
         return cls([r.text for r in rows], [r.expected for r in rows], encoder)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(n, d) unit vectors; empty text embeds as the empty string does."""
         vecs = self.encoder.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)  # fmt: skip
+                                   convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
     def nearest(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

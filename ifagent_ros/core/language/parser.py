@@ -155,7 +155,7 @@ class CorrectionParser:
             if kind in ("target", "instruction"):
                 fields.setdefault("context_free", False)
             return Correction(stamp=stamp, text=shown, type=kind, confidence=confidence,
-                              **fields)  # fmt: skip
+                              **fields)
 
         if is_refused(raw):
             return make("unknown", 0.0, question=REFUSAL)
@@ -195,12 +195,12 @@ class CorrectionParser:
         too_close = self._too_close(tokens, labels)
         if too_close is not None:
             return make("unknown", 0.0, question=f"Too close to {too_close}: which way should I "
-                        "move away? Say e.g. 'back', 'up' or 'left'.")  # fmt: skip
+                        "move away? Say e.g. 'back', 'up' or 'left'.")
         found = self._target(tokens, labels)
         if found is not None:
             target, relation = found
             return self._grounded(make("target", target=target, relation=relation), target,
-                                  objects)  # fmt: skip
+                                  objects)
         total, named = _last_named(tokens, lx.DIRECTION_WORDS)
         if not named and any(t in lx.WEAK_FORWARD for t in tokens):
             total, named = list(lx.PX), True
@@ -211,7 +211,7 @@ class CorrectionParser:
             return self._other_way(previous, make, magnitude)
         if named:
             return make("unknown", 0.0, question="Which way, then? Say e.g. 'left', 'right', "
-                        "'up', 'down', 'forward' or 'back'.")  # fmt: skip
+                        "'up', 'down', 'forward' or 'back'.")
         return make("unknown", 0.0, question=self._sorry(shown))
 
     # -- the rules ---------------------------------------------------------------------------
@@ -315,11 +315,11 @@ class CorrectionParser:
         """The relation said before a target noun phrase (``lead``: the preposition run) and the
         phrase without a leading "the left of" ("to the left of the mug" -> left_of, the mug)."""
         if (len(phrase) > 2 and phrase[0] in lx.DETERMINERS and phrase[1] in
-                ("left", "right", "front", "back") and phrase[2] == "of"):  # fmt: skip
+                ("left", "right", "front", "back") and phrase[2] == "of"):
             rest = phrase[3:]
             if any(t in lx.NOUNS or t in _PRONOUNS for t in rest) or rest[:1] == ["the"]:
                 side = {"left": "left_of", "right": "right_of", "front": "in_front_of",
-                        "back": "behind"}[phrase[1]]  # fmt: skip
+                        "back": "behind"}[phrase[1]]
                 return rest, side
         if len(lead) >= 2 and lead[-1] == "of" and lead[-2] in ("left", "right"):
             return phrase, f"{lead[-2]}_of"
@@ -330,7 +330,7 @@ class CorrectionParser:
             if word in lx.RELATIONS:
                 relation = lx.RELATIONS[word]
             elif word in ("to", "towards", "toward", "at", "reach", "approach", "for", "find",
-                          "aim") and relation != "near":  # fmt: skip
+                          "aim") and relation != "near":
                 relation = None
         return phrase, relation
 
@@ -354,18 +354,18 @@ class CorrectionParser:
                 for j, word in enumerate(phrase):
                     if word in lx.TARGET_END or (
                         word == "and" and j + 1 < len(phrase) and phrase[j + 1] not in
-                        lx.DETERMINERS and phrase[j + 1] not in _COLORS):  # fmt: skip
+                        lx.DETERMINERS and phrase[j + 1] not in _COLORS):
                         phrase = phrase[:j]
                         break
                 if any(t in nouns for t in phrase) or (len(phrase) == 1 and phrase[0] in
-                                                       _PRONOUNS):  # fmt: skip
+                                                       _PRONOUNS):
                     return " ".join(phrase), relation
             if (seg[0] in lx.DETERMINERS or seg[0] in _COLORS) and any(t in nouns for t in seg):
                 return " ".join(seg), None
         return None
 
     def _grounded(self, correction: Correction, target: str, objects: Sequence[Any] | None
-                  ) -> Correction:  # fmt: skip
+                  ) -> Correction:
         """``correction`` with ``target_ids`` (and a question when ambiguous or not found)."""
         if objects is None:
             return correction
@@ -374,7 +374,7 @@ class CorrectionParser:
         except Exception as exc:  # noqa: BLE001 - a grounding bug must not silence the operator
             return correction.model_copy(update={"confidence": 0.3,
                                                  "question": f"I could not find '{target}' "
-                                                 f"({type(exc).__name__})."})  # fmt: skip
+                                                 f"({type(exc).__name__})."})
         update: dict[str, Any] = {"target_ids": list(result.ids)}
         if result.ambiguous:
             update.update(confidence=0.5, question=result.question)
@@ -393,7 +393,7 @@ class CorrectionParser:
             flipped = _unit([-c for c in previous.rotation])
             return make("rotation", rotation=flipped, magnitude=magnitude)
         return make("unknown", 0.0, question="Which way is the other way? I have no previous "
-                    "direction to reverse; say e.g. 'left' or 'up'.")  # fmt: skip
+                    "direction to reverse; say e.g. 'left' or 'up'.")
 
 
 _DEFAULT: CorrectionParser | None = None
@@ -413,4 +413,4 @@ def parse_correction(
 
 
 __all__ = ["MAX_CHARS", "CorrectionParser", "clean_text", "magnitude_of", "normalize",
-           "parse_correction"]  # fmt: skip
+           "parse_correction"]

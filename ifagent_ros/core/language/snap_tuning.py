@@ -85,7 +85,7 @@ def common_words() -> set[str] | None:
         return None
     tokens = json.loads(path.read_text(encoding="utf-8"))
     return {t[1:] for t in tokens if t.startswith("\u0120") and t[1:].isalpha()
-            and t[1:].islower() and len(t) > 2}  # fmt: skip
+            and t[1:].islower() and len(t) > 2}
 
 
 def _confusables(words: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -95,7 +95,7 @@ def _confusables(words: list[str]) -> tuple[dict[str, list[str]], dict[str, list
     common = common_words()
     pool = sorted(w for w in table if w.isalpha() and w not in vocab
                   and w not in ac.CHAT_MARKERS and (common is None or w in common)
-                  and ac.unaccounted([w]))  # fmt: skip
+                  and ac.unaccounted([w]))
     index = PhoneIndex(pool)
     near: dict[str, list[str]] = {}
     far: dict[str, list[str]] = {}
@@ -127,7 +127,7 @@ def build_cases(split: str, seed: int = 15, per_slot: int = 2) -> list[Case]:
                 continue
             for w in rng.sample(near[tok], min(per_slot, len(near[tok]))):
                 cases.append(Case(" ".join([*tokens[:i], w, *tokens[i + 1 :]]), u.expected,
-                                  "near"))  # fmt: skip
+                                  "near"))
             w = rng.choice(far[tok])
             cases.append(Case(" ".join([*tokens[:i], w, *tokens[i + 1 :]]), None, "random"))
     cases += [Case(t, None, "unrelated") for t in load_unrelated(split)]
@@ -151,7 +151,7 @@ def score(cases: list[Case], max_distance: float, min_margin: float) -> dict[str
             "wrong_snaps": wrong / max(len(near), 1),
             "random_accepted": accepted["random"], "unrelated_accepted": accepted["unrelated"],
             "n_random": sum(c.kind == "random" for c in cases),
-            "n_unrelated": sum(c.kind == "unrelated" for c in cases)}  # fmt: skip
+            "n_unrelated": sum(c.kind == "unrelated" for c in cases)}
 
 
 def sweep(split: str = "dev") -> list[dict[str, float]]:
@@ -171,7 +171,7 @@ def main() -> None:
               f"{r['unrelated_accepted']}/{r['n_unrelated']}  (n_near {r['n_near']})")
     ok = [r for r in rows if r["unrelated_accepted"] == 0]
     best = max(ok, key=lambda r: (round(r["recovered"] - WRONG_COST * r["wrong_snaps"], 6),
-                                  -r["max_distance"], r["min_margin"]))  # fmt: skip
+                                  -r["max_distance"], r["min_margin"]))
     print("chosen on dev:", best)
     test = score(build_cases("test"), ac.SNAP_MAX_DISTANCE, ac.SNAP_MIN_MARGIN)
     print(f"held out (test) at the shipped {ac.SNAP_MAX_DISTANCE}/{ac.SNAP_MIN_MARGIN}:", test)

@@ -18,7 +18,7 @@ import re
 
 STOP_WORDS = frozenset((
     "stop", "stopping", "halt", "freeze", "estop", "emergency", "abort", "whoa", "woah",
-))  # fmt: skip
+))
 STOP_PHRASES = (("hold", "on"),)  # consecutive tokens
 MAX_CHARS = 10_000  # longer text is only scanned this far (a stop word is usually early)
 
@@ -42,7 +42,7 @@ def is_stop(text: str) -> bool:
     if any(t in STOP_WORDS for t in tokens):
         return True
     return any(tuple(tokens[i : i + len(p)]) == p for p in STOP_PHRASES
-               for i in range(len(tokens) - len(p) + 1))  # fmt: skip
+               for i in range(len(tokens) - len(p) + 1))
 
 
 __all__ = ["STOP_PHRASES", "STOP_WORDS", "is_stop", "stop_tokens"]

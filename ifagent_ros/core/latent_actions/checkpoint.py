@@ -275,7 +275,7 @@ def load_model(
 
 
 def load_action_model(path: str | Path | None, device: str = "cpu"
-                      ) -> tuple[LoadedModel | None, str | None]:  # fmt: skip
+                      ) -> tuple[LoadedModel | None, str | None]:
     """What a node runs: ``(model, None)``, or ``(None, why)`` when ``path`` is empty or the
     file does not load (never raises; the caller degrades to end-effector teleop).
 

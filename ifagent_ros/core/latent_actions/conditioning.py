@@ -135,7 +135,7 @@ def _any_orthogonal(u: np.ndarray) -> np.ndarray:
 
 
 def shape_basis(basis: np.ndarray, direction: np.ndarray, weight: float
-                ) -> tuple[np.ndarray, int] | None:  # fmt: skip
+                ) -> tuple[np.ndarray, int] | None:
     """Blend unit ``direction`` into the basis row most aligned with it.
 
     Row i (largest ``|B_i . d|``, sign s of that product, +1 when zero) becomes
@@ -165,7 +165,7 @@ def shape_basis(basis: np.ndarray, direction: np.ndarray, weight: float
 
 
 def shaping_from_correction(c: Correction, weights: dict[str, float], now: float
-                            ) -> tuple[Shaping | None, str | None]:  # fmt: skip
+                            ) -> tuple[Shaping | None, str | None]:
     """The shaping a direction/rotation/target correction asks for, as (shaping, None), or
     (None, why it is unusable): a missing vector, or one that cancels out ("left and right")
     or is not finite. A target correction without grounded ids shapes nothing (None, None)."""
@@ -276,7 +276,7 @@ class Conditioner:
             self.no_conditioning_reason = f"refused {text!r}: {why}"
 
     def _conditioning(self, text: str, alpha: float, source: Source, now: float
-                      ) -> tuple[Conditioning | None, str]:  # fmt: skip
+                      ) -> tuple[Conditioning | None, str]:
         """Embeds and novelty-checks ``text``; (None, why) when the model must not use it."""
         if self.model is None:
             return Conditioning(text, alpha, None, source, text, since=now), ""

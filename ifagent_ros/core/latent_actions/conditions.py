@@ -43,7 +43,7 @@ CONDITIONS: dict[str, Condition] = {c.name: c for c in (
     Condition("bc", "policy", "bc.pt", speaks=False),
     Condition("lila", "latent", "lila.pt", speaks=False),
     Condition("lilac", "latent", "lilac.pt", speaks=True),
-)}  # fmt: skip
+)}
 
 
 def get_condition(name: str) -> Condition:

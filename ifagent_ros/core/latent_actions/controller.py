@@ -217,7 +217,7 @@ class SharedAutonomyController:
             self.conditioner.reset("reset button")
 
     def on_joint_state(self, q: Sequence[float] | np.ndarray, now: float,
-                       gripper_width: float | None = None) -> None:  # fmt: skip
+                       gripper_width: float | None = None) -> None:
         """7 arm joint positions (rad) and, when known, the gripper opening (m)."""
         try:
             qv = np.asarray(q, dtype=float).reshape(-1)
@@ -234,7 +234,7 @@ class SharedAutonomyController:
             self._gripper_width = min(max(float(gripper_width), 0.0), MAX_GRIPPER_WIDTH)
 
     def on_objects(self, objects: ObjectList | Mapping[str, Sequence[float]], stamp: float,
-                   now: float) -> None:  # fmt: skip
+                   now: float) -> None:
         """Perceived objects (``colour_label`` ids) or ground truth ``{id: xyz}``."""
         self.objects.update(objects, stamp, now)
 
@@ -332,7 +332,7 @@ class SharedAutonomyController:
             return self._model_failed(f"model error: {type(exc).__name__}: {exc}", now)
 
     def _model_step(self, state: np.ndarray, z: np.ndarray, active: Conditioning, now: float
-                    ) -> _Step:  # fmt: skip
+                    ) -> _Step:
         model = self.model
         assert model is not None and active.lang is not None
         shaping = self._active_shaping(active, now)

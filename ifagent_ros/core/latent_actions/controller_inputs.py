@@ -28,7 +28,7 @@ def deadband(value: float, band: float) -> float:
 
 class StickTracker:
     def __init__(self, stick_axes: Sequence[int], signs: Sequence[float], band: float,
-                 pinned_level: float, pinned_tolerance: float) -> None:  # fmt: skip
+                 pinned_level: float, pinned_tolerance: float) -> None:
         # stick_axes[:2] give z; all of them are watched for pinning (e.g. the right stick too).
         self.stick_axes = list(stick_axes)
         self.signs = (float(signs[0]), float(signs[1]))
@@ -67,7 +67,7 @@ class ObjectMemory:
         self._seen: dict[str, tuple[np.ndarray, float, float]] = {}  # id -> (xyz, seen, conf)
 
     def update(self, objects: ObjectList | Mapping[str, Sequence[float]], stamp: float,
-               now: float) -> None:  # fmt: skip
+               now: float) -> None:
         """An ``ObjectList`` (perception) or ``{id: xyz}`` (ground truth) received at ``now``."""
         fresh: dict[str, tuple[np.ndarray, float, float]] = {}
         if isinstance(objects, ObjectList):

@@ -56,13 +56,13 @@ class ActionModel(Protocol):
         ...
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float | None]:  # fmt: skip
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float | None]:
         """Normalized 6-D action and the gripper-close probability (None: not the model's)."""
         ...
 
 
 def latent_action(basis: np.ndarray, stick: np.ndarray,
-                  shaping: ShapingTerm | None = None) -> np.ndarray:  # fmt: skip
+                  shaping: ShapingTerm | None = None) -> np.ndarray:
     """``z @ B`` for a latent model's (2, 6) basis: rows repaired to orthonormal when they are
     not (Gram-Schmidt), the shaping direction blended into the row most aligned with it
     (``conditioning.shape_basis``). :class:`ModelOutputError` for a NaN, mis-shaped or
@@ -86,7 +86,7 @@ def latent_action(basis: np.ndarray, stick: np.ndarray,
 
 
 def policy_action(action: np.ndarray, p_close: float,
-                  shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float]:  # fmt: skip
+                  shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float]:
     """A policy's 6-D action blended towards the shaping direction (``(1 - w) a + w d
     max(|a|, 1)``) and its gripper-close probability. :class:`ModelOutputError` for NaN or a
     wrong shape."""

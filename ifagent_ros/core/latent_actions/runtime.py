@@ -139,7 +139,7 @@ class LoadedModel:
         return float(np.max(self.train_embeddings @ self.embed(text)))
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float | None]:  # fmt: skip
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float | None]:
         raise NotImplementedError(f"{type(self).__name__} has no action()")
 
     # -- internals ------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ class LatentModel(LoadedModel):
         return gamma * self._no_context + beta if self.gated else beta
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, None]:  # fmt: skip
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, None]:
         """``z @ basis`` (shaped; see ``interface.latent_action``); the person's gripper."""
         return latent_action(self.basis(state, lang, alpha), stick, shaping), None
 
@@ -258,7 +258,7 @@ class PolicyModel(LoadedModel):
     _head: ClassVar[str] = "head"
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float]:  # fmt: skip
+               shaping: ShapingTerm | None = None) -> tuple[np.ndarray, float]:
         """The policy's action (shaped; see ``interface.policy_action``) and its gripper-close
         probability; the stick and alpha are not used."""
         a, p = self.policy(state, lang)

@@ -78,7 +78,7 @@ class SimulatedUser:
 
     def __init__(self, task: TaskInstance, interface: Interface = "latent",
                  config: SimUserConfig | None = None, pad: UserPad | None = None,
-                 corrections: bool = True, split: Split = "heldout") -> None:  # fmt: skip
+                 corrections: bool = True, split: Split = "heldout") -> None:
         if interface not in INTERFACES:
             raise ValueError(f"interface must be one of {INTERFACES}, got {interface!r}")
         self.task = task
@@ -176,7 +176,7 @@ class SimulatedUser:
 
     # ------------------------------------------------------------------ pad output
     def _pad(self, z: np.ndarray | None = None, deadman: bool = True,
-             raw: tuple[float, float] | None = None) -> UserOutput:  # fmt: skip
+             raw: tuple[float, float] | None = None) -> UserOutput:
         lay = self.pad.layout
         axes, buttons = lay.neutral()
         if raw is not None:  # already as the pad reports it
@@ -319,7 +319,7 @@ class SimulatedUser:
                 return held
         if buttons[self.pad.layout.mode]:
             self.counts["presses"] += 1
-            if not op._presses_left:  # the last press of this switch  # noqa: SLF001
+            if not op._presses_left:  # the last press of this switch
                 self._mode_pause_until = now + self.config.mode_switch_pause
         lay = self.pad.layout
         out = self._pad(raw=(axes[lay.axis_left_x], axes[lay.axis_left_y]), deadman=bool(
@@ -403,7 +403,7 @@ class SimulatedUser:
 
     # ------------------------------------------------------------------ corrections
     def _check_stall(self, seen: ArmObservation, wp: Waypoint, now: float,
-                     dist: float) -> str | None:  # fmt: skip
+                     dist: float) -> str | None:
         cfg = self.config
         self._progress.append((now, dist))
         while self._progress and self._progress[0][0] < now - cfg.stall_window_s:

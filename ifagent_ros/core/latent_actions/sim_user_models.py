@@ -165,7 +165,7 @@ class StickMapEstimate:
         return e - a @ np.linalg.solve(gram + reg * np.trace(gram) * np.eye(2), a.T @ e)
 
     def command(self, v_des: np.ndarray, weights: np.ndarray, z_max: float,
-                reg: float = 1e-3) -> np.ndarray:  # fmt: skip
+                reg: float = 1e-3) -> np.ndarray:
         """The stick (|z_i| <= z_max) that best gives ``v_des`` (weighted, regularized LS)."""
         aw = self.A * weights[:, None]
         z = np.linalg.solve(aw.T @ aw + reg * np.eye(2), aw.T @ (v_des * weights))
@@ -220,7 +220,7 @@ class GoalTracker:
 
 
 def pick_primitive(position_error: np.ndarray, rotation_error: np.ndarray,
-                   tilt_threshold: float) -> tuple[Primitive, float]:  # fmt: skip
+                   tilt_threshold: float) -> tuple[Primitive, float]:
     """The correction a person says when stuck: a twist/tilt back when the gripper is visibly
     rotated (rotation vector beyond ``tilt_threshold`` rad), else the direction of the largest
     remaining position error; with the size of that error."""
@@ -236,7 +236,7 @@ def pick_primitive(position_error: np.ndarray, rotation_error: np.ndarray,
 
 
 def correction_done(prim: Primitive, position_error: np.ndarray, rotation_error: np.ndarray,
-                    tolerance: float) -> bool:  # fmt: skip
+                    tolerance: float) -> bool:
     """The correction has done its job (the person reverts to the instruction): its rotation is
     undone, its direction is done, or (away from the waypoint) no longer what mostly stands
     between gripper and goal."""

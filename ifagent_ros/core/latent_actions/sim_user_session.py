@@ -61,7 +61,7 @@ class Tick:
 
 class SimUserSession:
     def __init__(self, user: SimulatedUser, condition: str, forward_kinematics: ForwardKinematics,
-                 *, stale_s: float = 0.5, repeat_s: float = 1.0) -> None:  # fmt: skip
+                 *, stale_s: float = 0.5, repeat_s: float = 1.0) -> None:
         self.user = user
         self.task = user.task
         self.condition = condition

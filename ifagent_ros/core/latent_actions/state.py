@@ -48,7 +48,7 @@ class JointNames:
     gripper: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
 
     def read(self, names: Sequence[str], positions: Sequence[float]
-             ) -> tuple[np.ndarray | None, float | None]:  # fmt: skip
+             ) -> tuple[np.ndarray | None, float | None]:
         """(arm positions, gripper opening) from one message. The arm: None when the message
         names none of its joints (another publisher's joints), empty when only some are there;
         the opening: None unless every finger is there."""

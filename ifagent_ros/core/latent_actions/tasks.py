@@ -363,7 +363,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in (
     Primitive("tilt_down", "rotation", (0.0, 1.0, 0.0)),
     Primitive("tilt_left", "rotation", (-1.0, 0.0, 0.0)),
     Primitive("tilt_right", "rotation", (1.0, 0.0, 0.0)),
-)}  # fmt: skip
+)}
 
 
 @lru_cache(maxsize=1)

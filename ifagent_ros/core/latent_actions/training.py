@@ -146,7 +146,7 @@ def _pair(
 
 
 def _batch(split: _Split, idx: Any, emb: torch.Tensor, text_ids: torch.Tensor,
-           alpha: torch.Tensor) -> Batch:  # fmt: skip
+           alpha: torch.Tensor) -> Batch:
     return Batch(
         states=split.states[idx],
         lang=emb[text_ids[idx]],

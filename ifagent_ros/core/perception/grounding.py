@@ -52,7 +52,7 @@ SIZE_TIE_RATIO = 0.05  # two sizes within 5 % rank as a tie
 ON_MARGIN_M = 0.01  # "on X": the centre may overhang X's footprint by this much
 BETWEEN_WIDTH = 0.4  # "between X and Y": at most this fraction of |XY| off the segment
 SPACE_SUPERLATIVES = frozenset(("left", "right", "front", "back", "near", "far", "top", "bottom",
-                                "middle"))  # fmt: skip
+                                "middle"))
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth")
 
@@ -80,7 +80,7 @@ class GroundingResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         return {"ids": list(self.ids), "ambiguous": self.ambiguous, "question": self.question,
-                "message": self.message}  # fmt: skip
+                "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +177,7 @@ class Grounder:
         """The objects ``expression`` refers to among ``objects`` (see the module docstring)."""
         if not isinstance(expression, str) or not expression.strip():
             return GroundingResult([], message="The expression is empty: say which object you "
-                                   "mean.", family="empty")  # fmt: skip
+                                   "mean.", family="empty")
         scene: dict[str, _Obj] = {}
         skipped = 0
         for raw in objects or ():
@@ -192,7 +192,7 @@ class Grounder:
             words = [f"'{w}'" for w in parsed.unknown]
             noun = "word" if len(words) == 1 else "words"
             return GroundingResult([], message=f"I don't know the {noun} {_or_list(words)}."
-                                   .replace(" or ", " and "), family="unknown")  # fmt: skip
+                                   .replace(" or ", " and "), family="unknown")
         if parsed.error:
             return GroundingResult([], message=parsed.error, family="unparsed")
         family = _family(parsed.phrases)
@@ -203,7 +203,7 @@ class Grounder:
         result = GroundingResult(
             [o.id for o in outcome.objs], outcome.ambiguous, outcome.question,
             outcome.message, family, parsed.destination,
-        )  # fmt: skip
+        )
         if result.ambiguous:
             self._pending = list(result.ids)
         elif result.ids:
@@ -301,7 +301,7 @@ class Grounder:
         if rel.kind == "between":
             keep = [t for t in cands if any(
                 _between(t, a, b) for a in groups[0] for b in groups[1] if a.id != b.id
-            ) and all(t.id != o.id for g in groups for o in g)]  # fmt: skip
+            ) and all(t.id != o.id for g in groups for o in g)]
         else:
             keep = [t for t in cands if any(t.id != lm.id and test(t, lm) for lm in groups[0])]
         return keep, None, question
@@ -395,7 +395,7 @@ class Grounder:
             boundary = key(order[wanted - 1])
             tied = [o for o in order if _tie(key(o), boundary, relative)]
             return _Outcome(list({o.id: o for o in chosen[:-1] + tied}.values()), True,
-                            self._question(tied, np))  # fmt: skip
+                            self._question(tied, np))
         return _Outcome(chosen)
 
     def _middle(self, np: NounPhrase, cands: list[_Obj]) -> _Outcome:

@@ -24,19 +24,19 @@ from ifagent_ros.core.perception.grounding import Grounder, GroundingConfig
 from ifagent_ros.core.perception.grounding_parser import LEXICON
 
 FAMILIES = ("colour", "size", "space", "ordinal", "cardinal", "reference", "plural", "ambiguous",
-            "no_match", "unknown_words")  # fmt: skip
+            "no_match", "unknown_words")
 LABELS = ("block", "bowl", "plate", "mug")
 COLORS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "brown", "white", "gray",
-          "black", "cyan")  # fmt: skip
+          "black", "cyan")
 SYNONYMS = {"block": ("block", "cube"), "bowl": ("bowl",), "plate": ("plate", "dish"),
-            "mug": ("mug", "cup")}  # fmt: skip
+            "mug": ("mug", "cup")}
 NUMBERS = {1: ("one", "1"), 2: ("two", "2"), 3: ("three", "3"), 4: ("four", "4")}
 ORDINALS = {1: ("first", "1st"), 2: ("second", "2nd"), 3: ("third", "3rd"), 4: ("fourth", "4th")}
 LEADS = ("", "", "", "pick up ", "grab ", "please take ", "can you pick up ", "point at ",
-         "touch ")  # fmt: skip
+         "touch ")
 FOREIGN = ("le bloc rouge", "prends le bol bleu", "el bloque rojo", "der rote Würfel",
            "il cubo verde", "la tasse jaune", "coge la taza", "nimm die Schüssel",
-           "o bloco azul", "de rode kubus")  # fmt: skip
+           "o bloco azul", "de rode kubus")
 MARGIN_M = 0.03  # geometric answers must win by this much
 SIZE_RATIO = 1.3  # size answers must win by this factor
 
@@ -80,7 +80,7 @@ class _Gen:
 
     def group(self, label: str | None = None, color: str | None = None) -> list[dict[str, Any]]:
         return [o for o in self.scene if (label is None or o["label"] == label)
-                and (color is None or o["color"] == color)]  # fmt: skip
+                and (color is None or o["color"] == color)]
 
     def left(self, o: dict[str, Any]) -> float:
         return -o["position"][1] if self.flip else o["position"][1]
@@ -139,12 +139,12 @@ def random_scene(rng: random.Random) -> list[dict[str, Any]]:
         for _ in range(100):
             x, y = rng.uniform(0.3, 0.8), rng.uniform(-0.4, 0.4)
             if all(math.hypot(x - o["position"][0], y - o["position"][1])
-                   > (max(size[:2]) + max(o["size"][:2])) / 2 + 0.01 for o in objects):  # fmt: skip
+                   > (max(size[:2]) + max(o["size"][:2])) / 2 + 0.01 for o in objects):
                 objects.append({
                     "id": f"obj_{ids[k]}", "label": label, "color": rng.choice(COLORS),
                     "position": [x, y, size[2] / 2], "size": size,
                     "confidence": round(rng.uniform(0.5, 1.0), 2),
-                })  # fmt: skip
+                })
                 break
     return objects
 
@@ -178,7 +178,7 @@ def gen_size(g: _Gen) -> bool:
     if len(objs) == 2:
         words += {("volume", 1.0): ("bigger", "larger", "large", "big"),
                   ("volume", -1.0): ("smaller", "small"), ("height", 1.0): ("taller",),
-                  ("height", -1.0): ("shorter",)}[(metric, sign)]  # fmt: skip
+                  ("height", -1.0): ("shorter",)}[(metric, sign)]
     noun = g.noun(label) if label else g.pick(("object", "thing", "one"))
     g.steps.append(Step(g.lead(f"the {g.pick(words)} {noun}"), g.ids([target])))
     return True
@@ -187,7 +187,7 @@ def gen_size(g: _Gen) -> bool:
 def gen_space(g: _Gen) -> bool:
     kind = g.pick(("extreme", "extreme", "direction", "direction", "nearest", "between", "on"))
     return {"extreme": _space_extreme, "direction": _space_direction, "nearest": _space_nearest,
-            "between": _space_between, "on": _space_on}[kind](g)  # fmt: skip
+            "between": _space_between, "on": _space_on}[kind](g)
 
 
 def _space_extreme(g: _Gen) -> bool:
@@ -199,7 +199,7 @@ def _space_extreme(g: _Gen) -> bool:
     keys: dict[str, Callable[[dict[str, Any]], float]] = {
         "left": g.left, "right": lambda o: -g.left(o), "front": lambda o: -o["position"][0],
         "back": lambda o: o["position"][0], "near": lambda o: -math.dist(o["position"], (0, 0, 0)),
-    }  # fmt: skip
+    }
     if not _wins([keys[side](o) for o in objs], MARGIN_M):
         return False
     target = max(objs, key=keys[side])
@@ -228,7 +228,7 @@ def _space_direction(g: _Gen) -> bool:
         "right": lambda o: g.left(landmark) - g.left(o),
         "behind": lambda o: o["position"][0] - landmark["position"][0],
         "front": lambda o: landmark["position"][0] - o["position"][0],
-    }  # fmt: skip
+    }
     inside = [o for o in objs if offset[rel](o) >= MARGIN_M]
     if len(inside) != 1 or any(-MARGIN_M < offset[rel](o) < MARGIN_M for o in objs):
         return False
@@ -239,7 +239,7 @@ def _space_direction(g: _Gen) -> bool:
         "right": (f"the {n} right of {name}", f"the {n} to the right of {name}"),
         "behind": (f"the {n} behind {name}", f"the {n} that is behind {name}"),
         "front": (f"the {n} in front of {name}", f"the {n} that is in front of {name}"),
-    }[rel]  # fmt: skip
+    }[rel]
     g.steps.append(Step(g.lead(g.pick(phrases)), g.ids(inside)))
     return True
 
@@ -259,7 +259,7 @@ def _space_nearest(g: _Gen) -> bool:
     n = g.noun(label)
     phrases = ((f"the {n} farthest from {name}", f"the {n} furthest from {name}") if far else
                (f"the {n} closest to {name}", f"the {n} nearest to {name}",
-                f"the closest {n} to {name}", f"the {n} next to {name}"))  # fmt: skip
+                f"the closest {n} to {name}", f"the {n} next to {name}"))
     g.steps.append(Step(g.lead(g.pick(phrases)), g.ids([target])))
     return True
 
@@ -278,7 +278,7 @@ def _space_between(g: _Gen) -> bool:
     x, y = ax + s * (bx - ax) - off * uy, ay + s * (by - ay) + off * ux
     r = max(target["size"][:2]) / 2
     if any(o is not target and math.hypot(x - o["position"][0], y - o["position"][1])
-           < r + max(o["size"][:2]) / 2 + 0.01 for o in g.scene):  # fmt: skip
+           < r + max(o["size"][:2]) / 2 + 0.01 for o in g.scene):
         return False
     target["position"] = [x, y, target["position"][2]]
     for o in g.group(target["label"]):
@@ -290,7 +290,7 @@ def _space_between(g: _Gen) -> bool:
             return False
     n = g.noun(target["label"])
     text = g.pick((f"the {n} between {name_a} and {name_b}",
-                   f"the {n} in between {name_a} and {name_b}"))  # fmt: skip
+                   f"the {n} in between {name_a} and {name_b}"))
     g.steps.append(Step(g.lead(text), g.ids([target])))
     return True
 
@@ -304,7 +304,7 @@ def _space_on(g: _Gen) -> bool:
     (cx, cy, cz), (dx, _, dz) = container["position"], container["size"]
     jitter = 0.15 * dx
     target["position"] = [cx + g.rng.uniform(-jitter, jitter), cy + g.rng.uniform(-jitter, jitter),
-                          cz + dz / 2 + target["size"][2] / 2]  # fmt: skip
+                          cz + dz / 2 + target["size"][2] / 2]
     if [o for o in g.scene if o is not container and _on(o, container)] != [target]:
         return False
     prep = "on" if container["label"] == "plate" else g.pick(("in", "inside"))
@@ -373,7 +373,7 @@ def gen_reference(g: _Gen) -> bool:
     roll = g.rng.random()
     if roll < 0.1:
         g.steps.append(Step(g.pick(("it", "that one", "pick it up", "the same one")),
-                            frozenset(), mode="empty"))  # fmt: skip
+                            frozenset(), mode="empty"))
         return True
     if roll < 0.3:
         obj = g.pick(g.scene)
@@ -397,7 +397,7 @@ def gen_reference(g: _Gen) -> bool:
 def gen_plural(g: _Gen) -> bool:
     if g.rng.random() < 0.1:
         g.steps.append(Step(g.lead(g.pick(("all objects", "everything", "all the things"))),
-                            g.ids(g.scene)))  # fmt: skip
+                            g.ids(g.scene)))
         return True
     obj = g.pick(g.scene)
     color = obj["color"] if g.rng.random() < 0.5 else None
@@ -405,7 +405,7 @@ def gen_plural(g: _Gen) -> bool:
     adj = f"{color} " if color else ""
     plural, single = g.noun(obj["label"], True), g.noun(obj["label"])
     options = [f"all the {adj}{plural}", f"all {adj}{plural}", f"every {adj}{single}",
-               f"each {adj}{single}"]  # fmt: skip
+               f"each {adj}{single}"]
     if len(group) >= 2:
         options.append(f"the {adj}{plural}")
     g.steps.append(Step(g.lead(g.pick(options)), g.ids(group)))
@@ -448,7 +448,7 @@ def _nonsense(rng: random.Random) -> str:
     while True:
         word = (rng.choice(("fl", "bl", "zr", "gn", "kw", "sn", "tr", "pl", "vr"))
                 + rng.choice(("urb", "ix", "omp", "eeg", "arf", "orp", "ulk"))
-                + rng.choice(("", "ish", "le", "y", "o")))  # fmt: skip
+                + rng.choice(("", "ish", "le", "y", "o")))
         if word not in LEXICON:
             return word
 
@@ -469,7 +469,7 @@ GENERATORS: dict[str, Callable[[_Gen], bool]] = {
     "colour": gen_colour, "size": gen_size, "space": gen_space, "ordinal": gen_ordinal,
     "cardinal": gen_cardinal, "reference": gen_reference, "plural": gen_plural,
     "ambiguous": gen_ambiguous, "no_match": gen_no_match, "unknown_words": gen_unknown_words,
-}  # fmt: skip
+}
 
 
 def generate_case(family: str, rng: random.Random, flip_left_right: bool = False) -> Case:
@@ -524,12 +524,12 @@ def evaluate(n: int = 600, seed: int = 0, config: GroundingConfig | None = None)
                         "dialogue": [s.expression for s in case.steps],
                         "expected": sorted(step.expected), "expected_ambiguous": step.ambiguous,
                         "mode": step.mode, "got": result.to_json_dict(), "scene": case.scene,
-                    })  # fmt: skip
+                    })
                 break
         totals[case.family] += 1
         correct[case.family] += ok
     families = {f: {"accuracy": correct[f] / totals[f] if totals[f] else float("nan"),
-                    "correct": correct[f], "total": totals[f]} for f in FAMILIES}  # fmt: skip
+                    "correct": correct[f], "total": totals[f]} for f in FAMILIES}
     accuracy = sum(correct.values()) / max(1, len(cases))
     flat = {f"grounding_accuracy_{f}": v["accuracy"] for f, v in families.items() if v["total"]}
     return {

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 # Lexeme categories.
 DET, PRON, NUM, ORD, COLOR, NOUN, ADJ, PREP, ROBOT, CONJ, FILLER = (
     "det", "pron", "num", "ord", "color", "noun", "adj", "prep", "robot", "conj", "filler"
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _nouns(canonical: str | None, *words: str, generic: bool = False) -> dict[st
 
 
 COLORS = ("red", "green", "blue", "yellow", "orange", "purple", "pink", "brown", "white", "gray",
-          "black", "cyan")  # fmt: skip
+          "black", "cyan")
 COLOR_SYNONYMS = {"grey": "gray", "violet": "purple"}
 
 # Superlative adjectives: word -> superlative name. Size ones rank by the object's extent, space
@@ -76,11 +76,11 @@ SPACE_WORDS = {
     **dict.fromkeys(("middle", "center", "centre", "central", "centermost"), "middle"),
 }
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "couple": 2, "pair": 2}  # fmt: skip
+           "eight": 8, "nine": 9, "ten": 10, "couple": 2, "pair": 2}
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}  # fmt: skip
+            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
 PLACING_VERBS = ("put", "place", "move", "drop", "stack", "set", "bring", "slide", "push",
-                 "transfer", "carry", "throw", "toss", "insert", "lay", "position")  # fmt: skip
+                 "transfer", "carry", "throw", "toss", "insert", "lay", "position")
 FILLERS = (
     "please", "pls", "kindly", "pick", "up", "grab", "take", "get", "fetch", "give", "hand", "pull",
     "lift", "hold", "release", "touch", "point", "show", "find", "select", "choose", "go", "reach",
@@ -92,7 +92,7 @@ FILLERS = (
     "away", "its", "resting", "rests", "positioned", "dark", "light", "bright", "colored",
     "coloured", "well", "yes", "alright", "uh", "um", "uhm", "er", "erm", "hmm", "ah", "oh", "so",
     "maybe", "actually", "you", "know", "thats", "theres",
-)  # fmt: skip
+)
 
 LEXICON: dict[str, Lexeme] = {
     **{w: Lexeme(FILLER) for w in FILLERS},
@@ -124,15 +124,15 @@ LEXICON: dict[str, Lexeme] = {
         "next", "beside", "by", "adjacent", "with")},
     **{w: Lexeme(ROBOT) for w in ("robot", "you", "yourself", "base", "arm", "gripper")},
     "and": Lexeme(CONJ, "and"),
-}  # fmt: skip
+}
 # Where the grammar expects nothing else, these are skipped like fillers ("give it to me").
 SOFT_WORDS = frozenset(("of", "to", "at", "with", "that", "you", "robot", "yourself"))
 NEAR_WORDS = frozenset(("near", "nearest", "nearer", "closest", "closer", "close", "next",
-                        "beside", "by", "adjacent"))  # fmt: skip
+                        "beside", "by", "adjacent"))
 FAR_WORDS = frozenset(("far", "farthest", "furthest", "farther", "further"))
 CONTAINER_PREPS = frozenset(("on", "onto", "upon", "in", "into", "inside", "within", "atop"))
 DESTINATION_PREPS = CONTAINER_PREPS | {"to", "next", "beside", "near", "above", "over", "under",
-                                       "below", "behind", "between", "at"}  # fmt: skip
+                                       "below", "behind", "between", "at"}
 DIRECTIONS = frozenset(("left", "right", "front", "back", "top", "bottom", "middle", "near", "far"))
 
 
@@ -469,7 +469,7 @@ class _Parser:
         save = self.i
         for parse_one in (self._direction_relation, self._near_far_relation,
                           self._container_relation, self._vertical_relation,
-                          self._between_relation):  # fmt: skip
+                          self._between_relation):
             self.i = save
             if parse_one(np, word):
                 return True
@@ -504,7 +504,7 @@ class _Parser:
         direction = SPACE_WORDS.get(word, word)
         if self._accept("of", "from"):
             kinds = {"left": "left_of", "right": "right_of", "front": "front_of", "back": "behind",
-                     "top": "on", "bottom": "below"}  # fmt: skip
+                     "top": "on", "bottom": "below"}
             if direction not in kinds:
                 return False
             return self._add(np, kinds[direction], self._landmark())
@@ -585,7 +585,7 @@ def _says_anything(np: NounPhrase) -> bool:
     return bool(
         np.has_noun or np.reference or np.colors or np.superlatives or np.ordinal is not None
         or np.count is not None or np.determiner == "all" or np.relations or np.other
-    )  # fmt: skip
+    )
 
 
 def parse(text: str, extra: dict[str, Lexeme] | None = None) -> ParsedExpression:

@@ -151,4 +151,4 @@ def __getattr__(name: str) -> Any:
 __all__ = [  # plus, lazily: GrammarCheck, PocketsphinxRecognizer, WhisperRecognizer
     "FRAMES_PER_S", "RECOGNIZERS", "AsrConfig", "Recognizer", "WhisperWeightsError",
     "make_recognizer", "make_recognizer_with_fallback", "recognizer_class", "speech_frames",
-]  # fmt: skip
+]

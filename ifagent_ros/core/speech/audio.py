@@ -75,7 +75,7 @@ def truncate_utterance(
     _log.warning(
         "utterance of %.1f s is longer than %.1f s: only the first %.1f s are recognised",
         audio.shape[0] / sample_rate, max_seconds, max_seconds,
-    )  # fmt: skip
+    )
     return audio[:limit]
 
 
@@ -146,4 +146,4 @@ __all__ = [
     "CLIP_LEVEL", "MAX_UTTERANCE_S", "SAMPLE_RATE", "AudioFormatError", "WavAudio",
     "clipped_fraction", "is_clipped", "read_wav", "resample_linear", "truncate_utterance",
     "validate_audio", "write_wav",
-]  # fmt: skip
+]

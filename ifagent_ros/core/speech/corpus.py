@@ -136,13 +136,13 @@ def _name(kind: str, text: str, voice: str, speed: int, noise: str) -> str:
 
 
 def _utt(kind: str, text: str, voice: str, speed: int, noise: str, seed: int = -1,
-         text_split: str = "") -> Utterance:  # fmt: skip
+         text_split: str = "") -> Utterance:
     return Utterance(_name(kind, text, voice, speed, noise), text, kind, voice, speed, noise, seed,
-                     text_split)  # fmt: skip
+                     text_split)
 
 
 def plan(full: bool = False, seed: int = 0, n_commands: int = 160,
-         n_scenes: int = 40) -> list[Utterance]:  # fmt: skip
+         n_scenes: int = 40) -> list[Utterance]:
     """The utterances a corpus holds (no audio yet), kinds interleaved so that any prefix
     (``limit``) holds all three.
 
@@ -160,7 +160,7 @@ def plan(full: bool = False, seed: int = 0, n_commands: int = 160,
     unrelated: list[Utterance] = []
     scene_cmds = [(t, s) for t in SCENE_TEMPLATES for s in seeds[:5]]
     remarks = [(_fill(t, rng, s), s, "own")
-               for t, s in zip(SCENE_REMARKS, itertools.cycle(seeds))]  # fmt: skip
+               for t, s in zip(SCENE_REMARKS, itertools.cycle(seeds))]
     plain = [(t, seeds[k % n_scenes], split) for k, (t, split) in enumerate(unrelated_sentences())]
     if full:
         sentences = [(t, seeds[k % n_scenes]) for k, t in enumerate(COMMANDS)]
@@ -211,9 +211,9 @@ def synthesize(text: str, voice: str, speed: int, workdir: Path) -> np.ndarray:
     tag = uuid.uuid4().hex  # unique: threads may render the same sentence at once
     raw, wav = workdir / f"raw_{tag}.wav", workdir / f"speech_{tag}.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text],
-                   check=True, capture_output=True)  # fmt: skip
+                   check=True, capture_output=True)
     subprocess.run(["sox", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(wav),
-                    "pad", str(PAD_S), str(PAD_S)], check=True, capture_output=True)  # fmt: skip
+                    "pad", str(PAD_S), str(PAD_S)], check=True, capture_output=True)
     audio = read_wav(wav).samples
     raw.unlink(missing_ok=True)
     wav.unlink(missing_ok=True)
@@ -293,16 +293,16 @@ def _render(u: Utterance, root: Path, workdir: Path) -> dict[str, float]:
     if u.kind == "stop":
         phrase = STOP_PHRASE.get(u.text, u.text)
         stop_end = end if phrase == u.text else speech_bounds(
-            synthesize(phrase, u.voice, u.speed, workdir))[1]  # fmt: skip
+            synthesize(phrase, u.voice, u.speed, workdir))[1]
     audio = apply_condition(speech, u.noise, workdir, zlib.crc32(u.path.encode()))
     write_wav(root / u.path, audio)
     return {"speech_start_s": start, "speech_end_s": end, "stop_end_s": stop_end,
-            "duration_s": audio.shape[0] / SAMPLE_RATE}  # fmt: skip
+            "duration_s": audio.shape[0] / SAMPLE_RATE}
 
 
 def build_corpus(root: str | Path = DEFAULT_ROOT, *, full: bool = False, seed: int = 0,
                  limit: int | None = None, workers: int = 2,
-                 utterances: list[Utterance] | None = None) -> list[Utterance]:  # fmt: skip
+                 utterances: list[Utterance] | None = None) -> list[Utterance]:
     """Render the planned corpus (or ``utterances``) into ``root``, reusing cached files, and
     return the utterances with their timing filled in."""
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
@@ -314,7 +314,7 @@ def build_corpus(root: str | Path = DEFAULT_ROOT, *, full: bool = False, seed: i
         wanted = wanted[:limit]
     index_path = root / "index.json"
     index: dict[str, dict[str, float]] = (
-        json.loads(index_path.read_text()) if index_path.exists() else {})  # fmt: skip
+        json.loads(index_path.read_text()) if index_path.exists() else {})
     todo = [u for u in wanted if u.path not in index or not (root / u.path).exists()]
     if todo:
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max(1, workers)) as pool:
@@ -331,7 +331,7 @@ def composition(utterances: list[Utterance]) -> dict[str, int]:
     counts: dict[str, int] = {"n_utterances": len(utterances)}
     for u in utterances:
         for what, value in (("kind", u.kind), ("split", u.split), ("voice", u.voice),
-                            ("noise", u.noise), ("speed", str(u.speed))):  # fmt: skip
+                            ("noise", u.noise), ("speed", str(u.speed))):
             key = f"n_{what}_{value}"
             counts[key] = counts.get(key, 0) + 1
     return counts
@@ -348,4 +348,4 @@ __all__ = [
     "build_corpus", "composition", "expected_correction", "make_noise",
     "measured_snr_db", "mix_at_snr", "plan", "scene_objects", "scene_words", "speech_bounds",
     "synthesize", "utterance_dict",
-]  # fmt: skip
+]

@@ -23,20 +23,20 @@ COMMANDS: tuple[str, ...] = (
     "tilt up", "tilt down slightly", "tilt left", "closer", "a little higher",
     "much lower", "go backward", "to the right", "further away", "move away from me",
     "rotate clockwise", "grab it", "raise it a little", "more to the left",
-)  # fmt: skip
+)
 # {c}: a colour, {o}: an object label of the utterance's scene.
 SCENE_TEMPLATES: tuple[str, ...] = (
     "towards the {c} {o}", "go to the {c} {o}", "move to the {c} {o}", "behind the {o}",
     "go behind the {c} {o}", "towards the {o}", "over the {c} {o}", "next to the {c} {o}",
-)  # fmt: skip
+)
 STOPS: tuple[str, ...] = (
     "stop", "halt", "freeze", "e-stop", "abort", "hold on", "please stop now", "no no stop",
-)  # fmt: skip
+)
 # The stop word (or phrase) in each stop utterance: its end is when the e-stop clock starts.
 STOP_PHRASE: dict[str, str] = {
     "stop": "stop", "halt": "halt", "freeze": "freeze", "e-stop": "e-stop", "abort": "abort",
     "hold on": "hold on", "please stop now": "please stop", "no no stop": "no no stop",
-}  # fmt: skip
+}
 UNRELATED: tuple[str, ...] = (
     # questions
     "where are my keys", "what time is it", "can you hear me", "is it going to rain today",
@@ -79,7 +79,7 @@ UNRELATED: tuple[str, ...] = (
     "the robot is quite fast", "that arm is really impressive", "the lights are too bright",
     "I wonder how much this robot costs", "the table is a bit wobbly",
     "this robot is smarter than I thought", "the fan is very loud",
-)  # fmt: skip
+)
 # Remarks about the objects on the table: scene words, but no command.
 SCENE_REMARKS: tuple[str, ...] = (
     "the {c} {o} looks nice", "I like the {c} {o}", "is that {o} heavy",
@@ -93,7 +93,7 @@ SCENE_REMARKS: tuple[str, ...] = (
     "somebody painted that {o}", "the {o} was a present", "that {c} {o} is cute",
     "the {o} looks expensive", "the {c} {o} is shiny", "can I keep the {c} {o}",
     "I dropped a {o} yesterday", "that {o} needs washing",
-)  # fmt: skip
+)
 _DATA = Path(__file__).resolve().parents[1] / "language" / "data" / "unrelated.yaml"
 # Unrelated speech that sounds like a stop word ("the bus stopped", "my computer froze").
 STOPISH = re.compile(r"\b(stop\w*|halt\w*|froze\w*|freez\w*|abort\w*|hold\w*|whoa)\b", re.I)
@@ -117,4 +117,4 @@ def unrelated_sentences(path: Path = _DATA) -> list[tuple[str, str]]:
 
 
 __all__ = ["COMMANDS", "SCENE_REMARKS", "SCENE_TEMPLATES", "STOPISH", "STOPS", "STOP_PHRASE",
-           "UNRELATED", "unrelated_sentences"]  # fmt: skip
+           "UNRELATED", "unrelated_sentences"]

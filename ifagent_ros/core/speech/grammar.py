@@ -20,7 +20,7 @@ STOP_WORDS: tuple[str, ...] = ("stop", "halt", "freeze")
 DIRECTIONS: tuple[str, ...] = (
     "left", "right", "up", "down", "forward", "forwards", "backward", "backwards", "back",
     "closer", "away",
-)  # fmt: skip
+)
 MAGNITUDES: tuple[str, ...] = ("a bit", "a little", "a little bit", "slightly", "a lot", "much")
 DEFAULT_COLOURS: tuple[str, ...] = ("red", "green", "blue", "yellow")
 DEFAULT_OBJECTS: tuple[str, ...] = ("block", "cube", "mug", "bowl")
@@ -111,4 +111,4 @@ _COLOUR_WORDS = frozenset(
 __all__ = [
     "DEFAULT_COLOURS", "DEFAULT_OBJECTS", "DIRECTIONS", "MAGNITUDES", "STOP_WORDS",
     "build_jsgf", "filter_known", "grammar_words", "split_vocabulary",
-]  # fmt: skip
+]

@@ -222,11 +222,11 @@ class PushToTalkDecoder:
         return self._report(text, "decoded", audio.size, stop / SAMPLE_RATE, wait, decode, t0)
 
     def _report(self, text: SpeechText | None, outcome: str, samples: int, stop_s: float,
-                wait: float, decode: float, t0: float) -> SpeechText | None:  # fmt: skip
+                wait: float, decode: float, t0: float) -> SpeechText | None:
         self.last_release = ReleaseReport(
             outcome=outcome, audio_s=samples / SAMPLE_RATE, speech_end_s=stop_s,
             partials=self._count, wait_s=wait, decode_s=decode, latency_s=self._clock() - t0,
-        )  # fmt: skip
+        )
         if text is None or not text.text.strip():
             return None
         return text

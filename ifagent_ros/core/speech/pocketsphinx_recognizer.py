@@ -152,7 +152,7 @@ class PocketsphinxRecognizer:
             self._phone = self._Decoder(
                 hmm=self._paths["hmm"], dict=self._paths["dict"], lm=None, loglevel="FATAL",
                 allphone=self._paths["phone_lm"],
-            )  # fmt: skip
+            )
         return self._phone
 
     def decode_free(self, audio: np.ndarray) -> str:
@@ -161,7 +161,7 @@ class PocketsphinxRecognizer:
             self._free = self._Decoder(
                 hmm=self._paths["hmm"], dict=self._paths["dict"], lm=self._paths["lm"],
                 loglevel="FATAL", beam=1e-30, wbeam=1e-20, maxhmmpf=1500, maxwpf=5,
-            )  # fmt: skip  # pruned: the full search takes ~1 s per utterance on one core
+            )  # pruned: the full search takes ~1 s per utterance on one core
         text, _ = self._decode(self._free, validate_audio(audio))
         return text
 
@@ -199,7 +199,7 @@ class PocketsphinxRecognizer:
     def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText:
         """Decode one utterance against the grammar; reject what does not fit (see module doc)."""
         audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
-                                   self.config.max_utterance_s)  # fmt: skip
+                                   self.config.max_utterance_s)
         text, segs, score = self._decode_scored(self._decoder, audio)
         check = self.check(text, segs, audio)
         if check.accepted and self.config.rejection == "phone-loop" and score is not None:
@@ -228,13 +228,13 @@ class PocketsphinxRecognizer:
             return SpeechText(
                 text=text, confidence=confidence, backend="pocketsphinx",
                 start=start, end=end, in_grammar=True,
-            )  # fmt: skip
+            )
         if free is None and self.config.free_form_on_reject and text:
             free = self.decode_free(audio)
         return SpeechText(
             text=free or "", confidence=0.2 if text else 0.0, backend="pocketsphinx-free",
             start=start, end=end, in_grammar=False,
-        )  # fmt: skip
+        )
 
 
 def _confidence(check: GrammarCheck, cfg: AsrConfig) -> float:

@@ -177,7 +177,7 @@ class SpeechService:
     def _on_stop(self, heard: HeardStop) -> None:
         lag_ms = (time.monotonic() - heard.pushed_at) * 1000.0
         self._latch(heard.phrase, f"score {heard.score:.0f}, {lag_ms:.0f} ms after its audio "
-                                  f"arrived")  # fmt: skip
+                                  f"arrived")
 
     def _on_partial(self, text: SpeechText) -> None:
         """A partial transcript while the button is still held: a stop word latches now."""
@@ -324,7 +324,7 @@ class SpeechService:
                     self._log.info(f"vocabulary: {', '.join(vocab) or '(none)'}")
                 if pending is not None:
                     self._transcribe(*pending)
-            except Exception as err:  # keep the worker alive whatever the recogniser does
+            except Exception as err:  # noqa: BLE001 - the worker outlives the recogniser
                 self._vocab_applied = vocab
                 self._throttled("failed", "error", f"speech recognition failed: {err!r}")
 

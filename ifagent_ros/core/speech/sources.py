@@ -236,7 +236,7 @@ class MicrophoneSource:
                 callback=self._callback,
             )
             self._stream.start()
-        except Exception as err:  # PortAudioError, ValueError for unsupported settings
+        except Exception as err:  # noqa: BLE001 - PortAudioError, ValueError
             raise AudioDeviceError(
                 f"cannot open audio input device {device!r} at {SAMPLE_RATE} Hz mono int16: {err}"
             ) from None

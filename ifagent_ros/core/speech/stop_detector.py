@@ -54,11 +54,11 @@ STOP_PHRASES: tuple[str, ...] = ("stop", "halt", "freeze", "e stop", "abort", "h
 RECALL_THRESHOLDS: dict[str, float] = {
     "stop": -996.0, "halt": -1010.0, "freeze": -977.0, "e stop": -1076.0, "abort": -1061.0,
     "hold on": -1131.0,
-}  # fmt: skip
+}
 PRECISE_THRESHOLDS: dict[str, float] = {
     "stop": -996.0, "halt": -488.0, "freeze": -577.0, "e stop": -969.0, "abort": -488.0,
     "hold on": 1e9,
-}  # fmt: skip
+}
 DEFAULT_THRESHOLDS = RECALL_THRESHOLDS
 DEFAULT_PHONE_LOOP: dict[str, float] = {p: 1e-10 for p in STOP_PHRASES}
 
@@ -104,7 +104,7 @@ class StopDetector:
         cfg = self.config
         if cfg.sample_rate != SAMPLE_RATE:
             raise ValueError(f"the stop detector needs {SAMPLE_RATE} Hz audio, "
-                             f"not {cfg.sample_rate} Hz (resample first)")  # fmt: skip
+                             f"not {cfg.sample_rate} Hz (resample first)")
         unknown = set(cfg.thresholds) - set(STOP_PHRASES)
         if unknown:
             raise ValueError(f"unknown stop phrases {sorted(unknown)}; known: {STOP_PHRASES}")
@@ -122,7 +122,7 @@ class StopDetector:
                     hmm=paths["hmm"], kws=keyfile, kws_plp=plp, dict=paths["dict"],
                     kws_delay=cfg.kws_delay,
                     loglevel="FATAL",
-                ))  # fmt: skip
+                ))
             finally:
                 os.unlink(keyfile)
         self._logmath = self._decoders[0].get_logmath()
@@ -167,7 +167,7 @@ class StopDetector:
         for seg in segs:
             score = float(self._logmath.log(seg.prob)) if seg.prob > 0 else -1e9
             out.append((seg.word.strip(), self._utt_start + seg.start_frame * FRAME,
-                        self._utt_start + (seg.end_frame + 1) * FRAME, score))  # fmt: skip
+                        self._utt_start + (seg.end_frame + 1) * FRAME, score))
         return out
 
     def _track_quiet(self, audio: np.ndarray) -> None:
@@ -190,7 +190,7 @@ class StopDetector:
             raise TypeError(f"the stop detector needs a numpy int16 array, got {type(chunk)}")
         if chunk.dtype != np.int16:
             raise ValueError(f"the stop detector needs int16 audio, got {chunk.dtype} "
-                             "(convert float audio with (x * 32767).astype(np.int16))")  # fmt: skip
+                             "(convert float audio with (x * 32767).astype(np.int16))")
         if chunk.ndim == 2 and chunk.shape[1] == 1:
             chunk = chunk[:, 0]
         if chunk.ndim != 1:
@@ -211,7 +211,7 @@ class StopDetector:
         if not events:
             length = self._pushed - self._utt_start
             quiet_restart = (length >= cfg.restart_s * SAMPLE_RATE
-                             and self._quiet_at >= self._pushed - FRAME * 5)  # fmt: skip
+                             and self._quiet_at >= self._pushed - FRAME * 5)
             if quiet_restart or length >= cfg.max_utterance_s * SAMPLE_RATE:
                 self._restart()
         return events

@@ -47,7 +47,7 @@ class StopListener:
     """``push(chunk)`` from any thread; ``on_stop(HeardStop)`` is called from the worker."""
 
     def __init__(self, detector: Any, on_stop: Callable[[HeardStop], None],
-                 config: StopListenerConfig | None = None) -> None:  # fmt: skip
+                 config: StopListenerConfig | None = None) -> None:
         self.config = config or StopListenerConfig()
         self._detector = detector
         self._on_stop = on_stop
@@ -71,7 +71,7 @@ class StopListener:
         chunk = np.asarray(chunk)
         if chunk.dtype != np.int16 or chunk.ndim != 1:
             raise AudioFormatError(f"stop listener needs 1-D int16 audio, got {chunk.dtype} "
-                                   f"{chunk.shape}")  # fmt: skip
+                                   f"{chunk.shape}")
         if chunk.size == 0:
             return 0
         dropped = 0
@@ -120,7 +120,7 @@ class StopListener:
             for event in events:
                 self._on_stop(HeardStop(phrase=event.phrase, score=float(event.score),
                                         sample=self._detector_origin + int(event.sample),
-                                        pushed_at=pushed_at, detected_at=done))  # fmt: skip
+                                        pushed_at=pushed_at, detected_at=done))
 
     def close(self) -> None:
         """Stop the worker (idempotent)."""

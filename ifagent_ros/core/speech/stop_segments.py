@@ -74,7 +74,7 @@ floor   tuning          held-out
 # Whisper's word -> the StopDetector phrase it reports
 _PHRASE = {"stop": "stop", "stopping": "stop", "emergency": "stop", "halt": "halt",
            "freeze": "freeze", "estop": "e stop", "abort": "abort", "whoa": "stop",
-           "woah": "stop"}  # fmt: skip
+           "woah": "stop"}
 
 
 @dataclass
@@ -94,7 +94,7 @@ class SegmentStopConfig:
     # what Whisper reads as said just before (own recogniser only; a shared one keeps its own)
     prompt: str = STOP_PROMPT
     asr: AsrConfig = field(default_factory=lambda: AsrConfig(
-        backend="whisper", encoder_window_s=5.0, min_voice_frames=0))  # fmt: skip
+        backend="whisper", encoder_window_s=5.0, min_voice_frames=0))
     sample_rate: int = SAMPLE_RATE
 
 
@@ -137,7 +137,7 @@ class StreamingVad:
         out, self._h, self._c = self._session.run(
             None, {"input": np.concatenate([contexts, frames], axis=1), "h": self._h,
                    "c": self._c},
-        )  # fmt: skip
+        )
         self._context = frames[-1, -VAD_CONTEXT:].copy()
         return np.asarray(out, np.float32).reshape(-1)
 
@@ -155,7 +155,7 @@ class SegmentStopSpotter:
         self.config = config or SegmentStopConfig()
         if self.config.sample_rate != SAMPLE_RATE:
             raise AudioFormatError(f"the segment stop path needs {SAMPLE_RATE} Hz audio, not "
-                                   f"{self.config.sample_rate} Hz (resample first)")  # fmt: skip
+                                   f"{self.config.sample_rate} Hz (resample first)")
         if recognizer is None:
             from ifagent_ros.core.speech.whisper_recognizer import WhisperRecognizer
 
@@ -196,12 +196,12 @@ class SegmentStopSpotter:
         """Feed int16 samples (any length); the stops heard in segments that closed within."""
         if not isinstance(chunk, np.ndarray):
             raise AudioFormatError(f"the segment stop path needs a numpy int16 array, "
-                                   f"got {type(chunk).__name__}")  # fmt: skip
+                                   f"got {type(chunk).__name__}")
         if chunk.ndim == 2 and chunk.shape[1] == 1:
             chunk = chunk[:, 0]
         if chunk.dtype != np.int16 or chunk.ndim != 1:
             raise AudioFormatError(f"the segment stop path needs 1-D int16 audio, got "
-                                   f"{chunk.dtype} {chunk.shape}")  # fmt: skip
+                                   f"{chunk.dtype} {chunk.shape}")
         if chunk.shape[0] == 0:
             return []
         self._buf = np.concatenate([self._buf, chunk])
@@ -256,7 +256,7 @@ class SegmentStopSpotter:
         phrase = self._phrase(text) if sure else None
         seconds = time.perf_counter() - t0
         self.decodes.append(SegmentDecode(start, end, text, phrase is not None,
-                                          float(result.avg_logprob), seconds))  # fmt: skip
+                                          float(result.avg_logprob), seconds))
         if phrase is None:
             return None
         return StopEvent(phrase, self._pushed, float(result.avg_logprob), start, end)
@@ -289,4 +289,4 @@ class SegmentStopSpotter:
 __all__ = [
     "LOGPROB_MEASUREMENT", "PROMPT_MEASUREMENT", "STOP_PROMPT", "SegmentDecode",
     "SegmentStopConfig", "SegmentStopSpotter", "StreamingVad",
-]  # fmt: skip
+]

@@ -49,7 +49,7 @@ class VoiceActivityDetector:
             load_silero_vad(), threshold=self.config.threshold, sampling_rate=SAMPLE_RATE,
             min_silence_duration_ms=self.config.min_silence_ms,
             speech_pad_ms=self.config.speech_pad_ms,
-        )  # fmt: skip
+        )
         self._pending = np.zeros(0, dtype=np.int16)
         self._consumed = 0  # samples already given to silero
         self._start: int | None = None

@@ -170,12 +170,12 @@ class WhisperRecognizer:
         self.model = ctranslate2.models.Whisper(
             str(self.model_path), device=self.device, compute_type=self.compute_type,
             intra_threads=max(int(cfg.threads), 1), inter_threads=1,
-        )  # fmt: skip
+        )
         self._features = FeatureExtractor(feature_size=self.model.n_mels)
         self.tokenizer = Tokenizer(
             tokenizers.Tokenizer.from_file(str(self.model_path / "tokenizer.json")),
             self.model.is_multilingual, task="transcribe", language="en",
-        )  # fmt: skip
+        )
         self._vad = None
         if cfg.min_voice_frames > 0:
             from faster_whisper.vad import get_vad_model
@@ -232,11 +232,11 @@ class WhisperRecognizer:
     def transcribe(self, audio: np.ndarray, start: float, end: float) -> SpeechText:
         """One utterance -> a free-form :class:`SpeechText` (empty text when no speech)."""
         audio = truncate_utterance(validate_audio(audio, self.config.sample_rate),
-                                   self.config.max_utterance_s)  # fmt: skip
+                                   self.config.max_utterance_s)
         self.last = decode = self.decode(audio)
         confidence = float(np.clip(np.exp(decode.avg_logprob), 0.0, 1.0)) if decode.text else 0.0
         return SpeechText(text=decode.text, confidence=confidence, backend="whisper",
-                          start=start, end=end, in_grammar=False)  # fmt: skip
+                          start=start, end=end, in_grammar=False)
 
     def decode(self, audio: np.ndarray) -> WhisperDecode:
         """Decode validated int16 ``audio`` and apply the hallucination guards."""
@@ -245,11 +245,11 @@ class WhisperRecognizer:
         t0 = time.perf_counter()
         if int(speech_frames(audio).sum()) < MIN_SPEECH_FRAMES:
             return WhisperDecode("", "", 0.0, 1.0, 0.0, 0, 0, True, time.perf_counter() - t0,
-                                 rejected="no speech energy")  # fmt: skip
+                                 rejected="no speech energy")
         voice = self.voice_frames(audio)
         if voice is not None and voice < self.config.min_voice_frames:
             return WhisperDecode("", "", 0.0, 1.0, 0.0, 0, 0, True, time.perf_counter() - t0,
-                                 rejected=f"no voice ({voice} voiced frames)")  # fmt: skip
+                                 rejected=f"no voice ({voice} voiced frames)")
         mel, _ = self.features(audio)
         duration = audio.shape[0] / SAMPLE_RATE
         prompt = self._prompt
@@ -259,7 +259,7 @@ class WhisperRecognizer:
             beam_size=max(int(self.config.beam_size), 1), max_length=len(prompt) + max_new,
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             suppress_tokens=[-1],
-        )[0]  # fmt: skip
+        )[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         raw = self.tokenizer.decode(tokens).strip()
         ended = len(tokens) < max_new  # stopped on end-of-text, not on max_length
@@ -280,10 +280,10 @@ class WhisperRecognizer:
             no_speech_prob=float(result.no_speech_prob), compression_ratio=ratio,
             window_frames=mel.shape[-1], tokens=len(tokens), ended=ended, seconds=seconds,
             rejected=rejected,
-        )  # fmt: skip
+        )
 
 
 __all__ = [
     "COMMAND_PROMPT", "FULL_WINDOW_FRAMES", "WhisperDecode", "WhisperRecognizer",
     "collapse_repeats", "compression_ratio", "normalise", "resolve_device", "scene_prompt",
-]  # fmt: skip
+]

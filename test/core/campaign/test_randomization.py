@@ -17,7 +17,7 @@ from ifagent_ros.core.campaign.randomization import (
 from ifagent_ros.core.campaign.tasks import TASKS, get_task
 
 
-def R(lo: float, hi: float) -> FactorRange:  # noqa: N802 - reads like the YAML
+def R(lo: float, hi: float) -> FactorRange:  # reads like the YAML
     return FactorRange(min=lo, max=hi)
 
 

@@ -24,7 +24,7 @@ OBJECTS = [
                     size=(0.12, 0.12, 0.06), confidence=0.9),
     PerceivedObject(id="m1", label="mug", color="blue", position=(0.4, -0.2, 0.05),
                     size=(0.08, 0.08, 0.1), confidence=0.9),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("split", ["dev", "test"])
@@ -79,7 +79,7 @@ def test_words_of_talk_are_not_command_words(word: str) -> None:
     ("tilt it dawn", "tilt it down", "rotation"),
     ("rotates the wrist clockwise", "rotate the wrist cw", "rotation"),
     ("go lightly forward", "go slightly forward", "direction"),
-])  # fmt: skip
+])
 def test_near_misses_snap(heard: str, snapped: str, kind: str) -> None:
     v = accept_transcript(heard)
     assert v.accepted and v.kind in ("snapped", "stop") and v.snapped_from == heard
@@ -89,7 +89,7 @@ def test_near_misses_snap(heard: str, snapped: str, kind: str) -> None:
 @pytest.mark.parametrize("heard", [
     "bless you", "a bit to the table", "abject to the left", "the mug looks bus", "where is up",
     "left is nice", "banana", "go bananas", "tilt it wherever",
-])  # fmt: skip
+])
 def test_far_words_and_talk_are_not_snapped(heard: str) -> None:
     v = accept_transcript(heard)
     assert not v.accepted and v.correction.type == "unknown" and v.snapped_from is None
@@ -110,7 +110,7 @@ def test_a_snap_needs_both_the_distance_and_the_margin() -> None:
 def test_scene_labels_are_vocabulary_but_not_snap_targets() -> None:
     assert not accept_transcript("towards the teapot").accepted
     objects = [{"id": "t", "label": "teapot", "color": "red", "position": (0.5, 0.0, 0.05),
-                "size": (0.1, 0.1, 0.1), "confidence": 0.9}]  # fmt: skip
+                "size": (0.1, 0.1, 0.1), "confidence": 0.9}]
     v = accept_transcript("towards the teapot", objects=objects)
     assert v.accepted and v.correction.target == "the teapot" and v.correction.target_ids == ["t"]
     assert not accept_transcript("the teapot looks nice", objects=objects).accepted
@@ -161,7 +161,7 @@ def test_a_bare_noun_phrase_never_moves(text: str) -> None:
     ("on top of the red block", "the red block", "on"), ("under the plate", "the plate", "below"),
     ("next to the bowl", "the bowl", "near"), ("hover over the mug", "the mug", "above"),
     ("towards the red bowl", "the red bowl", None), ("over to the mug", "the mug", None),
-])  # fmt: skip
+])
 def test_prepositions_are_kept_as_relations(text: str, target: str, relation: str | None) -> None:
     c = parse_correction(text)
     assert c.type == "target" and c.target == target and c.relation == relation

@@ -6,7 +6,7 @@ from ifagent_ros.core.language.corpus import load_corpus
 from ifagent_ros.core.language.evaluate import evaluate_parser
 
 TYPES = {"direction", "rotation", "target", "speed", "gripper", "stop", "undo", "reset",
-         "instruction", "unknown"}  # fmt: skip
+         "instruction", "unknown"}
 
 
 def test_corpus_is_valid_and_big_enough():

@@ -12,7 +12,7 @@ from ifagent_ros.core.language.stop_words import is_stop
     "e-stop", "E stop", "estop", "emergency", "emergency stop", "abort", "whoa", "stopping",
     "don't stop", "non-stop", "stop ignoring me", "left, stop", "\x00stop\x01",
     "stop " + "x " * 3000,
-])  # fmt: skip
+])
 def test_stop_words_anywhere(text):
     assert is_stop(text)
 
@@ -20,7 +20,7 @@ def test_stop_words_anywhere(text):
 @pytest.mark.parametrize("text", [
     "", "   ", "left", "a bit higher", "stopwatch", "antifreeze", "halter",
     "towards the red bowl", "slower", "à gauche", "\x00\x01",
-])  # fmt: skip
+])
 def test_not_stop(text):
     assert not is_stop(text)
 
@@ -34,6 +34,6 @@ def test_non_strings_never_raise(junk):
     ("hold on", True), ("hold on!", True), ("whoa", True), ("abort", True), ("e-stop", True),
     ("the bus stopped at the corner", False), ("it froze", False), ("frozen", False),
     ("the car halted", False), ("hold it", False), ("household", False),
-])  # fmt: skip
+])
 def test_hold_on_and_narrowed_forms(text: str, stop: bool) -> None:
     assert is_stop(text) is stop

@@ -83,13 +83,13 @@ class Recorder:
         return getattr(self.model, name)
 
     def action(self, state: np.ndarray, lang: np.ndarray, stick: np.ndarray, alpha: float,
-               shaping: Any = None) -> tuple[np.ndarray, float | None]:  # fmt: skip
+               shaping: Any = None) -> tuple[np.ndarray, float | None]:
         self.asked.append((state.copy(), np.array(lang), np.array(stick), alpha, shaping))
         return self.model.action(state, lang, stick, alpha, shaping)
 
 
 def old_twist(model: LoadedModel, state: np.ndarray, lang: np.ndarray, z: np.ndarray,
-              alpha: float, shaping: Any, speed: float) -> np.ndarray:  # fmt: skip
+              alpha: float, shaping: Any, speed: float) -> np.ndarray:
     """The controller's formula before ``action`` (basis() for latent models, act() for BC)."""
     if model.kind == "bc":
         action, _ = model.policy(state, lang)  # type: ignore[attr-defined]
@@ -217,7 +217,7 @@ def test_load_action_model_says_why_there_is_none(tmp_path: Path) -> None:
 
 
 def test_load_action_model_loads_a_checkpoint_of_each_kind(trained: dict[str, Any],
-                                                          tmp_path: Path) -> None:  # fmt: skip
+                                                          tmp_path: Path) -> None:
     for kind, runtime in (("lilac", "LatentModel"), ("bc", "PolicyModel")):
         path = save_checkpoint(trained[kind], tmp_path, name=f"tiny-{kind}")["pt"]
         model, why = load_action_model(str(path), device="cpu")

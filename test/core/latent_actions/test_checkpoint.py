@@ -115,7 +115,7 @@ def test_inference_timing_reports_percentiles(
 # -- files that do not match -----------------------------------------------------------------
 
 
-def _tampered(src: Path, dst: Path, edit) -> Path:  # noqa: ANN001
+def _tampered(src: Path, dst: Path, edit) -> Path:
     payload = torch.load(src, weights_only=True)
     edit(payload)
     torch.save(payload, dst)
@@ -167,7 +167,7 @@ def test_foreign_torch_file(tmp_path: Path) -> None:
 )
 def test_mismatched_file(
     saved: dict[str, Path], tmp_path: Path, encoder: HashedWordsEncoder, edit, match: str
-) -> None:  # noqa: ANN001
+) -> None:
     path = _tampered(saved["lilac"], tmp_path / "t.pt", edit)
     with pytest.raises(ModelFileError, match=match):
         load_model(path, encoder=encoder)

@@ -11,7 +11,7 @@ def test_the_four_conditions_of_the_comparison() -> None:
     assert list(CONDITIONS) == ["teleop", "bc", "lila", "lilac"]
     assert [(c.interface, c.model_file, c.speaks) for c in CONDITIONS.values()] == [
         ("teleop", None, False), ("policy", "bc.pt", False), ("latent", "lila.pt", False),
-        ("latent", "lilac.pt", True)]  # fmt: skip
+        ("latent", "lilac.pt", True)]
     assert all(name == c.name for name, c in CONDITIONS.items())
 
 

@@ -30,7 +30,7 @@ def obs(ee: tuple[float, float, float], width: float = 0.08, rot: np.ndarray = D
                            gripper_width=width, objects=objects or layout())
 
 
-def bowl_task(block: str = "green_block"):  # noqa: ANN201
+def bowl_task(block: str = "green_block"):
     inst = sample_task("pick_place_bowl", np.random.default_rng(0))
     inst.params.update(block_id=block, block=block.replace("_", " "))
     return inst
@@ -104,7 +104,7 @@ def test_a_broken_observation_is_a_clear_error() -> None:
         expert.act(obs((0.3, np.nan, 0.48)))
     with pytest.raises(KeyError, match="green_block"):  # the block it must pick is not seen
         expert.act(obs((0.3, 0.0, 0.48), objects={k: v for k, v in layout().items()
-                                                   if k != "green_block"}))  # fmt: skip
+                                                   if k != "green_block"}))
 
 
 def test_rotation_vector_matches_scipy() -> None:
@@ -144,7 +144,7 @@ def env() -> Iterator[object]:
 
 
 @pytest.mark.parametrize("family", list(TASK_FAMILIES))
-def test_the_expert_succeeds_in_the_simulator(env, family: str) -> None:  # noqa: ANN001
+def test_the_expert_succeeds_in_the_simulator(env, family: str) -> None:
     from ifagent_ros.core.recording.demonstrations import run_task_episode
 
     seed = 11

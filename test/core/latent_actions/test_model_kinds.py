@@ -52,7 +52,7 @@ def test_the_registry_holds_the_three_kinds_and_refuses_others() -> None:
     assert MODEL_KINDS["lilac"].demo_kinds == ("task", "correction")
     assert MODEL_KINDS["lila"].demo_kinds == MODEL_KINDS["bc"].demo_kinds == ("task",)
     with pytest.raises(UnknownModelKind, match=r"unknown model kind 'vae'; known model kinds: "
-                                               r"lilac, lila, bc"):  # fmt: skip
+                                               r"lilac, lila, bc"):
         get_model_kind("vae")
     with pytest.raises(ValueError, match="unknown model kind"):
         build_model(ArchConfig("vae", state_dim=20, lang_dim=16))
@@ -68,7 +68,7 @@ RECORDED_TRAINING = {
               357.9348652928602),
     "lila": ([0.08754313786824544, 0.0811771035194397, 0.07841021733151542], 330.74978327343706),
     "bc": ([0.1657656987508138, 0.15463308029704623, 0.14833194944593642], 275.7081101255899),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("kind", ["lilac", "lila", "bc"])
@@ -105,7 +105,7 @@ RECORDED_SHIPPED = {
               -0.02806638338701505, -0.00230794378363414, -0.025044036088349014], None, None),
     "bc": ([-0.9999052286148071, -0.9247575998306274, 0.9999918341636658, 0.9999268054962158,
             0.999630868434906, 0.954131007194519], 1.0, None),
-}  # fmt: skip
+}
 
 
 def test_the_shipped_checkpoints_load_and_answer_the_recorded_actions() -> None:

@@ -23,7 +23,7 @@ def _inputs(n: int = 8, s: int = 20, lang: int = 16) -> tuple[torch.Tensor, ...]
 def test_lilac_alpha_zero_basis_ignores_the_state() -> None:
     torch.manual_seed(0)
     model = LatentActionModel(ArchConfig("lilac", state_dim=20, lang_dim=16, hidden=32),
-                              gated=True).eval()  # fmt: skip
+                              gated=True).eval()
     states, text = _inputs()
     b0 = model.basis(states, text, torch.zeros(8))
     assert torch.allclose(b0, b0[:1].expand_as(b0), atol=1e-6)

@@ -30,7 +30,7 @@ class GoalTask:
     def __init__(self, *waypoints: Waypoint) -> None:
         self._wps = list(waypoints)
 
-    def waypoints(self, objects):  # noqa: ANN001 - the TaskInstance signature
+    def waypoints(self, objects):  # the TaskInstance signature
         return list(self._wps)
 
 
@@ -48,7 +48,7 @@ class PointWorld:
     def obs(self) -> ArmObservation:
         return ArmObservation(self.t, np.zeros(7), self.ee.copy(), np.eye(3), self.width, {})
 
-    def apply(self, axes, buttons) -> None:  # noqa: ANN001
+    def apply(self, axes, buttons) -> None:
         if buttons[LAYOUT.deadman]:
             z = np.array([deadband(axes[LAYOUT.axis_left_x], 0.1),
                           deadband(axes[LAYOUT.axis_left_y], 0.1)])
@@ -60,7 +60,7 @@ class PointWorld:
         self.t += DT
 
 
-def run(user: SimulatedUser, world: PointWorld, seconds: float, on_speech=None):  # noqa: ANN001
+def run(user: SimulatedUser, world: PointWorld, seconds: float, on_speech=None):
     outs = []
     while world.t < seconds and not user.done:
         user.observe(world.obs())
@@ -115,7 +115,7 @@ def _xy_world_and_down_goal() -> tuple[PointWorld, np.ndarray]:
 
 @pytest.mark.parametrize(("split", "drift"), [("heldout", True), ("train", True),
                                                ("heldout", False)])
-def test_stuck_gives_a_correction_in_the_missing_direction_that_parses(split, drift) -> None:  # noqa: ANN001
+def test_stuck_gives_a_correction_in_the_missing_direction_that_parses(split, drift) -> None:
     world, goal = _xy_world_and_down_goal()
     cfg = SimUserConfig(seed=3, max_corrections=1)
     if not drift:  # only the stall rule: no progress over the whole window

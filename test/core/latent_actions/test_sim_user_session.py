@@ -17,13 +17,13 @@ class ReachTask:
     family = "reach"
     text = "reach the goal"
 
-    def waypoints(self, objects):  # noqa: ANN001 - the TaskInstance signature
+    def waypoints(self, objects):  # the TaskInstance signature
         return [Waypoint(GOAL.copy(), None, 0.01, "goal")]
 
     def __init__(self) -> None:
         self.widths: list[float] = []  # what the success check was given
 
-    def success(self, objects, start, width, ee) -> bool:  # noqa: ANN001
+    def success(self, objects, start, width, ee) -> bool:
         assert start is not None and "cube" in start
         self.widths.append(width)
         return float(np.linalg.norm(np.asarray(ee) - GOAL)) < 0.01

@@ -23,14 +23,14 @@ from ifagent_ros.core.latent_actions.tasks import (
 )
 
 SIZES = {"block": (0.04, 0.04, 0.04), "bowl": (0.16, 0.16, 0.05), "plate": (0.18, 0.18, 0.015),
-         "mug": (0.11, 0.08, 0.09)}  # fmt: skip
+         "mug": (0.11, 0.08, 0.09)}
 
 
 def layout(**moved: tuple[float, float, float]) -> dict[str, ObjectState]:
     """tabletop_default's written layout, with some objects moved (id=(x, y, z))."""
     base = {"red_block": (0.45, 0.15, 0.02), "green_block": (0.55, 0.0, 0.02),
             "blue_block": (0.4, -0.1, 0.02), "yellow_bowl": (0.6, -0.25, 0.025),
-            "white_plate": (0.62, 0.28, 0.0075), "orange_mug": (0.3, 0.32, 0.045)}  # fmt: skip
+            "white_plate": (0.62, 0.28, 0.0075), "orange_mug": (0.3, 0.32, 0.045)}
     base.update(moved)
     out = {}
     for oid, pos in base.items():
@@ -47,7 +47,7 @@ def task(family: str, **params: object) -> TaskInstance:
 
 def test_every_family_has_12_phrasings_3_held_out_and_they_fill_from_sampled_params() -> None:
     assert set(TASK_FAMILIES) == {"pick_place_bowl", "pick_place_plate", "push", "stack",
-                                  "far_side"}  # fmt: skip
+                                  "far_side"}
     for name, fam in TASK_FAMILIES.items():
         p = phrasings()["tasks"][name]
         assert len(p["train"]) + len(p["heldout"]) >= 12 and len(p["heldout"]) == 3, name
@@ -72,7 +72,7 @@ def test_sampling_is_seeded_and_instruction_uses_the_asked_split() -> None:
     params = [sample_task("stack", np.random.default_rng(s)).params for s in range(30)]
     assert all(p["block_a_id"] != p["block_b_id"] for p in params)
     assert {p["direction"] for p in (sample_task("push", np.random.default_rng(s)).params
-                                     for s in range(30))} == {"left", "right"}  # fmt: skip
+                                     for s in range(30))} == {"left", "right"}
 
 
 def test_every_task_phrasing_parses_as_a_context_dependent_instruction() -> None:

@@ -25,7 +25,7 @@ BLOCK = (0.04, 0.04, 0.04)
 def obj(oid: str, label: str, color: str, x: float, y: float, z: float | None = None,
         size: tuple[float, float, float] = BLOCK) -> dict[str, Any]:
     return {"id": oid, "label": label, "color": color, "position": [x, y, size[2] / 2 if z is None
-            else z], "size": list(size), "confidence": 0.9}  # fmt: skip
+            else z], "size": list(size), "confidence": 0.9}
 
 
 # Robot's view: left = +y, front (near the robot) = -x.
@@ -61,7 +61,7 @@ def ids(expr: str, objects: list[Any] = TABLE, **cfg: Any) -> list[str]:
     ("the white thing", "plate"),
     ("green bowl", "bowl"),
     ("the mug", "mug"),
-])  # fmt: skip
+])
 def test_colour_and_noun(expr: str, expected: str) -> None:
     result = ground(expr)
     assert result.ids == [expected] and not result.ambiguous and result.message is None
@@ -106,7 +106,7 @@ SIZES = [
     ("the largest block", "blk_l"), ("the tallest object", "mug"), ("the shortest thing", "plate"),
     ("the widest object", "plate"), ("the biggest red block", "blk_l"),
     ("the second biggest block", "blk_m"),
-])  # fmt: skip
+])
 def test_size(expr: str, expected: str) -> None:
     result = ground(expr, SIZES)
     assert result.ids == [expected] and not result.ambiguous
@@ -139,7 +139,7 @@ def test_size_tie_is_ambiguous() -> None:
     ("the block closest to you", ["blue_blk"]),
     ("the block behind the left red block and right of the green bowl", ["green_blk"]),
     ("the block that is right next to the green bowl", ["green_blk"]),
-])  # fmt: skip
+])
 def test_space(expr: str, expected: list[str]) -> None:
     result = ground(expr)
     assert result.ids == expected and not result.ambiguous, result
@@ -195,7 +195,7 @@ def test_relation_with_several_matches_is_ambiguous() -> None:
 # -- ordinals -------------------------------------------------------------------------------------
 ROW = [obj("A", "block", "red", 0.4, 0.3), obj("B", "block", "red", 0.6, 0.0),
        obj("C", "block", "blue", 0.5, -0.3), obj("bowl", "bowl", "red", 0.7, 0.2,
-       size=(0.14, 0.14, 0.06))]  # fmt: skip
+       size=(0.14, 0.14, 0.06))]
 
 
 @pytest.mark.parametrize("expr, expected", [
@@ -204,7 +204,7 @@ ROW = [obj("A", "block", "red", 0.4, 0.3), obj("B", "block", "red", 0.6, 0.0),
     ("the first block", "A"), ("the last block", "C"), ("the last block from the right", "A"),
     ("the first block from the front", "A"), ("the second block from the back", "C"),
     ("the second red block from the left", "B"), ("the second one from the left", "bowl"),
-])  # fmt: skip
+])
 def test_ordinals(expr: str, expected: str) -> None:
     result = ground(expr, ROW)
     assert result.ids == [expected] and not result.ambiguous and result.family == "ordinal"
@@ -219,7 +219,7 @@ def test_ordinal_flip_and_out_of_range() -> None:
 # -- cardinals ------------------------------------------------------------------------------------
 REDS = [obj("r1", "block", "red", 0.35, 0.0), obj("r2", "block", "red", 0.6, 0.2),
         obj("r3", "block", "red", 0.75, -0.3), obj("b1", "block", "blue", 0.5, 0.0),
-        obj("m1", "mug", "red", 0.45, -0.25, size=(0.08, 0.08, 0.1))]  # fmt: skip
+        obj("m1", "mug", "red", 0.45, -0.25, size=(0.08, 0.08, 0.1))]
 
 
 def test_definite_cardinal_with_exactly_n_gives_all() -> None:
@@ -256,7 +256,7 @@ def test_too_few_for_a_cardinal() -> None:
     ("every mug", ["m1"]), ("the blocks", ["r1", "r2", "r3", "b1"]), ("each cube", None),
     ("all the red things", ["r1", "r2", "r3", "m1"]), ("everything", None),
     ("the blue block and the red mug", ["b1", "m1"]),
-])  # fmt: skip
+])
 def test_plurals(expr: str, expected: list[str] | None) -> None:
     result = ground(expr, REDS)
     assert not result.ambiguous and result.family == "plural"
@@ -329,7 +329,7 @@ def test_question_left_or_right() -> None:
 
 def test_question_by_colour_left_to_right() -> None:
     scene = [obj("r", "block", "red", 0.5, 0.2), obj("g", "block", "green", 0.5, 0.0),
-             obj("b", "block", "blue", 0.5, -0.2)]  # fmt: skip
+             obj("b", "block", "blue", 0.5, -0.2)]
     result = ground("the block", scene)
     assert result.ambiguous and sorted(result.ids) == ["b", "g", "r"]
     assert result.question == "Which block: the red, the green or the blue one?"
@@ -344,7 +344,7 @@ def test_question_by_label_front_back_and_size() -> None:
     assert ground("the red block", front_back).question == \
         "Which red block: the front or the back one?"
     sizes = [obj("s", "block", "red", 0.5, 0.0), obj("l", "block", "red", 0.51, 0.005,
-             size=(0.07, 0.07, 0.07))]  # fmt: skip
+             size=(0.07, 0.07, 0.07))]
     assert ground("the red block", sizes).question == \
         "Which red block: the bigger or the smaller one?"
     three = [obj(f"b{i}", "block", "red", 0.5, 0.2 - 0.2 * i) for i in range(3)]
@@ -366,7 +366,7 @@ def test_no_match_messages() -> None:
     ("prends le bol bleu", ["prends", "le", "bol", "bleu"]),
     ("der rote Würfel", ["der", "rote", "würfel"]),
     ("the red block s'il vous plait", ["sil", "vous", "plait"]),
-])  # fmt: skip
+])
 def test_unknown_words_are_named_never_guessed(expr: str, words: list[str]) -> None:
     result = ground(expr)
     assert result.ids == [] and not result.ambiguous and result.family == "unknown"
@@ -398,7 +398,7 @@ def test_empty_and_invalid_object_lists() -> None:
 def test_nan_objects_are_skipped() -> None:
     scene = [obj("n", "block", "red", math.nan, 0.0), obj("ok", "block", "red", 0.5, 0.0),
              obj("inf", "block", "red", 0.5, math.inf), {**obj("s", "block", "red", 0.6, 0.1),
-             "size": [math.nan, 0.04, 0.04]}]  # fmt: skip
+             "size": [math.nan, 0.04, 0.04]}]
     assert ids("the red block", scene) == ["ok"]
     assert ids("the leftmost block", scene) == ["ok"]
     assert ids("the block closest to the robot", scene) == ["ok"]
@@ -421,7 +421,7 @@ def test_200_objects_ground_fast() -> None:
     rng = random.Random(3)
     labels, colors = ("block", "bowl", "plate", "mug"), ("red", "green", "blue", "yellow", "pink")
     scene = [obj(f"o{i}", rng.choice(labels), rng.choice(colors), rng.uniform(0.3, 0.8),
-                 rng.uniform(-0.4, 0.4)) for i in range(200)]  # fmt: skip
+                 rng.uniform(-0.4, 0.4)) for i in range(200)]
     scene.append(obj("target", "mug", "black", 0.5, 0.0))
     g = Grounder()
     exprs = ["the black mug", "the red block", "the block closest to the black mug",

@@ -15,7 +15,7 @@ from ifagent_ros.core.perception.grounding import Grounder, GroundingConfig
 def block(oid: str, x: float, y: float, color: str = "red", label: str = "block",
           size: float = 0.04) -> dict[str, Any]:
     return {"id": oid, "label": label, "color": color, "position": [x, y, size / 2],
-            "size": [size, size, size], "confidence": 1.0}  # fmt: skip
+            "size": [size, size, size], "confidence": 1.0}
 
 
 def generated(gen: Any, scene: list[dict[str, Any]], tries: int = 200,
@@ -53,7 +53,7 @@ def test_every_family_is_generated_with_several_phrasings() -> None:
     for family, expressions in by_family.items():
         assert len(expressions) >= 15, family
     assert all(len(c.steps) == 2 for c in cases if c.family == "reference"
-               and c.steps[-1].mode != "empty")  # fmt: skip
+               and c.steps[-1].mode != "empty")
 
 
 def test_the_generator_never_asks_the_grounder(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +68,7 @@ def test_the_generator_never_asks_the_grounder(monkeypatch: pytest.MonkeyPatch) 
 # -- answers on hand-checked scenes -------------------------------------------------------------
 # Three blocks: left to right A, B, C; front (small x) to back A, C, B; B is the biggest.
 ROW = [block("A", 0.40, 0.30, "red"), block("B", 0.70, 0.00, "green", size=0.06),
-       block("C", 0.55, -0.30, "blue")]  # fmt: skip
+       block("C", 0.55, -0.30, "blue")]
 LEFT_TO_RIGHT, FRONT_TO_BACK = ["A", "B", "C"], ["A", "C", "B"]
 ORDINAL = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 
@@ -81,7 +81,7 @@ def test_ordinal_answers(flip: bool) -> None:
         m = re.search(r"the (\w+) (?:block|cube|one)(?: from the (\w+))?$", step.expression)
         assert m, step.expression
         order = {None: LEFT_TO_RIGHT, "left": LEFT_TO_RIGHT, "right": LEFT_TO_RIGHT[::-1],
-                 "front": FRONT_TO_BACK, "back": FRONT_TO_BACK[::-1]}[m.group(2)]  # fmt: skip
+                 "front": FRONT_TO_BACK, "back": FRONT_TO_BACK[::-1]}[m.group(2)]
         if flip and m.group(2) in (None, "left", "right"):
             order = order[::-1]
         k = 3 if m.group(1) == "last" else ORDINAL[m.group(1)]
@@ -99,7 +99,7 @@ def test_colour_size_and_extreme_answers() -> None:
     extremes = {"leftmost": "A", "left-most": "A", "on the left": "A", "rightmost": "C",
                 "on the right": "C", "to the right": "C", "frontmost": "A", "at the front": "A",
                 "in the front": "A", "at the back": "B", "backmost": "B", "rearmost": "B",
-                "closest to you": "A", "nearest": "A"}  # fmt: skip
+                "closest to you": "A", "nearest": "A"}
     steps = generated(ge._space_extreme, ROW)
     assert steps
     for step in steps:
@@ -110,10 +110,10 @@ def test_colour_size_and_extreme_answers() -> None:
 def test_relation_answers() -> None:
     # P (white plate) at y 0.05, x 0.55: left of it is only A; behind/in front of it ties with C.
     scene = [*ROW, {"id": "P", "label": "plate", "color": "white", "position": [0.55, 0.05, 0.01],
-                    "size": [0.16, 0.16, 0.02], "confidence": 1.0}]  # fmt: skip
+                    "size": [0.16, 0.16, 0.02], "confidence": 1.0}]
     by_hand = {("block", "left", "white"): "A", ("block", "behind", "blue"): "B",
                ("block", "front", "blue"): "A", ("block", "left", "green"): "A",
-               ("block", "right", "green"): "C"}  # fmt: skip
+               ("block", "right", "green"): "C"}
     steps = generated(ge._space_direction, scene, tries=600)
     seen = set()
     for step in steps:
@@ -131,7 +131,7 @@ def test_relation_answers() -> None:
 
 def test_cardinal_plural_and_ambiguous_answers() -> None:
     scene = [block("r1", 0.35, 0.0), block("r2", 0.6, 0.2), block("r3", 0.75, -0.3),
-             block("b1", 0.5, 0.3, "blue")]  # fmt: skip
+             block("b1", 0.5, 0.3, "blue")]
     for step in generated(ge.gen_cardinal, scene):
         reds = {"r1", "r2", "r3"}
         group = reds if "red" in step.expression else reds | {"b1"}

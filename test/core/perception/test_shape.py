@@ -105,7 +105,7 @@ def mug_points(bbox_center: tuple[float, float], cup: float, handle: float, heig
     return np.concatenate([body, grip])
 
 
-def _estimate(points: np.ndarray):  # noqa: ANN202
+def _estimate(points: np.ndarray):
     return estimate_shape(points, points[:, 2].copy(), 0.0, True, CAM[:2])
 
 

@@ -20,7 +20,7 @@ from ifagent_ros.core.speech.pocketsphinx_recognizer import PocketsphinxRecogniz
 
 pytest.importorskip("pocketsphinx")
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                  reason="needs espeak-ng and sox")  # fmt: skip
+                                  reason="needs espeak-ng and sox")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_chitchat_is_rejected(tmp_path, text):
     # The phone-loop check rejects these; the default timing check rejects only ~29 % of
     # chit-chat (`ifagent bench language` measures both), so this tests the stricter mode.
     strict = make_recognizer(AsrConfig(backend="pocketsphinx", rejection="phone-loop",
-                                       vocabulary=["red block", "blue cube"]))  # fmt: skip
+                                       vocabulary=["red block", "blue cube"]))
     result = strict.transcribe(_say(text, tmp_path), 0.0, 2.0)
     assert not result.in_grammar and result.confidence <= 0.2
     assert result.backend == "pocketsphinx-free"
@@ -99,7 +99,7 @@ def test_old_import_paths_still_work():
     assert asr.GrammarCheck.__name__ == "GrammarCheck"
     assert speech_frames(np.zeros(1600, np.int16)).shape == (10,)
     with pytest.raises(AttributeError):
-        asr.NoSuchThing  # noqa: B018
+        asr.NoSuchThing
 
 
 def test_missing_whisper_weights_fall_back_to_pocketsphinx_with_one_line(tmp_path):
@@ -115,7 +115,7 @@ def test_missing_weight_packages_name_the_pip_command(tmp_path, monkeypatch):
 
     real = whisper_weights.package_dir
     monkeypatch.setattr(whisper_weights, "package_dir",
-                        lambda package, search_path=None: real(package, [tmp_path]))  # fmt: skip
+                        lambda package, search_path=None: real(package, [tmp_path]))
     lines: list[str] = []
     config = AsrConfig(backend="whisper", cache_dir=str(tmp_path / "cache"))
     recognizer = make_recognizer_with_fallback(config, lines.append)

@@ -12,7 +12,7 @@ from ifagent_ros.core.speech.audio import (
     truncate_utterance,
     validate_audio,
     write_wav,
-)  # fmt: skip
+)
 
 
 def _write(path, data: np.ndarray, rate: int, channels: int = 1) -> None:

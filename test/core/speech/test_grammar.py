@@ -13,7 +13,7 @@ pocketsphinx = pytest.importorskip("pocketsphinx")
 def decoder():
     model = os.path.join(pocketsphinx.get_model_path(), "en-us")
     return pocketsphinx.Decoder(hmm=os.path.join(model, "en-us"), lm=None, loglevel="FATAL",
-                                dict=os.path.join(model, "cmudict-en-us.dict"))  # fmt: skip
+                                dict=os.path.join(model, "cmudict-en-us.dict"))
 
 
 def test_grammar_is_valid_for_pocketsphinx_and_uses_only_known_words(decoder):

@@ -38,7 +38,7 @@ class Recorder:
         time.sleep(self.delay_s)
         self.calls.append(audio.size)
         return SpeechText(text=f"n{audio.size}", confidence=0.9, backend="rec", start=start,
-                          end=end, in_grammar=False)  # fmt: skip
+                          end=end, in_grammar=False)
 
     def set_vocabulary(self, words: Sequence[str]) -> None:
         pass

@@ -35,7 +35,7 @@ from ifagent_ros.core.speech.corpus import (
 from ifagent_ros.core.speech.corpus_sentences import COMMANDS, STOPISH
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                  reason="needs espeak-ng and sox")  # fmt: skip
+                                  reason="needs espeak-ng and sox")
 
 
 @pytest.mark.parametrize("full", [False, True])
@@ -94,7 +94,7 @@ def test_noise_is_mixed_at_the_stated_snr():
     rng = np.random.default_rng(0)
     t = np.arange(16000) / 16000
     speech = np.concatenate([np.zeros(4800), 8000 * np.sin(2 * np.pi * 220 * t)
-                             * (0.5 + 0.5 * rng.random(16000)), np.zeros(4800)])  # fmt: skip
+                             * (0.5 + 0.5 * rng.random(16000)), np.zeros(4800)])
     speech = speech.astype(np.int16)
     for colour in ("white", "pink"):
         for snr in (20.0, 10.0):

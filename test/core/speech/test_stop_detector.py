@@ -16,7 +16,7 @@ from ifagent_ros.core.speech.audio import SAMPLE_RATE
 
 pytest.importorskip("pocketsphinx")
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                reason="needs espeak-ng and sox")  # fmt: skip
+                                reason="needs espeak-ng and sox")
 
 from ifagent_ros.bench.stop_corpus import loud_end  # noqa: E402
 from ifagent_ros.core.speech.corpus import synthesize  # noqa: E402
@@ -33,7 +33,7 @@ def detector() -> StopDetector:
 
 
 @pytest.fixture(scope="module")
-def speak(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def speak(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("espeak")
     cache: dict[tuple[str, str, int], np.ndarray] = {}
 
@@ -82,8 +82,8 @@ FALSE_STOP = pytest.mark.xfail(strict=True, reason="measured false stop of the d
     "phrase",
     ["stop", "halt", "freeze", "e-stop", "abort",
      pytest.param("hold on", marks=MISSED)],
-)  # fmt: skip
-def test_each_stop_phrase_fires_within_250ms_of_its_end(detector, speak, phrase) -> None:  # noqa: ANN001
+)
+def test_each_stop_phrase_fires_within_250ms_of_its_end(detector, speak, phrase) -> None:
     audio = speak(phrase)
     sig, (start,) = stream([audio])
     events = push_all(detector, sig)
@@ -94,7 +94,7 @@ def test_each_stop_phrase_fires_within_250ms_of_its_end(detector, speak, phrase)
     )
 
 
-def test_stop_words_inside_sentences_fire(detector, speak) -> None:  # noqa: ANN001
+def test_stop_words_inside_sentences_fire(detector, speak) -> None:
     texts = ["please stop now", "no no stop", "stop it"]
     sig, starts = stream([speak(t) for t in texts])
     events = push_all(detector, sig)
@@ -111,13 +111,13 @@ def test_stop_words_inside_sentences_fire(detector, speak) -> None:  # noqa: ANN
         pytest.param(("the bus stopped at the corner",), marks=FALSE_STOP),
         pytest.param(("hold the door please",), marks=FALSE_STOP),
     ],
-)  # fmt: skip
-def test_chit_chat_with_stop_like_words_does_not_fire(detector, speak, texts) -> None:  # noqa: ANN001
+)
+def test_chit_chat_with_stop_like_words_does_not_fire(detector, speak, texts) -> None:
     sig, _ = stream([speak(t) for t in texts])
     assert push_all(detector, sig) == []
 
 
-def test_any_chunk_length_gives_the_same_detection(detector, speak) -> None:  # noqa: ANN001
+def test_any_chunk_length_gives_the_same_detection(detector, speak) -> None:
     sig, (start,) = stream([speak("freeze")])
     for chunk in (37, 1000, 4096, sig.shape[0]):
         events = push_all(detector, sig, chunk)
@@ -125,7 +125,7 @@ def test_any_chunk_length_gives_the_same_detection(detector, speak) -> None:  # 
         assert events[0].sample >= start
 
 
-def test_a_long_stream_keeps_working_across_utterance_restarts(speak) -> None:  # noqa: ANN001
+def test_a_long_stream_keeps_working_across_utterance_restarts(speak) -> None:
     detector = StopDetector()
     talk, _ = stream([speak(t) for t in ("what a nice day it is", "the weather is lovely")])
     rng = np.random.default_rng(1)
@@ -143,7 +143,7 @@ def test_a_long_stream_keeps_working_across_utterance_restarts(speak) -> None:  
     assert len(events) == 1 and events[0].sample >= before + start
 
 
-def test_reset_starts_the_sample_count_again(detector, speak) -> None:  # noqa: ANN001
+def test_reset_starts_the_sample_count_again(detector, speak) -> None:
     sig, (start,) = stream([speak("freeze")])
     first = push_all(detector, sig)
     second = push_all(detector, sig)  # push_all resets first
@@ -156,13 +156,13 @@ def test_reset_starts_the_sample_count_again(detector, speak) -> None:  # noqa: 
     ("chunk", "error"),
     [(np.zeros(160, np.float32), ValueError), (np.zeros((160, 2), np.int16), ValueError),
      ([0] * 160, TypeError), (np.zeros(160, np.int32), ValueError)],
-)  # fmt: skip
-def test_bad_input_is_refused_with_a_clear_error(detector, chunk, error) -> None:  # noqa: ANN001
+)
+def test_bad_input_is_refused_with_a_clear_error(detector, chunk, error) -> None:
     with pytest.raises(error, match="stop detector needs"):
         detector.push(chunk)
 
 
-def test_empty_and_mono_column_chunks_are_accepted(detector) -> None:  # noqa: ANN001
+def test_empty_and_mono_column_chunks_are_accepted(detector) -> None:
     detector.reset()
     assert detector.push(np.zeros(0, np.int16)) == []
     assert detector.push(np.zeros((1600, 1), np.int16)) == []

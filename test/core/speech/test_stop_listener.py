@@ -20,7 +20,7 @@ class ScriptedDetector:
     """Fires once when its own sample count passes each of ``fire_at``; can be slowed down."""
 
     def __init__(self, fire_at: tuple[int, ...] = (), delay_s: float = 0.0,
-                 fail_on_call: int | None = None) -> None:  # fmt: skip
+                 fail_on_call: int | None = None) -> None:
         self.fire_at, self.delay_s, self.fail_on_call = list(fire_at), delay_s, fail_on_call
         self.seen = 0
         self.calls = 0

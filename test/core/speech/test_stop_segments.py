@@ -16,7 +16,7 @@ from ifagent_ros.core.speech.audio import SAMPLE_RATE, AudioFormatError
 
 pytest.importorskip("faster_whisper")
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                reason="needs espeak-ng and sox")  # fmt: skip
+                                reason="needs espeak-ng and sox")
 
 from ifagent_ros.bench.stop_corpus import loud_end  # noqa: E402
 from ifagent_ros.core.speech.corpus import synthesize  # noqa: E402
@@ -37,7 +37,7 @@ def spotter() -> SegmentStopSpotter:
 
 
 @pytest.fixture(scope="module")
-def speak(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def speak(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("espeak")
     cache: dict[str, np.ndarray] = {}
 
@@ -100,7 +100,7 @@ def test_stop_after_chit_chat_fires_once_at_the_stop(spotter, speak) -> None:
 
 def test_a_long_sentence_is_skipped_without_decoding(spotter, speak) -> None:
     long = speak("I think we should move all of the red blocks over to the left side of the "
-                 "table after lunch and then stop")  # fmt: skip
+                 "table after lunch and then stop")
     assert long.shape[0] > 3 * SAMPLE_RATE
     audio, _ = stream([long])
     assert push_all(spotter, audio) == []
@@ -136,8 +136,8 @@ def test_reset_gives_the_same_events_again(spotter, speak) -> None:
 @pytest.mark.parametrize("bad", [
     np.zeros(1600, np.float32), np.zeros((1600, 2), np.int16), [0] * 1600,
     np.zeros(1600, np.int32),
-])  # fmt: skip
-def test_bad_chunks_raise(spotter, bad) -> None:  # noqa: ANN001
+])
+def test_bad_chunks_raise(spotter, bad) -> None:
     spotter.reset()
     with pytest.raises(AudioFormatError):
         spotter.push(bad)

@@ -9,7 +9,7 @@ pytest.importorskip("silero_vad")
 from ifagent_ros.core.speech.vad import VoiceActivityDetector  # noqa: E402
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                  reason="needs espeak-ng and sox")  # fmt: skip
+                                  reason="needs espeak-ng and sox")
 
 
 @needs_espeak

