@@ -154,7 +154,6 @@ def test_cli_rejects_unknown_task(tmp_path: Path) -> None:
     assert cli.run(args) == 2
 
 
-@pytest.mark.skipif(not (MODELS / "lilac.pt").is_file(), reason="no trained models/lilac.pt")
 def test_real_lilac_model_runs_an_episode(tmp_path: Path, capsys) -> None:
     args = _args(tmp_path, conditions="lilac", models=MODELS, timeout=30)
     assert cli.run(args) == 0

@@ -21,7 +21,7 @@ from ifagent_ros.core.vln.r2r_env import R2RData, R2RGraphEnv
 
 def tiny_gpt2(seed: int):
     """A randomly initialised 1-layer GPT-2 with a byte-level tokenizer built offline."""
-    torch = pytest.importorskip("torch")
+    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 

@@ -210,7 +210,6 @@ def _cli_args(**over: object) -> argparse.Namespace:
 @pytest.mark.parametrize("planner", ["stop", "random"])
 def test_cli_prints_figures_and_one_json_object_last(planner: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("ifagent_ros.core.vln.baselines")
     from ifagent_ros.cli.eval.houses import run
 
     assert run(_cli_args(episodes=12, houses=4, planner=planner, json=True)) == 0
