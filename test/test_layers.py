@@ -53,3 +53,13 @@ def test_the_scan_sees_imports(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import rclpy.node\n\ndef f():\n    from ifagent_ros.sim import tabletop\n")
     assert [m for _, m in imported_modules(probe)] == ["rclpy.node", "ifagent_ros.sim"]
+
+
+NODE_MAX_LINES = 250
+
+
+def test_node_files_stay_thin() -> None:
+    """A node file is callbacks and message conversion; logic that grows goes to core/."""
+    long = {p.name: n for p in sorted((PACKAGE / "nodes").glob("*_node.py"))
+            if (n := len(p.read_text().splitlines())) > NODE_MAX_LINES}
+    assert long == {}
