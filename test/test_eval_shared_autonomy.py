@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 from fake_action_model import FakeActionModel
 
+from ifagent_ros.bench import shared_autonomy as sa
 from ifagent_ros.bench.shared_autonomy import (
     CONDITIONS,
     EpisodeResult,
@@ -20,10 +23,15 @@ from ifagent_ros.bench.shared_autonomy import (
     run_episode,
     run_episodes,
 )
-from ifagent_ros.bench.shared_autonomy_report import flat_figures, summarize, write_outputs
+from ifagent_ros.bench.shared_autonomy_report import (
+    flat_figures,
+    format_table,
+    summarize,
+    write_outputs,
+)
 from ifagent_ros.cli.eval import shared_autonomy as cli
 from ifagent_ros.core.latent_actions.state import DEFAULT_OBJECT_IDS
-from ifagent_ros.core.latent_actions.tasks import PRIMITIVES
+from ifagent_ros.core.latent_actions.tasks import PRIMITIVES, TaskFamily
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
@@ -159,3 +167,149 @@ def test_real_lilac_model_runs_an_episode(tmp_path: Path, capsys) -> None:
     assert cli.run(args) == 0
     figs = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figs["lilac_episodes"] == 1 and figs["lilac_model_p50_us"] > 0
+
+
+# ---------------------------------------------------------------------- user models, task sets
+def test_laggy_and_noisy_pilots_drive_the_same_episode_reproducibly(
+        teleop_push: EpisodeResult) -> None:
+    base = make_specs([CONDITIONS["teleop"]], ["push"], 1, "models", timeout_s=40.0)[0]
+    assert base.user_model == "sim" and teleop_push.user_model == "sim"
+    assert teleop_push.pilot_overrides == 0
+    for name in ("laggy", "noisy"):
+        spec = make_specs([CONDITIONS["teleop"]], ["push"], 1, "models", timeout_s=40.0,
+                          user_model=name)[0]
+        assert spec.seed == base.seed  # same scene and person, only the pilot differs
+        a, b = run_episode(spec), run_episode(spec)
+        assert a.user_model == name and a.pilot_overrides > 0
+        assert (a.duration_s, a.stick_effort, a.pilot_overrides, a.success) == \
+            (b.duration_s, b.stick_effort, b.pilot_overrides, b.success)
+        assert (a.duration_s, a.stick_effort) != (teleop_push.duration_s,
+                                                  teleop_push.stick_effort)
+        # rough share of messages the pilot replaced (stick steps only approximated by time)
+        messages = a.duration_s * spec.user.rate_hz
+        share = a.pilot_overrides / messages
+        assert (0.6 < share < 0.9) if name == "laggy" else (0.05 < share < 0.3), share
+
+
+def test_make_specs_rejects_an_unknown_user_model() -> None:
+    with pytest.raises(ValueError, match="known user models: sim, laggy, noisy"):
+        make_specs([CONDITIONS["teleop"]], ["push"], 1, "models", user_model="drunk")
+
+
+def test_cli_user_laggy_reports_the_user_model_and_intervals(tmp_path: Path, capsys) -> None:
+    args = _args(tmp_path, conditions="teleop", user="laggy", timeout=40)
+    assert cli.run(args) == 0
+    out = capsys.readouterr().out
+    figs = json.loads(out.strip().splitlines()[-1])
+    assert figs["user_model"] == "laggy" and figs["user_models"] == ["laggy"]
+    assert "user model: laggy" in out and "95% CI" in out
+    n_ok = round(figs["teleop_success_rate"])
+    lo, hi = figs["teleop_success_ci95"]  # Wilson of k/1: [0, 0.79] or [0.21, 1]
+    assert (lo, hi) == ((0.2065, 1.0) if n_ok else (0.0, 0.7935))
+    cell = figs["per_task"]["teleop"]["push"]
+    for key in ("success_rate", "success_ci95", "median_time_s", "effort_stick_s",
+                "corrections_per_episode", "mode_switches_per_episode",
+                "interventions_per_episode"):
+        assert key in cell, key
+    rows = (Path(figs["out"]) / "episodes.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    row = dict(zip(header, rows[1].split(","), strict=False))
+    assert row["user_model"] == "laggy" and int(row["pilot_overrides"]) > 0
+    meta = json.loads((Path(figs["out"]) / "results.json").read_text())["meta"]
+    assert meta["user_model"] == "laggy"
+
+
+def test_cli_rejects_an_unknown_user_model_naming_the_known(tmp_path: Path, capsys) -> None:
+    args = _args(tmp_path, user="drunk")
+    assert cli.run(args) == 2
+    assert "known user models: sim, laggy, noisy" in capsys.readouterr().err
+
+
+def test_task_sets_easy_is_the_five_families_and_the_default(tmp_path: Path) -> None:
+    assert sa.resolve_tasks("easy") == list(sa.EASY_TASKS) == [
+        "pick_place_bowl", "pick_place_plate", "push", "stack", "far_side"]
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([])
+    assert args.tasks == "easy" and args.user == "sim"
+    assert sa.resolve_tasks("push, stack") == ["push", "stack"]
+    with pytest.raises(ValueError, match="unknown task.*task sets: easy, paper, all"):
+        sa.resolve_tasks("juggle")
+
+
+def test_paper_task_set_errors_until_it_is_registered(monkeypatch, tmp_path: Path,
+                                                      capsys) -> None:
+    monkeypatch.setattr(sa, "PAPER_TASKS_MODULE", "ifagent_test_no_such_paper_tasks")
+    for text in ("paper", "all"):
+        with pytest.raises(ValueError, match="paper task set is not registered yet.*"
+                                             "registered task families: pick_place_bowl"):
+            sa.resolve_tasks(text)
+    args = _args(tmp_path)
+    args.tasks = "paper"
+    assert cli.run(args) == 2
+    err = capsys.readouterr().err
+    assert "not registered yet" in err and "push" in err
+    assert not (tmp_path / "out").exists()  # nothing run, nothing written
+
+
+class _Planned(TaskFamily):
+    name = "planned_paper"
+
+    def waypoints(self, params, objects):
+        return []
+
+
+def test_registered_paper_tasks_the_runner_cannot_drive_are_a_clear_error(
+        monkeypatch) -> None:
+    fake = types.ModuleType("ifagent_test_paper_tasks")
+    unplanned = type("Unplanned", (TaskFamily,), {"name": "open_drawer"})()
+    fake.PAPER_FAMILIES = {"open_drawer": unplanned, "planned_paper": _Planned()}
+    fake.task_set = lambda which: {"paper": tuple(fake.PAPER_FAMILIES)}[which]
+    monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.setattr(sa, "PAPER_TASKS_MODULE", fake.__name__)
+    for text in ("paper", "all", "push,open_drawer"):
+        with pytest.raises(ValueError, match="cannot run them yet: the simulated operator has "
+                                             "no plan \\(waypoints\\) for open_drawer;.*"
+                                             "runnable task families: pick_place_bowl"):
+            sa.resolve_tasks(text)
+    with pytest.raises(ValueError, match="cannot run them yet: run_episode drives only"):
+        sa.resolve_tasks("planned_paper")  # a plan, but no paper world in the runner
+    with pytest.raises(ValueError, match="unknown task \\['juggle'\\].*open_drawer"):
+        sa.resolve_tasks("push,juggle")
+    assert sa.resolve_tasks("stack,push,stack") == ["stack", "push"]
+
+
+def _timed(t: EpisodeResult, cond: str, index: int, time_s: float | None,
+           task: str = "push") -> EpisodeResult:
+    return replace(t, condition=cond, index=index, task=task, success=time_s is not None,
+                   time_to_success_s=time_s)
+
+
+def test_report_wilson_interval_and_bootstrap_speedup_interval(
+        teleop_push: EpisodeResult) -> None:
+    t = teleop_push
+    teleop = [10.0, 12.0, 14.0, 16.0, 20.0, 9.0]
+    lilac = [5.0, 6.0, 9.0, 8.0, None, 4.5]  # one failure: 5 pairs
+    res = [_timed(t, "teleop", i, v) for i, v in enumerate(teleop)] + \
+        [_timed(t, "lilac", i, v) for i, v in enumerate(lilac)]
+    s = summarize(res)
+    cell = s["overall"]["lilac"]
+    assert cell["success_rate"] == pytest.approx(5 / 6, abs=1e-4)
+    assert cell["success_ci95"] == pytest.approx([0.4365, 0.9699], abs=1e-4)  # Wilson 5/6
+    assert s["overall"]["teleop"]["success_ci95"] == pytest.approx([0.6097, 1.0], abs=1e-4)
+    sp = s["lilac_speedup_vs_teleop"]
+    assert sp == pytest.approx(np.median([10, 12, 14, 16, 9]) / np.median([5, 6, 9, 8, 4.5]),
+                               abs=1e-3) and s["lilac_speedup_pairs"] == 5
+    lo, hi = s["lilac_speedup_ci95"]
+    assert lo <= sp <= hi and lo < hi
+    assert s["lilac_speedup_ci95"] == summarize(res)["lilac_speedup_ci95"]  # seeded
+    assert s["lilac_speedup_per_task_ci95"]["push"] == s["lilac_speedup_ci95"]
+    # one pair: a speed-up but no interval
+    one = summarize([_timed(t, "teleop", 0, 10.0), _timed(t, "lilac", 0, 5.0)])
+    assert one["lilac_speedup_vs_teleop"] == 2.0 and one["lilac_speedup_ci95"] is None
+    figs = flat_figures(s)
+    assert figs["lilac_success_ci95"] == cell["success_ci95"]
+    assert figs["lilac_speedup_ci95"] == [lo, hi]
+    assert figs["per_task"]["lilac"]["push"]["success_ci95"] == cell["success_ci95"]
+    table = format_table(s)
+    assert "[44%, 97%]" in table and f"[{lo:.2f}, {hi:.2f}]" in table

@@ -9,7 +9,8 @@ teleop_node); RB not held means no motion (the executor's deadman); the twist an
 :class:`TabletopArmEnv`, whose executor core applies the robot's limits and counts interventions.
 
 A condition (``core/latent_actions/conditions.py``) is (name, interface, model file or None,
-whether the person speaks). Seeds depend only on
+whether the person speaks). The user model (``core/latent_actions/pilots.py``: the simulated
+person, or a laggy or noisy pilot wrapping it) is one per run. Seeds depend only on
 (task, episode index), so every condition gets the same scenes, the same task phrasing and the
 same person. Episodes run in ``workers`` processes (spawned; one PyBullet world each, a fresh one
 per episode so an episode's result does not depend on which worker ran what before it).
@@ -30,12 +31,84 @@ from typing import Any
 import numpy as np
 
 from ifagent_ros.core.latent_actions.conditions import CONDITIONS, Condition
-from ifagent_ros.core.latent_actions.sim_user import SimUserConfig, user_for
+from ifagent_ros.core.latent_actions.pilots import USERS, make_user
+from ifagent_ros.core.latent_actions.sim_user import SimUserConfig
 from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES, Split, sample_task
 
-TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)
-__all__ = ["CONDITIONS", "TASKS", "Condition", "EpisodeResult", "EpisodeSpec", "episode_seed",
-           "make_specs", "missing_models", "model_timings", "run_episode", "run_episodes"]
+TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)  # the families run_episode can run
+# The "easy" set: the five translation-only families of tasks.py the study started with.
+EASY_TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)
+TASK_SETS: tuple[str, ...] = ("easy", "paper", "all")
+PAPER_TASKS_MODULE = "ifagent_ros.core.latent_actions.paper_tasks"
+__all__ = ["CONDITIONS", "EASY_TASKS", "TASKS", "TASK_SETS", "USERS", "Condition",
+           "EpisodeResult", "EpisodeSpec", "episode_seed", "make_specs", "missing_models",
+           "model_timings", "paper_tasks", "resolve_tasks", "run_episode", "run_episodes"]
+
+
+def _paper_module() -> Any:
+    """``core/latent_actions/paper_tasks.py`` (helper P's registry), or None before it exists."""
+    import importlib
+
+    try:
+        return importlib.import_module(PAPER_TASKS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != PAPER_TASKS_MODULE:
+            raise
+        return None
+
+
+def paper_tasks() -> tuple[str, ...]:
+    """The paper's task families (LILAC's five) as ``paper_tasks.task_set("paper")`` registers
+    them. ValueError saying so, and naming the families that exist, before that module exists."""
+    mod = _paper_module()
+    if mod is None:
+        raise ValueError(f"the paper task set is not registered yet ({PAPER_TASKS_MODULE} does "
+                         f"not exist); registered task families: {', '.join(TASK_FAMILIES)} "
+                         "(--tasks easy)")
+    return tuple(mod.task_set("paper"))
+
+
+def _check_runnable(names: Sequence[str], what: str) -> None:
+    """run_episode runs the families of ``tasks.TASK_FAMILIES`` (``sample_task`` in the
+    tabletop of ``TabletopArmEnv``). A paper family is a clear error saying what is missing
+    (never a made-up result); any other name: unknown, with the sets and families there are."""
+    from ifagent_ros.core.latent_actions.tasks import TaskFamily
+
+    other = [n for n in names if n not in TASK_FAMILIES]
+    if not other:
+        return
+    mod = _paper_module()
+    families: Mapping[str, Any] = getattr(mod, "PAPER_FAMILIES", {}) if mod is not None else {}
+    unknown = [n for n in other if n not in families]
+    if unknown:
+        raise ValueError(f"{what}: unknown task {unknown}; task sets: {', '.join(TASK_SETS)}; "
+                         f"task families: {', '.join([*TASK_FAMILIES, *families])}")
+    no_plan = [n for n in other if type(families[n]).waypoints is TaskFamily.waypoints]
+    plan = (f"the simulated operator has no plan (waypoints) for {', '.join(no_plan)}; "
+            if no_plan else "")
+    raise ValueError(f"{what}: {', '.join(other)} are registered in {PAPER_TASKS_MODULE} but "
+                     f"this evaluation cannot run them yet: {plan}run_episode drives only the "
+                     "easy tabletop (tasks.sample_task in sim/arm_env.TabletopArmEnv, not "
+                     "sim/paper_env.PaperArmEnv); runnable task families: "
+                     f"{', '.join(TASK_FAMILIES)} (--tasks easy)")
+
+
+def resolve_tasks(text: str) -> list[str]:
+    """``easy``, ``paper``, ``all`` (easy + paper) or comma-separated family names, each one
+    this evaluation can run. ValueError naming the sets and families that exist otherwise."""
+    text = text.strip()
+    if text == "easy":
+        return list(EASY_TASKS)
+    if text in ("paper", "all"):
+        names = [*paper_tasks()] if text == "paper" else [*EASY_TASKS, *paper_tasks()]
+    else:
+        names = [t.strip() for t in text.split(",") if t.strip()]
+        if not names:
+            raise ValueError(f"no task in {text!r}; task sets: {', '.join(TASK_SETS)}; task "
+                             f"families: {', '.join(TASK_FAMILIES)}")
+    names = list(dict.fromkeys(names))
+    _check_runnable(names, f"--tasks {text}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -49,6 +122,7 @@ class EpisodeSpec:
     model_path: str | None = None
     user: SimUserConfig = field(default_factory=SimUserConfig)
     give_up_s: float = 10.0  # no end-effector motion this long: the person gives up
+    user_model: str = "sim"  # pilots.USERS: the simulated person, or a pilot wrapping it
 
 
 @dataclass
@@ -76,6 +150,8 @@ class EpisodeResult:
     fallbacks: dict[str, int]
     controller_step_us: list[float]
     wall_s: float
+    user_model: str = "sim"
+    pilot_overrides: int = 0  # messages whose stick the pilot replaced (0 for "sim")
 
     def row(self) -> dict[str, Any]:
         """One CSV row (lists and dicts flattened to text, timing lists left out)."""
@@ -95,16 +171,19 @@ def episode_seed(task: str, index: int, base_seed: int = 0) -> int:
 
 def make_specs(conditions: Sequence[Condition], tasks: Sequence[str], episodes: int,
                models_dir: str | Path, *, split: Split = "heldout", base_seed: int = 0,
-               timeout_s: float = 60.0, user: SimUserConfig | None = None
-               ) -> list[EpisodeSpec]:
+               timeout_s: float = 60.0, user: SimUserConfig | None = None,
+               user_model: str = "sim") -> list[EpisodeSpec]:
     user = user or SimUserConfig()
+    if user_model not in USERS:
+        raise ValueError(f"unknown user model {user_model!r}; known user models: "
+                         f"{', '.join(USERS)}")
     out = []
     for cond in conditions:
         path = str(Path(models_dir) / cond.model_file) if cond.model_file else None
         for task in tasks:
             for i in range(episodes):
                 out.append(EpisodeSpec(cond, task, i, episode_seed(task, i, base_seed), split,
-                                       timeout_s, path, user))
+                                       timeout_s, path, user, user_model=user_model))
     return out
 
 
@@ -129,8 +208,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
     rng = np.random.default_rng(spec.seed)
     task = sample_task(spec.task, rng, spec.split)
     interface = spec.condition.interface
-    user = user_for(task, interface, corrections=spec.condition.speaks, split=spec.split,
-                    config=spec.user, seed=spec.seed)
+    user = make_user(spec.user_model, task, interface, corrections=spec.condition.speaks,
+                     split=spec.split, config=spec.user, seed=spec.seed)
     parser = CorrectionParser()
     env = TabletopArmEnv()
     try:
@@ -213,7 +292,8 @@ def run_episode(spec: EpisodeSpec, model: Any = None) -> EpisodeResult:
             user.counts["probes"], user.counts["presses"], mode_switches,
             sum(interventions.values()), interventions, user.counts["regrasps"],
             round(latent_steps / moving_steps, 4) if moving_steps else 0.0, fallbacks,
-            step_us, round(time.perf_counter() - wall0, 2))
+            step_us, round(time.perf_counter() - wall0, 2), spec.user_model,
+            int(getattr(user, "overrides", 0)))
     finally:
         env.close()
 

@@ -1,13 +1,21 @@
-"""`ifagent eval shared-autonomy`: end-effector teleop vs. BC vs. LILA vs. LILAC with the
+"""`ifagent eval shared-autonomy`: end-effector teleop vs. BC vs. LILA vs. LILAC with a
 simulated user, in the headless tabletop.
 
     ifagent eval shared-autonomy --episodes 20 --workers 2 --json
     ifagent eval shared-autonomy --tasks push,stack --conditions teleop,lilac --train-phrasings
+    ifagent eval shared-autonomy --user laggy --tasks easy
+
+``--user`` picks the user model (``core/latent_actions/pilots.USERS``): ``sim`` (the simulated
+person, default), ``laggy`` or ``noisy`` (pilots after Reddy et al. 2018 wrapping that person;
+``--skill`` / ``--reaction-delay`` set the person inside them too). ``--tasks`` is a task set
+(``easy``: the five translation-only families, default; ``paper``: LILAC's five, once
+``core/latent_actions/paper_tasks.py`` registers them; ``all``) or family names.
 
 Every condition gets the same scenes, task phrasings and simulated person (seeds depend on the
-task and the episode index only). Prints a condition x task table (success rate, median time to
-success, stick effort, corrections, limit interventions per episode), the model inference and
-controller step times, and LILAC's speed-up over teleop; writes ``results.json``,
+task and the episode index only). Prints a condition x task table (success rate with its Wilson
+95 % interval, median time to success, stick effort, corrections, limit interventions and mode
+switches per episode), the model inference and controller step times, and LILAC's speed-up over
+teleop with a bootstrap interval over the paired episodes; writes ``results.json``,
 ``episodes.csv`` and two PNG plots into ``--out``. A condition whose checkpoint is missing is
 skipped with the command that makes it; the others run. ``--json`` prints one JSON object last.
 """
@@ -28,8 +36,11 @@ def _csv(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, default=20, help="episodes per task and condition")
-    parser.add_argument("--tasks", default="all",
-                        help="comma-separated task families, or 'all' (default)")
+    parser.add_argument("--tasks", default="easy",
+                        help="task set easy (default), paper or all (easy + paper), or "
+                             "comma-separated task families")
+    parser.add_argument("--user", default="sim",
+                        help="user model: sim (default), laggy or noisy (pilots.USERS)")
     parser.add_argument("--conditions", default="teleop,bc,lila,lilac",
                         help="comma-separated: teleop, bc, lila, lilac")
     parser.add_argument("--models", default="models", help="folder with bc.pt, lila.pt, lilac.pt")
@@ -56,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ifagent_ros.bench.shared_autonomy import (
         CONDITIONS,
-        TASKS,
+        USERS,
         make_specs,
         missing_models,
         model_timings,
+        resolve_tasks,
         run_episodes,
     )
     from ifagent_ros.bench.shared_autonomy_report import (
@@ -70,12 +82,19 @@ def run(args: argparse.Namespace) -> int:
     )
     from ifagent_ros.core.latent_actions.sim_user import SimUserConfig
 
-    tasks = list(TASKS) if args.tasks == "all" else _csv(args.tasks)
-    bad = [t for t in tasks if t not in TASKS] + [c for c in _csv(args.conditions)
-                                                 if c not in CONDITIONS]
-    if bad or not tasks or args.episodes < 1:
-        print(f"eval shared-autonomy: unknown task/condition {bad} or no episodes; tasks: "
-              f"{', '.join(TASKS)}; conditions: {', '.join(CONDITIONS)}", file=sys.stderr)
+    try:
+        tasks = resolve_tasks(args.tasks)
+    except ValueError as exc:
+        print(f"eval shared-autonomy: {exc}", file=sys.stderr)
+        return 2
+    bad = [c for c in _csv(args.conditions) if c not in CONDITIONS]
+    if bad or args.episodes < 1:
+        print(f"eval shared-autonomy: unknown condition {bad} or no episodes; conditions: "
+              f"{', '.join(CONDITIONS)}", file=sys.stderr)
+        return 2
+    if args.user not in USERS:
+        print(f"eval shared-autonomy: unknown user model {args.user!r}; known user models: "
+              f"{', '.join(USERS)}", file=sys.stderr)
         return 2
     wanted = [CONDITIONS[c] for c in _csv(args.conditions)]
     skipped = missing_models(wanted, args.models)
@@ -93,9 +112,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out_dir = Path(args.out or f"runs/shared_autonomy_{datetime.now():%Y%m%d_%H%M%S}")
     specs = make_specs(conditions, tasks, args.episodes, args.models, split=args.split,
-                       base_seed=args.seed, timeout_s=args.timeout, user=user)
+                       base_seed=args.seed, timeout_s=args.timeout, user=user,
+                       user_model=args.user)
     print(f"eval shared-autonomy: {len(conditions)} conditions x {len(tasks)} tasks x "
-          f"{args.episodes} episodes = {len(specs)} episodes, {args.split} phrasings, "
+          f"{args.episodes} episodes = {len(specs)} episodes, user {args.user}, "
+          f"{args.split} phrasings, "
           f"{args.workers} workers -> {out_dir}", flush=True)
 
     def progress(r, done: int, total: int) -> None:
@@ -115,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     meta = {"episodes_per_cell": args.episodes, "tasks": tasks, "split": args.split,
             "conditions": [c.name for c in conditions], "models": str(args.models),
             "seed": args.seed, "timeout_s": args.timeout, "workers": args.workers,
+            "user_model": args.user,
             "user": {k: getattr(user, k) for k in user.__dataclass_fields__},
             "wall_s": round(time.monotonic() - t0, 1)}
     paths = write_outputs(out_dir, results, summary, meta)
@@ -122,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(str(p) for p in paths.values())} ({meta['wall_s']} s)")
     if args.json:
         figs = flat_figures(summary)
+        figs["user_model"] = args.user
         figs["out"] = str(out_dir)
         print(json.dumps(figs))
     return 0
