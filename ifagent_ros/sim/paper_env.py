@@ -106,6 +106,10 @@ class PaperArmEnv(TabletopArmEnv):
         """A fresh world with the task sampled from ``seed`` (see the module docstring); the arm
         at the task's start pose unless ``q`` is given."""
         obs = super().reset(seed, q, gripper)
+        if q is None and gripper != "open":  # the base class put the arm at home: undo that
+            self.sim.reset_arm(np.asarray(self.task.params["start_q"]), 0.0)
+            self.executor = self._new_executor()
+            obs = self.observe()
         self._after_build()
         return obs
 
