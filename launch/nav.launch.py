@@ -1,11 +1,11 @@
-"""Vision-and-language navigation in a simulated house: sim_node (world: house) +
+"""Vision-and-language navigation in a simulated house: house_sim_node +
 base_executor_node (local controller on /cmd_vel) + vln_planner_node.
 
     ros2 launch ifagent_ros nav.launch.py [params_file:=/path/to/nav.yaml]
 
-On a real robot, run Nav2 instead of sim_node and base_executor_node: bt_navigator follows the
-/goal_pose this graph's vln_planner_node publishes (frame map); see the notes in config/nav.yaml
-(map_file for the place graph, a map-frame pose on /odom). Without a ROS install,
+On a real robot, run Nav2 instead of house_sim_node and base_executor_node: bt_navigator follows
+the /goal_pose this graph's vln_planner_node publishes (frame map); see the notes in
+config/nav.yaml (map_file for the place graph, a map-frame pose on /odom). Without a ROS install,
 `ifagent up config/nav.yaml` runs the same graph from the same params file.
 """
 
@@ -30,8 +30,8 @@ def generate_launch_description() -> LaunchDescription:
             ),
             Node(
                 package="ifagent_ros",
-                executable="sim_node",
-                name="sim_node",
+                executable="house_sim_node",
+                name="house_sim_node",
                 parameters=[params_file],
                 output="screen",
             ),

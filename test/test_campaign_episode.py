@@ -284,9 +284,9 @@ def vln_spec(**kw: Any) -> dict[str, Any]:
     episode = {"house": house.name, "episode_id": ep.episode_id, "instruction": ep.instruction,
                "start": [start.x, start.y, heading_to_yaw(ep.heading)], "goal": [goal.x, goal.y],
                "shortest_path_m": ep.distance, "success_radius_m": 3.0}
-    spec = _spec("rule-0000", "vln_houses", ["sim_node", "base_executor_node",
+    spec = _spec("rule-0000", "vln_houses", ["house_sim_node", "base_executor_node",
                                              "vln_planner_node"], "nav.yaml",
-                 {"sim_node": {"house": str(path), "start": episode["start"]},
+                 {"house_sim_node": {"house": str(path), "start": episode["start"]},
                   "vln_planner_node": {"house": str(path), "planner": "rule"}}, **kw)
     spec["task"].update(houses=["apartment_a"], episode=episode)
     return spec

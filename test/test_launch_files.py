@@ -32,7 +32,7 @@ LAUNCH_FILES = {
         "shared_autonomy.yaml",
         ["sim_node", "executor_node", "shared_autonomy_node", "correction_node", "perception_node"],
     ),
-    "nav.launch.py": ("nav.yaml", ["sim_node", "base_executor_node", "vln_planner_node"]),
+    "nav.launch.py": ("nav.yaml", ["house_sim_node", "base_executor_node", "vln_planner_node"]),
 }
 PARAMS_FILES = {
     "sim.yaml": [
@@ -48,7 +48,7 @@ PARAMS_FILES = {
     "shared_autonomy.yaml": [
         "sim_node", "executor_node", "shared_autonomy_node", "correction_node", "perception_node"
     ],
-    "nav.yaml": ["sim_node", "base_executor_node", "vln_planner_node"],
+    "nav.yaml": ["house_sim_node", "base_executor_node", "vln_planner_node"],
 }
 DOMAIN_ID = int(os.environ.get("IFAGENT_TEST_DOMAIN_ID") or random.randint(1, 101))
 

@@ -31,8 +31,7 @@ from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Bool, String
-from std_srvs.srv import Trigger
+from std_msgs.msg import String
 
 from ifagent_ros.core.control.base_executor import (
     BaseExecutorConfig,
@@ -42,9 +41,9 @@ from ifagent_ros.core.control.base_executor import (
 from ifagent_ros.core.control.local_controller import depth_to_obstacle_points
 from ifagent_ros.core.schemas import BaseExecutorStatus
 from ifagent_ros.nodes import topics
+from ifagent_ros.nodes.estop_latch import EstopLatch
 from ifagent_ros.nodes.node_main import run_node
 from ifagent_ros.nodes.params import declare_config
-from ifagent_ros.nodes.topics import ESTOP_QOS
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,9 @@ class BaseExecutorNode(Node):
         if obs.enabled:
             self.create_subscription(Image, t.depth, self._on_depth, 2)
             self.create_subscription(CameraInfo, t.depth_info, self._on_info, 2)
-        self.create_subscription(Bool, t.estop, self._on_estop, ESTOP_QOS)
-        self._reset_service = t.reset_estop_service
-        self.create_service(Trigger, self._reset_service, self._on_reset_estop)
+        self.estop = EstopLatch(self, self.core, t.estop, t.reset_estop_service,
+                                stopping="base stopped", on_latch=self._on_timer,
+                                closed=lambda: self._closed)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._timer = self.create_timer(self.config.dt, self._on_timer, clock=steady)
         self._status_timer = self.create_timer(1.0 / p.status_rate_hz, self._publish_status,
@@ -175,22 +174,6 @@ class BaseExecutorNode(Node):
             self._warn(self.core.reject(f"depth rejected: {err}"))
             return
         self._warn(self.core.on_obstacles(pts, time.monotonic()))
-
-    def _on_estop(self, msg: Bool) -> None:
-        if self._closed:
-            return
-        was = self.core.estop_latched
-        self.core.on_estop(bool(msg.data))
-        if self.core.estop_latched and not was:
-            self.get_logger().error(f"E-STOP latched: base stopped; publish False, then call "
-                                    f"{self._reset_service} to clear")
-            self._on_timer()
-
-    def _on_reset_estop(self, request: Trigger.Request,
-                        response: Trigger.Response) -> Trigger.Response:
-        response.success, response.message = self.core.reset_estop()
-        self.get_logger().info(f"reset_estop: {response.message}")
-        return response
 
     def _on_timer(self) -> None:
         if self._closed:

@@ -23,8 +23,7 @@ from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState, Joy
-from std_msgs.msg import Bool, Float64MultiArray, String
-from std_srvs.srv import Trigger
+from std_msgs.msg import Float64MultiArray, String
 
 from ifagent_ros.core.control.executor_core import ExecutorConfig, ExecutorCore, StepOutput
 from ifagent_ros.core.control.executor_pacing import ExecutorPacer
@@ -32,9 +31,9 @@ from ifagent_ros.core.control.kinematics import ArmKinematics, KinematicsConfig
 from ifagent_ros.core.schemas import ExecutorLimits, ExecutorStatus
 from ifagent_ros.nodes import topics
 from ifagent_ros.nodes.arm_command import ArmCommandConfig, ArmCommandPublisher
+from ifagent_ros.nodes.estop_latch import EstopLatch
 from ifagent_ros.nodes.node_main import run_node
 from ifagent_ros.nodes.params import declare_config
-from ifagent_ros.nodes.topics import ESTOP_QOS
 
 
 @dataclass(frozen=True)
@@ -101,10 +100,10 @@ class ExecutorNode(Node):
         self.create_subscription(Float64MultiArray, t.joint_velocity, self._on_joint_velocity, 100)
         self.create_subscription(Joy, t.joy, self._on_joy, 100)
         self.create_subscription(JointState, t.joint_states, self._on_joint_state, 10)
-        self.create_subscription(Bool, t.estop, self._on_estop, ESTOP_QOS)
+        self.estop = EstopLatch(self, self.core, t.estop, t.reset_estop_service,
+                                stopping="braking", on_latch=self._brake,
+                                closed=lambda: self._closed)
         self._status_pub = self.create_publisher(String, t.status, 10)
-        self._reset_service = t.reset_estop_service
-        self.create_service(Trigger, self._reset_service, self._on_reset_estop)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._timer = self.create_timer(self.config.dt, self._on_timer,
                                         clock=self.get_clock() if self.pacer.sim else steady)
@@ -168,21 +167,9 @@ class ExecutorNode(Node):
             return self._warn(f"joint state rejected: it lacks some of {self.joint_names}")
         self._warn(self.core.on_joint_state(q, self._now()))
 
-    def _on_estop(self, msg: Bool) -> None:
-        if self._closed:
-            return
-        was = self.core.estop_latched
-        self.core.on_estop(bool(msg.data))
-        if self.core.estop_latched and not was:
-            self.get_logger().error(
-                f"E-STOP latched: braking; publish False, then call {self._reset_service} to clear")
-            self._send(self.pacer.on_estop(self._now()))
-
-    def _on_reset_estop(self, request: Trigger.Request,
-                        response: Trigger.Response) -> Trigger.Response:
-        response.success, response.message = self.core.reset_estop()
-        self.get_logger().info(f"reset_estop: {response.message}")
-        return response
+    def _brake(self) -> None:
+        """The e-stop just latched: brake now, not at the next tick."""
+        self._send(self.pacer.on_estop(self._now()))
 
     def _on_timer(self) -> None:
         if not self._closed:

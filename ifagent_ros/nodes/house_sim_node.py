@@ -11,7 +11,7 @@ open doors (labelled with the room type), which stands in for a detector in the 
 (:func:`~ifagent_ros.nodes.sim_house_world.house_object_list`). Stepping is the pacing loop both
 sim nodes share (``nodes/sim_base.py``): ``time_scale`` x the wall clock (``realtime: true``) or
 as fast as possible; ``camera.depth_noise_std`` adds Gaussian depth noise (seeded by ``seed``
-when >= 0). ``sim_node`` with ``world: house`` starts this node too.
+when >= 0). ``sim_node`` is the tabletop; it refuses ``world: house``, naming this node.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ifagent_ros.sim.camera import CameraFrame
 from ifagent_ros.sim.house_sim import HOUSE_CAMERA, HouseSim, HouseSimConfig
 
 
-class HouseSimNode(SimNodeBase):
+class HouseSimNode(SimNodeBase[HouseSim]):
     def __init__(self, *, context: Context | None = None,
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "house_sim_node") -> None:
@@ -45,7 +45,7 @@ class HouseSimNode(SimNodeBase):
         camera = replace(HOUSE_CAMERA, width=cam.width, height=cam.height, fov_deg=cam.fov_deg,
                          far=cam.far, depth_noise_std=cam.depth_noise_std,
                          noise_seed=None if par.seed < 0 else par.seed)
-        self._sim: HouseSim | None = HouseSim(HouseSimConfig(
+        self._sim = sim = HouseSim(HouseSimConfig(
             house=par.house, start=par.start if len(par.start) == 3 else None,
             timestep=1.0 / par.physics_rate_hz, cmd_timeout=par.cmd_vel.timeout_s,
             max_linear_speed=par.max_linear_speed, max_angular_speed=par.max_angular_speed,
@@ -58,30 +58,16 @@ class HouseSimNode(SimNodeBase):
         self._pub_objects = self.create_publisher(String, par.objects.topic, 2)
         self.create_camera_publishers(cam)
         self.create_subscription(Twist, par.cmd_vel.topic, self._on_cmd_vel, 10)
-        loop = self.start_loop(self._sim.timestep, par)
-        house = self._sim.house
+        loop = self.start_loop(par)
+        house = sim.house
         self.get_logger().info(
             f"house '{house.name}' ({len(house.rooms)} rooms, {len(house.graph)} places), "
-            f"base at {tuple(round(v, 2) for v in self._sim.base_pose())}, "
+            f"base at {tuple(round(v, 2) for v in sim.base_pose())}, "
             f"realtime={par.realtime} (x{loop.time_scale:g}), "
             f"camera {'on' if cam.enabled else 'off'}")
 
-    @property
-    def sim(self) -> HouseSim:
-        if self._sim is None:
-            raise RuntimeError("house_sim_node is closed")
-        return self._sim
-
-    @property
-    def sim_time(self) -> float:
-        return self.sim.time
-
     # ---- stepping -------------------------------------------------------------------------
-    def step_once(self) -> None:
-        sim = self.sim
-        sim.step()
-        t = sim.time
-        self.publish_clock(t)
+    def publish_due(self, sim: HouseSim, t: float) -> None:
         if self._schedule.due("odom", t):
             self._publish_odom(sim, t)
         if self.params.objects.publish and self._schedule.due("obj", t):
@@ -121,13 +107,6 @@ class HouseSimNode(SimNodeBase):
         except ValueError as err:  # NaN/inf: the sim already braked
             self.rejected += 1
             self.get_logger().warning(f"rejected /cmd_vel: {err}", throttle_duration_sec=1.0)
-
-    def close(self) -> None:
-        """Stop stepping and disconnect PyBullet; idempotent."""
-        self.stop_loop()
-        if self._sim is not None:
-            self._sim.close()
-            self._sim = None
 
 
 def _odometry(t: float, frame: str, child: str, x: float, y: float, yaw: float, v: float,

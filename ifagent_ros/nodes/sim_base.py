@@ -8,11 +8,13 @@ fast as the CPU allows (``realtime: false``). :class:`RateSchedule` (ROS-free) s
 output stream (joint states, odometry, camera, ...) is due in sim time, without bursts after a
 backlog.
 
-:class:`SimNodeBase` is the ROS side: the steady timer driving a :class:`PacedLoop`, ``/clock``
-after every physics step, and the RGB-D camera topics (colour, 32FC1 depth in metres, and both
-CameraInfo). Subclasses implement :meth:`SimNodeBase.step_once` (one physics step and what it
-publishes), :attr:`SimNodeBase.sim_time` and, optionally, :meth:`SimNodeBase.after_steps`.
-The parameters are in :mod:`ifagent_ros.nodes.sim_params`.
+:class:`SimNodeBase` is the ROS side: it owns the world (:attr:`SimNodeBase.sim`, a
+:class:`SimWorld`), the steady timer driving a :class:`PacedLoop`, one physics step with
+``/clock`` after it (:meth:`SimNodeBase.step_once`), the RGB-D camera topics (colour, 32FC1
+depth in metres, and both CameraInfo) and :meth:`SimNodeBase.close`. Subclasses build the world,
+then implement :meth:`SimNodeBase.publish_due` (what is due after a step) and, optionally,
+:meth:`SimNodeBase.before_step`, :meth:`SimNodeBase.after_steps` and
+:meth:`SimNodeBase.release`. The parameters are in :mod:`ifagent_ros.nodes.sim_params`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -104,32 +107,80 @@ class PacedLoop:
         return n
 
 
-class SimNodeBase(Node):
-    """A sim node: a :class:`PacedLoop` on a steady timer, ``/clock``, the camera topics."""
+class SimWorld(Protocol):
+    """What a sim node steps: a simulator with a clock (sim/tabletop.py, sim/house_sim.py)."""
+
+    @property
+    def time(self) -> float: ...
+
+    @property
+    def timestep(self) -> float: ...
+
+    def step(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+SimT = TypeVar("SimT", bound=SimWorld)
+
+
+class SimNodeBase(Node, Generic[SimT]):
+    """A sim node: its world, a :class:`PacedLoop` on a steady timer, ``/clock``, the camera."""
 
     def __init__(self, node_name: str, *, context: Context | None,
                  parameter_overrides: list[Parameter] | None) -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
+        self._name = node_name
+        self._sim: SimT | None = None
         self.loop: PacedLoop | None = None
         self._tick_timer = None
         self._pub_clock = self.create_publisher(ClockMsg, topics.CLOCK, 10)
 
-    # ---- to implement ------------------------------------------------------------------------
+    @property
+    def sim(self) -> SimT:
+        if self._sim is None:
+            raise RuntimeError(f"{self._name} is closed")
+        return self._sim
+
     @property
     def sim_time(self) -> float:
-        raise NotImplementedError
+        return self.sim.time
 
+    # ---- stepping ----------------------------------------------------------------------------
     def step_once(self) -> None:
-        """One physics step and whatever is due after it (call :meth:`publish_clock`)."""
+        """One physics step, ``/clock``, then whatever is due (:meth:`publish_due`)."""
+        sim = self.sim
+        self.before_step()
+        sim.step()
+        t = sim.time
+        self.publish_clock(t)
+        self.publish_due(sim, t)
+
+    def before_step(self) -> None:
+        """Called before each physics step (e.g. to apply the newest command)."""
+
+    def publish_due(self, sim: SimT, t: float) -> None:
+        """Publish what is due at sim time ``t``, just after a step."""
         raise NotImplementedError
 
     def after_steps(self) -> None:
         """Called after each tick's steps (e.g. to collect a frame rendered elsewhere)."""
 
+    def release(self) -> None:
+        """Release what the subclass holds besides the world (called by :meth:`close`)."""
+
+    def close(self) -> None:
+        """Stop stepping, release, disconnect the world; idempotent."""
+        self.stop_loop()
+        self.release()
+        if self._sim is not None:
+            self._sim.close()
+            self._sim = None
+
     # ---- pacing ------------------------------------------------------------------------------
-    def start_loop(self, timestep: float, params: SimParams) -> PacedLoop:
-        """Start stepping: a steady-clock timer (it must tick even with use_sim_time)."""
-        self.loop = PacedLoop(self.step_once, lambda: self.sim_time, timestep,
+    def start_loop(self, params: SimParams) -> PacedLoop:
+        """Start stepping the world: a steady-clock timer (it must tick even with use_sim_time)."""
+        self.loop = PacedLoop(self.step_once, lambda: self.sim_time, self.sim.timestep,
                               realtime=params.realtime, time_scale=params.time_scale)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._tick_timer = self.create_timer(self.loop.tick_period, self._on_tick, clock=steady)

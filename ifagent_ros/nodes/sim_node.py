@@ -12,19 +12,16 @@ metres, NaN where the ray hits nothing. In real time the camera renders in a chi
 ``CameraConfig(eye=..., target=..., up=...).optical_pose()`` (no tf here). Bad commands are
 logged (throttled) and the arm holds its current position.
 
-The house with a mobile base is its own node, ``house_sim_node`` (:mod:`.house_sim_node`).
-``sim_node`` with ``world: house`` (params files and campaigns that name one ``sim_node``
-section for either world) starts that node: :func:`SimNode` picks the class by ``world``.
+``sim_node`` runs the tabletop only: the house with a mobile base is its own node,
+``house_sim_node`` (:mod:`.house_sim_node`), and ``world: house`` given to ``sim_node`` is
+refused, naming it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.context import Context
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray, Header, String
@@ -41,8 +38,6 @@ from ifagent_ros.sim.render_worker import RenderWorker
 from ifagent_ros.sim.tabletop import TabletopConfig, TabletopSim
 from ifagent_ros.sim.tabletop_domain import lit_camera
 
-WORLDS = ("tabletop", "house")
-
 
 def scene_search_dirs() -> list[Path]:
     """The installed package's share/ifagent_ros/scenes first, if ament knows the package."""
@@ -54,12 +49,11 @@ def scene_search_dirs() -> list[Path]:
         return []
 
 
-class TabletopSimNode(SimNodeBase):
+class SimNode(SimNodeBase[TabletopSim]):
     def __init__(self, *, context: Context | None = None,
                  parameter_overrides: list[Parameter] | None = None,
                  node_name: str = "sim_node") -> None:
         super().__init__(node_name, context=context, parameter_overrides=parameter_overrides)
-        self._sim: TabletopSim | None = None
         self._renderer: RenderWorker | None = None
         self.params = par = declare_config(self, TabletopSimParams)
         cam, seed = par.camera, (None if par.seed < 0 else par.seed)
@@ -90,29 +84,17 @@ class TabletopSimNode(SimNodeBase):
         self.create_subscription(Float64MultiArray, par.arm.velocity_topic,
                                  self.arm.on_velocity, 10)
         self.create_subscription(Float64, par.gripper.topic, self.arm.on_gripper, 10)
-        loop = self.start_loop(self._sim.timestep, par)
+        loop = self.start_loop(par)
         self.get_logger().info(
             f"scene '{self._sim.scene.name}' ({len(self._sim.object_ids)} objects, seed "
             f"{par.seed}), physics {par.physics_rate_hz:.0f} Hz, realtime={par.realtime} "
             f"(x{loop.time_scale:g}), camera {'on' if cam.enabled else 'off'}")
 
-    @property
-    def sim(self) -> TabletopSim:
-        if self._sim is None:
-            raise RuntimeError("sim_node is closed")
-        return self._sim
-
-    @property
-    def sim_time(self) -> float:
-        return self.sim.time
-
     # ---- stepping -------------------------------------------------------------------------
-    def step_once(self) -> None:
-        sim = self.sim
+    def before_step(self) -> None:
         self.arm.before_step()
-        sim.step()
-        t = sim.time
-        self.publish_clock(t)
+
+    def publish_due(self, sim: TabletopSim, t: float) -> None:
         if self._schedule.due("js", t):
             self._publish_joint_states(t)
         if self._schedule.due("gt", t):
@@ -159,45 +141,13 @@ class TabletopSimNode(SimNodeBase):
         self.publish_frame(frame)
         return frame
 
-    def close(self) -> None:
-        """Stop stepping and disconnect PyBullet; idempotent."""
-        self.stop_loop()
+    def release(self) -> None:
+        """Stop the render worker; the arm commands no longer reach the world."""
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
         if self._sim is not None:
             self.arm.sim = None
-            self._sim.close()
-            self._sim = None
-
-
-def world_of(*, context: Context | None, parameter_overrides: list[Parameter] | None,
-             node_name: str) -> str:
-    """The ``world`` parameter as the node would see it (overrides, params files, ``-p``): read
-    by a short-lived node of the same name, so every way of setting it counts."""
-    probe = Node(node_name, context=context, parameter_overrides=parameter_overrides,
-                 start_parameter_services=False, enable_rosout=False)
-    try:
-        world = probe.declare_parameter("world", "tabletop",
-                                        ParameterDescriptor(dynamic_typing=True)).value
-    finally:
-        probe.destroy_node()
-    if world not in WORLDS:
-        raise ValueError(f"parameter world must be 'tabletop' or 'house', got {world!r}")
-    return str(world)
-
-
-def SimNode(*, context: Context | None = None,  # the node's historical name
-            parameter_overrides: list[Parameter] | None = None,
-            node_name: str = "sim_node") -> Any:
-    """``sim_node``: the tabletop sim node, or the house sim node when ``world: house``."""
-    kwargs = {"context": context, "parameter_overrides": parameter_overrides,
-              "node_name": node_name}
-    if world_of(**kwargs) == "house":
-        from ifagent_ros.nodes.house_sim_node import HouseSimNode
-
-        return HouseSimNode(**kwargs)
-    return TabletopSimNode(**kwargs)
 
 
 NODE_CLASS = SimNode

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar
 
 from ifagent_ros.nodes import topics
 from ifagent_ros.sim.camera import CameraConfig
@@ -24,10 +24,15 @@ def _check_positive(**values: float) -> None:
             raise ValueError(f"parameter {name} must be > 0, got {value}")
 
 
+# world -> the sim node that runs it; each refuses the other's world, naming the right node.
+SIM_NODES = {"tabletop": "sim_node", "house": "house_sim_node"}
+
+
 @dataclass(frozen=True)
 class SimParams:
     """The parameters every sim node has (``world`` says which one a params file means)."""
 
+    WORLD: ClassVar[str] = ""  # the world this node runs ("": any)
     world: str = ""
     realtime: bool = True  # false: step as fast as the CPU allows
     time_scale: float = 1.0  # realtime: sim seconds per wall second (/clock follows)
@@ -36,6 +41,13 @@ class SimParams:
 
     def __post_init__(self) -> None:
         _check_positive(time_scale=self.time_scale, physics_rate_hz=self.physics_rate_hz)
+        if self.WORLD and self.world != self.WORLD:
+            node = SIM_NODES.get(self.world)
+            if node is None:
+                raise ValueError(f"parameter world must be {self.WORLD!r}, got {self.world!r}")
+            raise ValueError(f"parameter world is {self.world!r}, which {node} runs; "
+                             f"{SIM_NODES[self.WORLD]} runs the {self.WORLD} only (start "
+                             f"{node}: a {node} section in the params file)")
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,8 @@ class DomainParams:
 class TabletopSimParams(SimParams):
     """The tabletop sim node's parameters (one per field; nested ones as ``camera.width``)."""
 
-    world: Literal["tabletop"] = "tabletop"
+    WORLD: ClassVar[str] = "tabletop"
+    world: str = "tabletop"
     scene: str = "tabletop_default.yaml"  # scenes/<name> or a path
     joint_state_rate_hz: float = 250.0
     ground_truth_rate_hz: float = 10.0
@@ -158,7 +171,8 @@ def _house_camera() -> SimCameraParams:
 class HouseSimParams(SimParams):
     """The house sim node's parameters (one per field; nested ones as ``cmd_vel.topic``)."""
 
-    world: Literal["house"] = "house"
+    WORLD: ClassVar[str] = "house"
+    world: str = "house"
     house: str = "apartment_a"  # houses/<name>.yaml or a path
     start: tuple[float, ...] = (0.0,)  # x, y, yaw (map); [0.0]: the house's first place
     odom_rate_hz: float = 50.0

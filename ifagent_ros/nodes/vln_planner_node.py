@@ -5,7 +5,7 @@ Thin plumbing around :class:`~ifagent_ros.core.vln.nav_supervisor.NavSupervisor`
 (places and edges) comes from a parameter:
 
 * ``house: apartment_a`` (sim): the house floor plan's navigation graph (``houses``, or a
-  path), the same house house_sim_node (or sim_node with ``world: house``) runs;
+  path), the same house house_sim_node runs;
 * ``map_file: /path/places.yaml`` (real robot): a place graph in the frame of the robot's
   localisation (see :mod:`ifagent_ros.core.vln.known_map` for the format). The odometry topic
   must then carry poses in that frame (e.g. remap ``/odom`` to a map-frame pose topic such as

@@ -4,7 +4,8 @@ Shared by the PyBullet house (:mod:`ifagent_ros.sim.house_sim`) and the Habitat 
 (:mod:`ifagent_ros.sim.habitat_env`), so both obey the same limits the same way: ``command``
 clips the target to the speed limits (and rejects NaN/inf by braking), ``advance`` moves the
 current command towards the target by at most ``accel * dt``, and an optional timeout brakes when
-commands stop arriving.
+commands stop arriving. :class:`BaseDriveConfig` is the part of both simulators' configs that
+sets them (and the start pose), checked the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,31 @@ class BaseLimits:
                 raise ValueError(f"{name} must be finite and > 0, got {v}")
         if self.cmd_timeout is not None and not self.cmd_timeout > 0.0:
             raise ValueError(f"cmd_timeout must be > 0 or None, got {self.cmd_timeout}")
+
+
+@dataclass(kw_only=True)
+class BaseDriveConfig:
+    """A simulated mobile base's start pose and ``cmd_vel`` limits (the fields of
+    :class:`BaseLimits`), as HouseSimConfig and HabitatConfig take them."""
+
+    start: tuple[float, float, float] | None = None  # x, y, yaw in map; None: the sim's choice
+    max_linear_speed: float = 0.6  # m/s
+    max_angular_speed: float = 1.5  # rad/s
+    max_linear_accel: float = 1.0  # m/s^2
+    max_angular_accel: float = 3.0  # rad/s^2
+    cmd_timeout: float | None = None  # sim seconds without a command before braking; None: off
+
+    def __post_init__(self) -> None:
+        if self.start is not None and (len(self.start) != 3
+                                       or not all(math.isfinite(v) for v in self.start)):
+            raise ValueError(f"start must be 3 finite values (x, y, yaw), got {self.start}")
+        self.limits  # validates the speed/acceleration limits now
+
+    @property
+    def limits(self) -> BaseLimits:
+        """The cmd_vel limits (the same rules in every simulator)."""
+        return BaseLimits(self.max_linear_speed, self.max_angular_speed, self.max_linear_accel,
+                          self.max_angular_accel, self.cmd_timeout)
 
 
 class CmdVelLimiter:

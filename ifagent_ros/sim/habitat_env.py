@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ifagent_ros.sim.base_command import BaseLimits, CmdVelLimiter
+from ifagent_ros.sim.base_command import BaseDriveConfig, CmdVelLimiter
 from ifagent_ros.sim.camera import CameraFrame, rotation_to_quaternion
+from ifagent_ros.sim.world import SteppedWorld
 
 HABITAT_MISSING = (
     "habitat-sim is not installed: it has no pip wheel for Linux / Python 3.11; install it with "
@@ -50,11 +51,14 @@ def import_habitat() -> Any:
 
 
 @dataclass
-class HabitatConfig:
+class HabitatConfig(BaseDriveConfig):
+    """A Habitat scene and its agent; ``start`` None: a random navigable point (the rest of the
+    base's fields: :class:`~ifagent_ros.sim.base_command.BaseDriveConfig`, the same limits as
+    HouseSimConfig)."""
+
     scene: str | Path  # a .glb / .ply scene, or a scene id of ``scene_dataset_config``
     scene_dataset_config: str | Path | None = None
     navmesh: str | Path | None = None  # default: the one next to the scene, if Habitat finds it
-    start: tuple[float, float, float] | None = None  # x, y, yaw in map; None: random navigable
     seed: int = 0
     width: int = 320
     height: int = 240
@@ -66,14 +70,10 @@ class HabitatConfig:
     forward_step: float = 0.25  # move_forward, metres
     turn_angle_deg: float = 15.0  # turn_left / turn_right, degrees
     timestep: float = 1.0 / 60.0  # seconds integrated per step()
-    max_linear_speed: float = 0.6  # m/s (the same limits as HouseSimConfig)
-    max_angular_speed: float = 1.5  # rad/s
-    max_linear_accel: float = 1.0  # m/s^2
-    max_angular_accel: float = 3.0  # rad/s^2
-    cmd_timeout: float | None = None
     gpu_device_id: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"camera width/height must be > 0, got {self.width}x{self.height}")
         if not 0.0 < self.hfov_deg < 180.0:
@@ -85,15 +85,6 @@ class HabitatConfig:
                 raise ValueError(f"{name} must be finite and > 0, got {v}")
         if not (math.isfinite(self.timestep) and 0.0 < self.timestep <= 0.1):
             raise ValueError(f"timestep must be in (0, 0.1] s, got {self.timestep}")
-        if self.start is not None and (len(self.start) != 3
-                                       or not all(math.isfinite(v) for v in self.start)):
-            raise ValueError(f"start must be 3 finite values (x, y, yaw), got {self.start}")
-        self.limits  # validates the speed/acceleration limits now
-
-    @property
-    def limits(self) -> BaseLimits:
-        return BaseLimits(self.max_linear_speed, self.max_angular_speed, self.max_linear_accel,
-                          self.max_angular_accel, self.cmd_timeout)
 
 
 def sim_settings(cfg: HabitatConfig) -> dict[str, Any]:
@@ -181,7 +172,7 @@ def optical_rotation(yaw: float) -> np.ndarray:
     return np.stack([right, np.array([0.0, 0.0, -1.0]), fwd], axis=1)
 
 
-class HabitatSim:
+class HabitatSim(SteppedWorld):
     """A habitat-sim scene with one agent driven like the PyBullet house's base."""
 
     def __init__(self, config: HabitatConfig) -> None:
@@ -213,25 +204,11 @@ class HabitatSim:
         else:
             self.reset_base(*cfg.start)
 
-    # ---- basics ---------------------------------------------------------------------------
-    @property
-    def time(self) -> float:
-        return self._steps * self.config.timestep
-
-    @property
-    def timestep(self) -> float:
-        return self.config.timestep
-
+    # ---- basics (time, timestep, with: SteppedWorld) ----------------------------------------
     def close(self) -> None:
         if getattr(self, "_sim", None) is not None:
             self._sim.close()
             self._sim = None
-
-    def __enter__(self) -> HabitatSim:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- state ----------------------------------------------------------------------------
     def _state(self) -> Any:

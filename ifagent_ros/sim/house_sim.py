@@ -35,9 +35,10 @@ import pybullet as p
 from ifagent_ros.core.vln.types import SeenObject
 from ifagent_ros.core.worlds.geometry import Box2D
 from ifagent_ros.core.worlds.house import House, RoomSpec, load_house
-from ifagent_ros.sim.base_command import BaseLimits, CmdVelLimiter
+from ifagent_ros.sim.base_command import BaseDriveConfig, CmdVelLimiter
 from ifagent_ros.sim.bodies import MAX_COMPOUND_SHAPES
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
+from ifagent_ros.sim.world import PyBulletWorld
 
 MOBILE_BASE_URDF = Path(__file__).resolve().parents[2] / "urdf" / "mobile_base.urdf"
 WHEEL_JOINT_NAMES: tuple[str, str] = ("left_wheel_joint", "right_wheel_joint")
@@ -57,36 +58,24 @@ HOUSE_CAMERA = CameraConfig(width=320, height=240, fov_deg=42.0, near=0.1, far=1
 
 
 @dataclass
-class HouseSimConfig:
+class HouseSimConfig(BaseDriveConfig):
+    """The house and its base; ``start`` None: the first room's place (the rest of the base's
+    fields: :class:`~ifagent_ros.sim.base_command.BaseDriveConfig`)."""
+
     house: str | Path | House = "apartment_a"  # name in houses, a path, or a House
-    start: tuple[float, float, float] | None = None  # x, y, yaw; None: the first room's place
     timestep: float = 1.0 / 240.0
-    max_linear_speed: float = 0.6  # m/s
-    max_angular_speed: float = 1.5  # rad/s
-    max_linear_accel: float = 1.0  # m/s^2
-    max_angular_accel: float = 3.0  # rad/s^2
-    cmd_timeout: float | None = None  # sim seconds without set_cmd_vel before braking; None: off
     wheel_max_torque: float = 6.0  # N m per wheel
     camera: CameraConfig = field(default_factory=lambda: HOUSE_CAMERA)
     urdf: str | Path = MOBILE_BASE_URDF
     house_dirs: tuple[str | Path, ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not (math.isfinite(self.timestep) and 0.0 < self.timestep <= 0.05):
             raise ValueError(f"timestep must be in (0, 0.05] s, got {self.timestep}")
         if not (math.isfinite(self.wheel_max_torque) and self.wheel_max_torque > 0.0):
             raise ValueError(f"wheel_max_torque must be finite and > 0, got "
                              f"{self.wheel_max_torque}")
-        if self.start is not None and (len(self.start) != 3
-                                       or not all(math.isfinite(v) for v in self.start)):
-            raise ValueError(f"start must be 3 finite values (x, y, yaw), got {self.start}")
-        self.limits  # validates the speed/acceleration limits now
-
-    @property
-    def limits(self) -> BaseLimits:
-        """The cmd_vel limits (the same rules as the Habitat adapter)."""
-        return BaseLimits(self.max_linear_speed, self.max_angular_speed, self.max_linear_accel,
-                          self.max_angular_accel, self.cmd_timeout)
 
 
 class Odometry(NamedTuple):
@@ -124,7 +113,7 @@ def read_wheel_geometry(urdf: str | Path) -> tuple[float, float]:
     return float(radius), abs(ys[0] - ys[1])  # type: ignore[arg-type]
 
 
-class HouseSim:
+class HouseSim(PyBulletWorld):
     def __init__(self, config: HouseSimConfig | None = None) -> None:
         self.config = cfg = config or HouseSimConfig()
         self.house: House = (cfg.house if isinstance(cfg.house, House)
@@ -135,8 +124,7 @@ class HouseSim:
             first = self.house.graph.places_in_room(self.house.spec.rooms[0].id)
             place = first[0] if first else next(iter(self.house.graph.places.values()))
             start = (place.x, place.y, 0.0)
-        self._client: int | None = p.connect(p.DIRECT)
-        self._steps = 0
+        self._connect()
         self._cmd = CmdVelLimiter(cfg.limits)
         self.body_names: dict[int, str] = {}
         try:
@@ -215,35 +203,6 @@ class HouseSim:
                              rollingFriction=0.0, physicsClientId=c)
         p.changeDynamics(self.robot_id, links["caster"], lateralFriction=0.0,
                          spinningFriction=0.0, rollingFriction=0.0, physicsClientId=c)
-
-    # ---- basics ---------------------------------------------------------------------------
-    @property
-    def client_id(self) -> int:
-        if self._client is None:
-            raise RuntimeError("HouseSim is closed")
-        return self._client
-
-    @property
-    def time(self) -> float:
-        return self._steps * self.config.timestep
-
-    @property
-    def timestep(self) -> float:
-        return self.config.timestep
-
-    def close(self) -> None:
-        """Disconnect PyBullet; safe to call twice."""
-        if self._client is not None:
-            try:
-                p.disconnect(physicsClientId=self._client)
-            finally:
-                self._client = None
-
-    def __enter__(self) -> HouseSim:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- commands ---------------------------------------------------------------------------
     def set_cmd_vel(self, v: float, w: float) -> tuple[float, float]:

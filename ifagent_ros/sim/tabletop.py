@@ -36,6 +36,7 @@ from ifagent_ros.core.worlds.scene import (
 from ifagent_ros.sim.bodies import create_floor, create_object, create_table
 from ifagent_ros.sim.camera import CameraConfig, CameraFrame, render
 from ifagent_ros.sim.tabletop_domain import DomainConfig, jitter_placements, jitter_rgba
+from ifagent_ros.sim.world import PyBulletWorld
 
 ARM_JOINT_NAMES: tuple[str, ...] = tuple(f"panda_joint{i}" for i in range(1, 8))
 FINGER_JOINT_NAMES: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
@@ -90,7 +91,7 @@ class JointStateSample(NamedTuple):
     efforts: np.ndarray
 
 
-class TabletopSim:
+class TabletopSim(PyBulletWorld):
     def __init__(self, config: TabletopConfig | None = None) -> None:
         self.config = config or TabletopConfig()
         cfg = self.config
@@ -102,8 +103,7 @@ class TabletopSim:
         if cfg.domain.object_xy_jitter > 0.0 and cfg.seed is not None:
             placements = jitter_placements(self.scene, placements, cfg.domain.object_xy_jitter,
                                            cfg.seed)
-        self._client: int | None = p.connect(p.DIRECT)
-        self._steps = 0
+        self._connect()
         try:
             self._build(placements)
         except Exception:
@@ -172,21 +172,6 @@ class TabletopSim:
 
     # ---- basics -------------------------------------------------------------------------
     @property
-    def client_id(self) -> int:
-        if self._client is None:
-            raise RuntimeError("TabletopSim is closed")
-        return self._client
-
-    @property
-    def time(self) -> float:
-        """Simulated seconds since construction."""
-        return self._steps * self.config.timestep
-
-    @property
-    def timestep(self) -> float:
-        return self.config.timestep
-
-    @property
     def joint_names(self) -> list[str]:
         return [*ARM_JOINT_NAMES, *FINGER_JOINT_NAMES]
 
@@ -194,20 +179,6 @@ class TabletopSim:
         for _ in range(int(n)):
             p.stepSimulation(physicsClientId=self.client_id)
             self._steps += 1
-
-    def close(self) -> None:
-        """Disconnect PyBullet; safe to call twice."""
-        if self._client is not None:
-            try:
-                p.disconnect(physicsClientId=self._client)
-            finally:
-                self._client = None
-
-    def __enter__(self) -> TabletopSim:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- arm and gripper commands ---------------------------------------------------------
     def _vector(self, values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:

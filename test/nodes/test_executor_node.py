@@ -21,7 +21,8 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 from ifagent_ros.core.control.kinematics import ArmKinematics
-from ifagent_ros.nodes.executor_node import ESTOP_QOS, ExecutorNode
+from ifagent_ros.nodes.executor_node import ExecutorNode
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 HOME = [0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785]
 NAMES = [f"panda_joint{i}" for i in range(1, 8)]

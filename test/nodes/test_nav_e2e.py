@@ -1,4 +1,4 @@
-"""End to end in a private Context: sim_node (world: house) + base_executor_node +
+"""End to end in a private Context: house_sim_node + base_executor_node +
 vln_planner_node. An instruction goes in; the PyBullet base drives, on /cmd_vel from the local
 controller (with depth-based obstacle checks), through the first goals the planner publishes."""
 
@@ -16,7 +16,7 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import String
 
 from ifagent_ros.nodes.base_executor_node import BaseExecutorNode
-from ifagent_ros.nodes.sim_node import SimNode
+from ifagent_ros.nodes.house_sim_node import HouseSimNode
 from ifagent_ros.nodes.vln_planner_node import VlnPlannerNode
 
 INSTRUCTION = "leave the bedroom, walk past the bench and stop next to the fridge in the kitchen"
@@ -27,8 +27,8 @@ def params(**kw: object) -> list[Parameter]:
 
 
 def test_base_drives_to_the_planners_goals_in_the_house(ros_context: Context) -> None:
-    sim = SimNode(context=ros_context, parameter_overrides=params(
-        world="house", house="apartment_a", start=[2.3, 2.2, 0.0], realtime=True,
+    sim = HouseSimNode(context=ros_context, parameter_overrides=params(
+        house="apartment_a", start=[2.3, 2.2, 0.0], realtime=True,
         **{"camera.width": 160, "camera.height": 120, "camera.rate_hz": 5.0}))
     base = BaseExecutorNode(context=ros_context)
     planner = VlnPlannerNode(context=ros_context, parameter_overrides=params(house="apartment_a"))

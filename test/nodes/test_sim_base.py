@@ -1,18 +1,15 @@
-"""The pacing loop both sim nodes share (ROS-free parts on a fake clock), and how ``sim_node``
-picks the tabletop or the house node by ``world``."""
+"""The pacing loop both sim nodes share (ROS-free parts on a fake clock), and the house node on
+its own."""
 
 from __future__ import annotations
 
 import pytest
-import rclpy
 from rclpy.context import Context
 from rclpy.parameter import Parameter
-from ros_helpers import private_domain_id
 
 from ifagent_ros.nodes.house_sim_node import HouseSimNode
 from ifagent_ros.nodes.params import ParameterError
 from ifagent_ros.nodes.sim_base import MAX_CATCHUP_S, MIN_TICK_S, PacedLoop, RateSchedule
-from ifagent_ros.nodes.sim_node import world_of
 
 DT = 1.0 / 240.0
 
@@ -82,21 +79,6 @@ def test_rate_schedule_is_due_once_per_period_without_bursts() -> None:
     assert schedule.due("cam", 1.1)
 
 
-def test_world_comes_from_the_command_line_too() -> None:
-    ctx = Context()
-    rclpy.init(args=["sim_node", "--ros-args", "-p", "world:=house"], context=ctx,
-               domain_id=private_domain_id())
-    try:
-        assert world_of(context=ctx, parameter_overrides=None, node_name="sim_node") == "house"
-        assert world_of(context=ctx, parameter_overrides=[Parameter("world", value="tabletop")],
-                        node_name="sim_node") == "tabletop"
-        with pytest.raises(ValueError, match="parameter world must be 'tabletop' or 'house'"):
-            world_of(context=ctx, parameter_overrides=[Parameter("world", value="moon")],
-                     node_name="sim_node")
-    finally:
-        rclpy.shutdown(context=ctx)
-
-
 def test_the_house_node_on_its_own(ros_context: Context) -> None:
     node = HouseSimNode(context=ros_context, parameter_overrides=[
         Parameter("start", value=[2.3, 2.2, 0.0]), Parameter("camera.enabled", value=False),
@@ -108,6 +90,6 @@ def test_the_house_node_on_its_own(ros_context: Context) -> None:
         node.close()
         node.close()  # idempotent
         node.destroy_node()
-    with pytest.raises(ParameterError, match="parameter world must be one of \\['house'\\]"):
+    with pytest.raises(ParameterError, match="parameter world is 'tabletop', which sim_node runs"):
         HouseSimNode(context=ros_context, parameter_overrides=[
             Parameter("world", value="tabletop")])

@@ -21,6 +21,7 @@ from std_msgs.msg import Float64, Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from ifagent_ros.core.schemas import GroundTruth
+from ifagent_ros.nodes.sim_base import SimNodeBase
 from ifagent_ros.nodes.sim_node import NODE_CLASS, SimNode
 from ifagent_ros.sim.tabletop import HOME_Q
 
@@ -93,7 +94,8 @@ def _traj(names: list[str], q: list[float], qd: list[float] | None = None) -> Jo
 
 
 def test_node_shape() -> None:
-    assert NODE_CLASS is SimNode
+    # a class, not a factory that picks a node by ``world`` (house_sim_node is the house)
+    assert NODE_CLASS is SimNode and issubclass(SimNode, SimNodeBase)
 
 
 @pytest.mark.parametrize("harness", [{"realtime": True}, {"realtime": False}], indirect=True,

@@ -18,6 +18,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, JointState
 
 from ifagent_ros.core.campaign.types import RAW_PREFIX
+from ifagent_ros.nodes.house_sim_node import HouseSimNode
 from ifagent_ros.nodes.sim_node import SimNode
 
 SMALL = {"camera.width": 96, "camera.height": 72}
@@ -25,13 +26,13 @@ SMALL = {"camera.width": 96, "camera.height": 72}
 
 @pytest.fixture
 def make(ros_context: Context) -> Iterator[Any]:
-    nodes: list[SimNode] = []
+    nodes: list[SimNode | HouseSimNode] = []
 
-    def _make(**params: Any) -> SimNode:
+    def _make(node_class: type = SimNode, **params: Any) -> Any:
         overrides = [Parameter(k, value=v) for k, v in {
             "realtime": False, "camera.enabled": False, **SMALL, **params}.items()]
-        nodes.append(SimNode(context=ros_context, parameter_overrides=overrides,
-                             node_name=f"sim_{random.randrange(10**6)}"))
+        nodes.append(node_class(context=ros_context, parameter_overrides=overrides,
+                                node_name=f"sim_{random.randrange(10**6)}"))
         return nodes[-1]
 
     yield _make
@@ -84,10 +85,10 @@ def test_time_scale_runs_faster_than_the_wall_clock_on_remapped_topics(
 
 
 def test_house_time_scale(ros_context: Context) -> None:
-    params = {"world": "house", "house": "apartment_a", "start": [2.3, 2.2, 0.0],
+    params = {"house": "apartment_a", "start": [2.3, 2.2, 0.0],
               "realtime": True, "time_scale": 3.0, "camera.enabled": False,
               "objects.publish": False}
-    node = SimNode(context=ros_context, node_name="sim_house_fast",
+    node = HouseSimNode(context=ros_context, node_name="sim_house_fast",
                    parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
     h = NodeHarness(ros_context, node)
     try:
@@ -99,7 +100,7 @@ def test_house_time_scale(ros_context: Context) -> None:
 
 
 def test_house_depth_noise(make: Any) -> None:
-    house = {"world": "house", "house": "apartment_a", "start": [2.3, 2.2, 0.0],
+    house = {"node_class": HouseSimNode, "house": "apartment_a", "start": [2.3, 2.2, 0.0],
              "objects.publish": False, "camera.width": 64, "camera.height": 48}
     clean = make(**house).publish_camera().depth
     noisy = make(**house, seed=3, **{"camera.depth_noise_std": 0.05}).publish_camera().depth

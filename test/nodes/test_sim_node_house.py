@@ -1,5 +1,6 @@
-"""sim_node with ``world: house`` over real rclpy (private Context): /cmd_vel in, /odom, camera
-and a ground-truth object list out; bad commands stop the base."""
+"""house_sim_node over real rclpy (private Context): /cmd_vel in, /odom, camera and a
+ground-truth object list out; bad commands stop the base. ``sim_node`` (the tabletop) refuses
+``world: house``, naming house_sim_node."""
 
 from __future__ import annotations
 
@@ -18,16 +19,18 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from ifagent_ros.core.schemas import ObjectList
+from ifagent_ros.nodes.house_sim_node import HouseSimNode
+from ifagent_ros.nodes.params import ParameterError
 from ifagent_ros.nodes.sim_node import SimNode
 
 
 class Harness(NodeHarness):
     def __init__(self, ctx: Context, **params: object) -> None:
         overrides = [Parameter(k, value=v) for k, v in {
-            "world": "house", "house": "apartment_a", "start": [2.3, 2.2, 0.0],
+            "house": "apartment_a", "start": [2.3, 2.2, 0.0],
             "camera.width": 64, "camera.height": 48, **params}.items()]
-        super().__init__(ctx, SimNode(context=ctx, parameter_overrides=overrides,
-                                      node_name=f"sim_{random.randrange(10**6)}"))
+        super().__init__(ctx, HouseSimNode(context=ctx, parameter_overrides=overrides,
+                                           node_name=f"sim_{random.randrange(10**6)}"))
         self.odom: list[Odometry] = []
         self.depth: list[Image] = []
         self.info: list[CameraInfo] = []
@@ -110,9 +113,19 @@ def test_camera_and_ground_truth_objects(harness: Harness) -> None:
     assert bed.position[1] == pytest.approx(-1.0, abs=0.05)
 
 
-def test_unknown_world_is_refused(ros_context: Context) -> None:
-    with pytest.raises(ValueError, match="world"):
+def test_each_sim_node_refuses_the_other_world_naming_the_right_node(
+        ros_context: Context) -> None:
+    with pytest.raises(ParameterError, match="sim_node: parameter world is 'house', which "
+                                             "house_sim_node runs; sim_node runs the tabletop "
+                                             "only") as err:
+        SimNode(context=ros_context, parameter_overrides=[Parameter("world", value="house")])
+    assert err.value.parameter == "world"
+    with pytest.raises(ParameterError, match="house_sim_node: parameter world is 'tabletop', "
+                                             "which sim_node runs"):
+        HouseSimNode(context=ros_context, parameter_overrides=[
+            Parameter("world", value="tabletop")])
+    with pytest.raises(ParameterError, match="parameter world must be 'tabletop', got 'moon'"):
         SimNode(context=ros_context, parameter_overrides=[Parameter("world", value="moon")])
     with pytest.raises(ValueError, match="start"):
-        SimNode(context=ros_context, parameter_overrides=[
-            Parameter("world", value="house"), Parameter("start", value=[1.0, 2.0])])
+        HouseSimNode(context=ros_context, parameter_overrides=[
+            Parameter("start", value=[1.0, 2.0])])

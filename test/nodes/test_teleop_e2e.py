@@ -13,9 +13,10 @@ from ros_helpers import spin_for, spin_until
 from sensor_msgs.msg import Joy
 from std_msgs.msg import Bool, String
 
-from ifagent_ros.nodes.executor_node import ESTOP_QOS, ExecutorNode
+from ifagent_ros.nodes.executor_node import ExecutorNode
 from ifagent_ros.nodes.sim_node import SimNode
 from ifagent_ros.nodes.teleop_node import TeleopNode
+from ifagent_ros.nodes.topics import ESTOP_QOS
 
 
 class Operator(Node):

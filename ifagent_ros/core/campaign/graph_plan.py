@@ -7,7 +7,9 @@ the spec and those sections), so every rule is unit-tested without DDS:
   (every topic, ``spec.record_topics``, or with ``record: false`` only the topics the metrics
   read) and ``fault_relay_node`` when a link or a relay fault needs
   it; the driver (``campaign_driver_node``) is built by the episode process itself;
-- every node runs on sim time (``use_sim_time: true``) unless ``spec.real``; sim_node runs
+- the world is the one the graph's sim node runs (:data:`SIM_NODES`: ``sim_node`` the
+  tabletop, ``house_sim_node`` the house; ``"none"`` without one);
+- every node runs on sim time (``use_sim_time: true``) unless ``spec.real``; the sim node runs
   ``realtime: true`` at ``spec.time_scale``, executor_node steps on /clock (``control_clock:
   sim``) and link latency/jitter (sim seconds) reach the relay, which times on the steady clock,
   divided by ``time_scale``;
@@ -28,6 +30,7 @@ from ifagent_ros.core.campaign.types import (
     EVENTS_TOPIC,
     FAULT_TOPIC,
     RAW_PREFIX,
+    SIM_NODES,
     EpisodeSpec,
     LinkImpairment,
 )
@@ -45,14 +48,15 @@ DRIVER_NODE = "campaign_driver_node"
 RECORDER_DISCOVERY_S = 0.2  # small: the recorder must find every topic before the start event
 
 COLOR, DEPTH = "/camera/color/image_raw", "/camera/depth/image_raw"
+SIM = "sim"  # a producer: the graph's sim node, whichever world it runs
 # standard topic -> (producer node, its parameter naming the topic, sim worlds where it exists;
 # () = wherever the producer runs).
 PRODUCER_PARAMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "/joint_states": ("sim_node", "joint_states_topic", ("tabletop",)),
-    COLOR: ("sim_node", "camera.color_topic", ()),
-    DEPTH: ("sim_node", "camera.depth_topic", ()),
-    "/odom": ("sim_node", "odom_topic", ("house",)),
-    "/ifagent/objects": ("sim_node", "objects.topic", ("house",)),
+    "/joint_states": (SIM_NODES["tabletop"], "joint_states_topic", ("tabletop",)),
+    COLOR: (SIM, "camera.color_topic", ()),
+    DEPTH: (SIM, "camera.depth_topic", ()),
+    "/odom": (SIM_NODES["house"], "odom_topic", ("house",)),
+    "/ifagent/objects": (SIM_NODES["house"], "objects.topic", ("house",)),
     "/joy": ("sim_user_node", "joy_topic", ()),
     "/ifagent/speech/text": ("sim_user_node", "speech_topic", ()),
 }
@@ -116,7 +120,7 @@ class GraphPlan:
     overrides: dict[str, dict[str, Any]]              # GraphHandle(overrides=...)
     registry: dict[str, str]                          # extra NODE_REGISTRY entries (the relay)
     routes: list[Route]
-    world: str                                        # sim_node world (tabletop | house)
+    world: str                                        # the sim node's world (tabletop | house)
     driver: DriverTopics
     key_topics: list[str] = field(default_factory=list)  # recorder must have them before start
 
@@ -143,6 +147,21 @@ def _value(node: str, param: str, default: Any, overrides: dict[str, dict[str, A
     return sections.get(node, {}).get(param, default)
 
 
+def _producer(topic: str, world: str) -> tuple[str, str, tuple[str, ...]]:
+    """(producer node, its topic parameter, worlds) of a relayable ``topic`` in ``world``."""
+    producer, param, worlds = PRODUCER_PARAMS[topic]
+    return SIM_NODES.get(world, "a sim node") if producer == SIM else producer, param, worlds
+
+
+def _world(nodes: list[str]) -> str:
+    """The world the graph's sim node runs ("none" without one)."""
+    worlds = [w for w, node in SIM_NODES.items() if node in nodes]
+    if len(worlds) > 1:
+        raise GraphPlanError(f"the graph runs {' and '.join(SIM_NODES[w] for w in worlds)}: "
+                             "one sim node (one world) per episode")
+    return worlds[0] if worlds else "none"
+
+
 def _producer_problem(topic: str, nodes: list[str], world: str,
                       overrides: dict[str, dict[str, Any]],
                       sections: dict[str, dict[str, Any]]) -> str | None:
@@ -150,14 +169,15 @@ def _producer_problem(topic: str, nodes: list[str], world: str,
     if topic not in PRODUCER_PARAMS:
         return (f"no known producer for {topic}; relayed topics: "
                 f"{', '.join(sorted(PRODUCER_PARAMS))}")
-    producer, param, worlds = PRODUCER_PARAMS[topic]
+    producer, param, worlds = _producer(topic, world)
+    if worlds and world != "none" and world not in worlds:
+        return (f"{producer} publishes it, which runs world {'/'.join(worlds)}; this is world "
+                f"{world!r} ({SIM_NODES[world]})")
     if producer not in nodes:
         return f"its producer {producer} is not in the graph ({', '.join(nodes)})"
-    if producer == "sim_node" and worlds and world not in worlds:
-        return f"sim_node publishes it only in world {'/'.join(worlds)}, this is world {world!r}"
     if topic in (COLOR, DEPTH) and not _value(producer, "camera.enabled", True, overrides,
                                               sections):
-        return "sim_node's camera is disabled (camera.enabled: false)"
+        return f"{producer}'s camera is disabled (camera.enabled: false)"
     current = _value(producer, param, topic, overrides, sections)
     if current != topic:
         return f"{producer} publishes it as {current!r} ({param}), not {topic!r}"
@@ -180,8 +200,8 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         raise GraphPlanError(f"overrides for node(s) {', '.join(sorted(extra))}, which are not "
                              f"in the graph ({', '.join(nodes)})")
     overrides = {n: dict(p) for n, p in spec.overrides.items()}
-    world = str(_value("sim_node", "world", "tabletop", overrides, sections)) \
-        if "sim_node" in nodes else "none"
+    world = _world(nodes)
+    sim_node = SIM_NODES.get(world, "")
 
     # The topics to relay: impaired links, then what relay faults break.
     wanted: dict[str, LinkImpairment] = dict(spec.links)
@@ -200,7 +220,7 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
             users = [f.kind for f in spec.faults if topic in FAULT_TOPICS.get(f.kind, ())]
             what = f"fault {users[0]}" if users and topic not in spec.links else "link"
             raise GraphPlanError(f"{what} on {topic}: cannot relay it: {why}")
-        producer, param, _ = PRODUCER_PARAMS[topic]
+        producer, param, _ = _producer(topic, world)
         routes.append(Route(topic, raw_topic(topic), MESSAGE_TYPES[topic], producer, param, link))
         overrides.setdefault(producer, {})[param] = raw_topic(topic)
     relay = bool(routes) or any(f.kind in RELAY_FAULTS for f in spec.faults)
@@ -240,8 +260,8 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
     all_nodes = [RECORDER_NODE] + ([RELAY_NODE] if relay else []) + nodes
     for n in all_nodes:
         overrides.setdefault(n, {})["use_sim_time"] = sim
-    if sim and "sim_node" in nodes:
-        overrides["sim_node"].update(realtime=True, time_scale=float(spec.time_scale))
+    if sim and sim_node:
+        overrides[sim_node].update(realtime=True, time_scale=float(spec.time_scale))
     if sim and "executor_node" in nodes:
         # Steps on /clock: the arm moves at its commanded speed in sim time at any time_scale.
         overrides["executor_node"]["control_clock"] = "sim"
@@ -266,9 +286,9 @@ def plan_graph(spec: EpisodeSpec, sections: dict[str, dict[str, Any]],
         start="/clock" if sim else task.real_start_topic,
         joint_states=source("/joint_states"),
         odom=source("/odom"),
-        base_pose=str(val("sim_node", "base_pose_topic", "/sim/base_pose"))
+        base_pose=str(val(sim_node, "base_pose_topic", "/sim/base_pose"))
         if sim and world == "house" else "",
-        ground_truth=str(val("sim_node", "ground_truth_topic", "/sim/ground_truth")),
+        ground_truth=str(val(sim_node, "ground_truth_topic", "/sim/ground_truth")),
         sim_user_status=str(val("sim_user_node", "status_topic", "/ifagent/sim_user/status")),
         nav_status=str(val("vln_planner_node", "topics.status", "/ifagent/nav/status")),
         instruction=task.instruction_topic(val),

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ifagent_ros.core.campaign import randomization as rnd
 from ifagent_ros.core.campaign.scenario import PACKAGE_ROOT, Scenario
 from ifagent_ros.core.campaign.tasks import CheckContext, get_task, kinds_with
+from ifagent_ros.core.campaign.types import SIM_NODES
 
 __all__ = ["Lines", "check_scenario", "duplicate_keys", "pydantic_message", "where_name"]
 
@@ -195,11 +196,18 @@ def check_scenario(sc: Scenario, lines: Lines) -> list[tuple[int, str]]:
             bad(("params_file",), f"params_file does not read: {exc}")
         else:
             sections = {n: {**wildcard, **p} for n, p in sections.items()}
-            sc._sim_params = sections.get("sim_node", {})
-            world = str(sc._sim_params.get("world", "tabletop"))
-            if world != task.world:
-                bad(("params_file",), f"params_file {pf}: sim_node world is {world!r}; task "
-                                      f"kind {kind!r} needs world {task.world!r}")
+            sim_node = SIM_NODES[task.world]
+            sc._sim_params = sections.get(sim_node, {})
+            others = [f"{n} (world {w!r})" for w, n in SIM_NODES.items()
+                      if n in sections and w != task.world]
+            world = str(sc._sim_params.get("world", task.world))
+            if sim_node not in sections and others:
+                bad(("params_file",), f"params_file {pf}: its sim node is {others[0]}; task kind "
+                                      f"{kind!r} needs world {task.world!r}: a {sim_node} "
+                                      "section")
+            elif world != task.world:
+                bad(("params_file",), f"params_file {pf}: {sim_node} world is {world!r}; "
+                                      f"{sim_node} runs world {task.world!r} only")
     ctx = CheckContext(bad=bad, base=base, roots=roots, find=_find, closest=_closest,
                        paths=sc._paths, worlds=sc.worlds, sections=sections)
     _check_task(sc, ctx)
@@ -292,13 +300,13 @@ def _flat_overrides(overrides: dict[str, Any], nodes: list[str], loc: tuple[Any,
 
 def _check_overrides(sc: Scenario, bad: Any) -> None:
     """The scenario-wide overrides: nodes of some condition's graph, flattened like a params
-    file; sim_node's also change the nominal camera the randomization works from."""
+    file; the sim node's also change the nominal camera the randomization works from."""
     task = get_task(sc.task.kind)
     graphs = sorted({n for c in sc.conditions if c in task.conditions for n in task.nodes(c)})
     flat = _flat_overrides(sc.overrides, graphs, ("overrides",), "overrides",
                            f"in no condition's graph ({', '.join(graphs)})", bad)
     sc.overrides = flat
-    sc._sim_params = {**sc._sim_params, **flat.get("sim_node", {})}
+    sc._sim_params = {**sc._sim_params, **flat.get(SIM_NODES[task.world], {})}
 
 
 def _check_faults(sc: Scenario, bad: Any) -> None:

@@ -46,7 +46,10 @@ EVENTS_TOPIC = "/ifagent/campaign/events"
 # std_msgs/String, JSON FaultCommand: the driver tells fault_relay_node what to break, now.
 FAULT_TOPIC = "/ifagent/campaign/fault"
 
-# sim_node publishes its sensor streams here when a campaign routes them through
+# world -> the sim node that runs it (each sim node runs one world and refuses the other).
+SIM_NODES: dict[str, str] = {"tabletop": "sim_node", "house": "house_sim_node"}
+
+# The sim node publishes its sensor streams here when a campaign routes them through
 # fault_relay_node, which republishes them on the standard names (with latency, jitter, drops,
 # word errors and faults applied). Raw name = RAW_PREFIX + standard name.
 RAW_PREFIX = "/sim/raw"
@@ -153,7 +156,7 @@ class EpisodeSpec(_Strict):
     faults: list[FaultSpec] = Field(default_factory=list)
     time_limit_s: float = 60.0       # episode (ROS) time
     wall_limit_s: float = 300.0      # hard limit of the process; then it is killed
-    time_scale: float = 1.0          # sim speed vs. wall clock (sim_node's time_scale)
+    time_scale: float = 1.0          # sim speed vs. wall clock (the sim node's time_scale)
     record: bool = True  # false: the bag holds only the topics the metrics read
     record_topics: list[str] = Field(default_factory=list)  # [] = every topic
     domain_id: int | None = None     # set by the runner for the process it starts

@@ -23,7 +23,7 @@ def spec(kind: str = "shared_autonomy", **kw: Any) -> EpisodeSpec:
         task.update(family="push", episode={"family": "push", "task_seed": 3})
     elif kind == "vln_houses":
         task.update(episode=VLN_EP)
-        nodes = ["sim_node", "base_executor_node", "vln_planner_node"]
+        nodes = ["house_sim_node", "base_executor_node", "vln_planner_node"]
     else:
         task.update(scene="tabletop_default.yaml", duration_s=3.0)
         nodes = ["sim_node", "perception_node"]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ifagent_ros.core.campaign.graph_plan import (
+    COLOR,
     RECORDER_NODE,
     RELAY_MODULE,
     RELAY_NODE,
@@ -32,13 +33,13 @@ TABLETOP: dict[str, dict[str, Any]] = {"sim_node": {"scene": "tabletop_default.y
                                        "executor_node": {}, "shared_autonomy_node": {},
                                        "correction_node": {}, "sim_user_node": {},
                                        "perception_node": {}}
-HOUSE: dict[str, dict[str, Any]] = {"sim_node": {"world": "house"}, "base_executor_node": {},
+HOUSE: dict[str, dict[str, Any]] = {"house_sim_node": {}, "base_executor_node": {},
                                     "vln_planner_node": {}}
 
 
 def spec(kind: str = "shared_autonomy", **kw: Any) -> EpisodeSpec:
     nodes = {"shared_autonomy": SA_NODES, "perception": ["sim_node", "perception_node"],
-             "vln_houses": ["sim_node", "base_executor_node", "vln_planner_node"]}[kind]
+             "vln_houses": ["house_sim_node", "base_executor_node", "vln_planner_node"]}[kind]
     base: dict[str, Any] = {"campaign": "c", "episode_id": "x-0000", "condition": "x",
                             "index": 0, "seed": 7, "scene_seed": 3,
                             "task": TaskSpec(kind=kind), "params_file": "p.yaml",
@@ -141,7 +142,9 @@ def test_odom_jump_routes_odom_in_the_house_and_fails_on_the_tabletop(tmp_path: 
     vln = spec("vln_houses", faults=[FaultSpec(kind="odom_jump", magnitude=1.0)])
     plan = plan_graph(vln, HOUSE, tmp_path)
     assert plan.world == "house"
-    assert plan.overrides["sim_node"]["odom_topic"] == RAW_PREFIX + "/odom"
+    assert plan.overrides["house_sim_node"]["odom_topic"] == RAW_PREFIX + "/odom"
+    assert plan.overrides["house_sim_node"]["time_scale"] == 1.0
+    assert "sim_node" not in plan.overrides
     assert plan.driver.odom == RAW_PREFIX + "/odom"
     assert plan.driver.base_pose == "/sim/base_pose"
     assert plan.key_topics == [EVENTS_TOPIC, "/clock", "/odom"]
@@ -149,11 +152,20 @@ def test_odom_jump_routes_odom_in_the_house_and_fails_on_the_tabletop(tmp_path: 
         plan_graph(spec(faults=[FaultSpec(kind="odom_jump", magnitude=1.0)]), TABLETOP, tmp_path)
 
 
-def test_world_comes_from_the_overrides_too(tmp_path: Path) -> None:
-    s = spec("vln_houses", overrides={"sim_node": {"world": "house"}},
-             links={"/ifagent/objects": LinkImpairment(drop_rate=0.2)})
-    plan = plan_graph(s, {"sim_node": {}}, tmp_path)
-    assert plan.overrides["sim_node"]["objects.topic"] == RAW_PREFIX + "/ifagent/objects"
+def test_the_world_is_the_one_the_graphs_sim_node_runs(tmp_path: Path) -> None:
+    s = spec("vln_houses", links={"/ifagent/objects": LinkImpairment(drop_rate=0.2),
+                                  COLOR: LinkImpairment(latency_s=0.1)})
+    plan = plan_graph(s, {}, tmp_path)
+    assert plan.world == "house"
+    assert plan.overrides["house_sim_node"]["objects.topic"] == RAW_PREFIX + "/ifagent/objects"
+    assert plan.overrides["house_sim_node"]["camera.color_topic"] == RAW_PREFIX + COLOR
+    assert plan_graph(spec("perception"), TABLETOP, tmp_path).world == "tabletop"
+    with pytest.raises(GraphPlanError, match=r"/joint_states.*sim_node publishes it, which runs "
+                                             r"world tabletop; this is world 'house'"):
+        plan_graph(spec("vln_houses", links={"/joint_states": LinkImpairment()}), HOUSE,
+                   tmp_path)
+    with pytest.raises(GraphPlanError, match="runs sim_node and house_sim_node: one sim node"):
+        plan_graph(spec(nodes=["sim_node", "house_sim_node"]), {}, tmp_path)
 
 
 def test_a_topic_without_a_producer_is_a_clear_error(tmp_path: Path) -> None:
@@ -219,5 +231,6 @@ def test_bad_node_lists_are_errors(tmp_path: Path) -> None:
 def test_empty_node_list_means_every_section_of_the_params_file(tmp_path: Path) -> None:
     sections = read_sections(REPO / "config" / "nav.yaml")
     plan = plan_graph(spec("vln_houses", nodes=[]), sections, tmp_path)
-    assert plan.nodes == [RECORDER_NODE, "sim_node", "base_executor_node", "vln_planner_node"]
+    assert plan.nodes == [RECORDER_NODE, "house_sim_node", "base_executor_node",
+                          "vln_planner_node"]
     assert plan.world == "house"

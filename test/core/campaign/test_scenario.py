@@ -234,7 +234,8 @@ def test_params_file_missing_and_wrong_world(tmp_path: Path) -> None:
     assert f":{line_of(text, 'params_file')}: params_file 'config/nope.yaml' not found" in msg
     assert str(tmp_path / "config/nope.yaml") in msg
     msg = error_of(tmp_path, BASE.replace("config/shared_autonomy.yaml", "config/nav.yaml"))
-    assert "sim_node world is 'house'; task kind 'shared_autonomy' needs world 'tabletop'" in msg
+    assert ("its sim node is house_sim_node (world 'house'); task kind 'shared_autonomy' needs "
+            "world 'tabletop': a sim_node section") in msg
 
 
 def test_unknown_house_and_vln_condition(tmp_path: Path) -> None:
@@ -398,10 +399,10 @@ def test_vln_expansion(tmp_path: Path) -> None:
                            "shortest_path_m", "success_radius_m"}
         assert ep["success_radius_m"] == 3.0 and ep["shortest_path_m"] > 0
         assert len(ep["start"]) == 3 and len(ep["goal"]) == 2
-        assert a.overrides["sim_node"]["start"] == ep["start"]
+        assert a.overrides["house_sim_node"]["start"] == ep["start"]
         assert a.overrides["vln_planner_node"]["planner"] == "rule"
         assert b.overrides["vln_planner_node"]["planner"] == "random"
-        assert a.overrides["vln_planner_node"]["house"] == a.overrides["sim_node"]["house"]
+        assert a.overrides["vln_planner_node"]["house"] == a.overrides["house_sim_node"]["house"]
         assert set(a.links) == {"/odom", "/ifagent/objects"}
         assert [f.kind for f in a.faults] == ["odom_jump"]
     assert [s.task.episode["house"] for s in rule] == ["apartment_a", "studio_loft",

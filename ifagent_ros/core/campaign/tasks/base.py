@@ -8,8 +8,9 @@ package switches on the task kind. :class:`BaseTask` gives the defaults a task o
 The parts, in the order a campaign uses them:
 
 - scenario (``scenario.py`` / ``scenario_checks.py``): :attr:`~CampaignTask.world` (the
-  sim_node world its params file must run), :attr:`~CampaignTask.conditions` (condition ->
-  what its ``model:`` is), :attr:`~CampaignTask.task_keys` (the ``task:`` keys that apply),
+  world, so the sim node (``types.SIM_NODES``) its params file must run),
+  :attr:`~CampaignTask.conditions` (condition -> what its ``model:`` is),
+  :attr:`~CampaignTask.task_keys` (the ``task:`` keys that apply),
   :meth:`~CampaignTask.check` (the rest of the ``task:`` section),
   :meth:`~CampaignTask.check_condition`, :attr:`~CampaignTask.fault_kinds`,
   :attr:`~CampaignTask.fault_triggers`, :attr:`~CampaignTask.factors` and
@@ -91,7 +92,7 @@ class CampaignTask(Protocol):
     """One kind of campaign task. See the module docstring for who uses what."""
 
     kind: str
-    world: str                                   # sim_node world (tabletop | house)
+    world: str                                   # tabletop (sim_node) | house (house_sim_node)
     conditions: Mapping[str, ModelNeed]          # condition -> what its `model:` is
     task_keys: frozenset[str]                    # `task:` keys (besides kind) that apply
     fault_kinds: tuple[str, ...]

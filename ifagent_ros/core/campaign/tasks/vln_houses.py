@@ -1,6 +1,6 @@
 """Campaign task ``vln_houses``: vision-and-language navigation in the simulated houses.
 
-Graph: sim_node (world house), base_executor_node and vln_planner_node running the condition's
+Graph: house_sim_node, base_executor_node and vln_planner_node running the condition's
 planner. Each episode is a route the house gives for its scene seed (through the scenario's
 :class:`~ifagent_ros.core.campaign.worlds.WorldFiles`). The driver sends the instruction until
 the planner shows it and ends the episode when the planner stops, asks or halts on it; the
@@ -86,7 +86,7 @@ class VlnHousesTask(BaseTask):
 
     # ---- scenario
     def nodes(self, condition: str) -> list[str]:
-        return ["sim_node", "base_executor_node", "vln_planner_node"]
+        return ["house_sim_node", "base_executor_node", "vln_planner_node"]
 
     def check(self, sc: Scenario, ctx: CheckContext) -> None:
         t = sc.task
@@ -134,7 +134,7 @@ class VlnHousesTask(BaseTask):
         model = sc.model_path(condition)
         if model:
             planner["llm.path"] = model
-        ov: Overrides = {"sim_node": {"house": house, "start": episode["start"]},
+        ov: Overrides = {"house_sim_node": {"house": house, "start": episode["start"]},
                          "vln_planner_node": planner}
         return TaskSpec(kind=self.kind, split=t.split, houses=list(t.houses),
                         episode=episode), ov
