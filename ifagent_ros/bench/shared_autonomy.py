@@ -34,6 +34,7 @@ from ifagent_ros.core.latent_actions.conditions import CONDITIONS, Condition
 from ifagent_ros.core.latent_actions.pilots import USERS, make_user
 from ifagent_ros.core.latent_actions.sim_user import SimUserConfig
 from ifagent_ros.core.latent_actions.tasks import TASK_FAMILIES, Split, sample_task
+from ifagent_ros.core.registry import lookup
 
 TASKS: tuple[str, ...] = tuple(TASK_FAMILIES)  # the families run_episode can run
 # The "easy" set: the five translation-only families of tasks.py the study started with.
@@ -174,9 +175,7 @@ def make_specs(conditions: Sequence[Condition], tasks: Sequence[str], episodes: 
                timeout_s: float = 60.0, user: SimUserConfig | None = None,
                user_model: str = "sim") -> list[EpisodeSpec]:
     user = user or SimUserConfig()
-    if user_model not in USERS:
-        raise ValueError(f"unknown user model {user_model!r}; known user models: "
-                         f"{', '.join(USERS)}")
+    lookup(USERS, user_model, "user model")  # refuse an unknown one before any episode runs
     out = []
     for cond in conditions:
         path = str(Path(models_dir) / cond.model_file) if cond.model_file else None

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ifagent_ros.core.registry import lookup
+
 Interface = Literal["latent", "teleop", "policy"]
 INTERFACES: tuple[Interface, ...] = ("latent", "teleop", "policy")
 
@@ -48,11 +50,7 @@ CONDITIONS: dict[str, Condition] = {c.name: c for c in (
 
 def get_condition(name: str) -> Condition:
     """The condition called ``name``; ValueError naming the known ones otherwise."""
-    try:
-        return CONDITIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown condition {name!r}; known conditions: "
-                         f"{', '.join(CONDITIONS)}") from None
+    return lookup(CONDITIONS, name, "condition")
 
 
 __all__ = ["CONDITIONS", "INTERFACES", "Condition", "Interface", "get_condition"]

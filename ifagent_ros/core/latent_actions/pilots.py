@@ -35,6 +35,7 @@ from ifagent_ros.core.latent_actions.sim_user import (
     user_for,
 )
 from ifagent_ros.core.latent_actions.tasks import Split, TaskInstance
+from ifagent_ros.core.registry import lookup
 
 __all__ = ["USERS", "LaggyPilot", "NoisyPilot", "Pilot", "make_user", "pilot_rng"]
 
@@ -128,8 +129,7 @@ def make_user(name: str, task: TaskInstance, interface: Interface, *, correction
               split: Split, config: SimUserConfig | None = None, seed: int = 0) -> Any:
     """User model ``name`` for one episode: the simulated person (``config``, ``seed``) as the
     operator, wrapped as :data:`USERS` says. ValueError naming the known models otherwise."""
-    if name not in USERS:
-        raise ValueError(f"unknown user model {name!r}; known user models: {', '.join(USERS)}")
+    wrap = lookup(USERS, name, "user model")
     operator = user_for(task, interface, corrections=corrections, split=split, config=config,
                         seed=seed)
-    return USERS[name](operator, int(seed))
+    return wrap(operator, int(seed))

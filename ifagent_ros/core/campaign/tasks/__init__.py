@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ifagent_ros.core.campaign.tasks import perception, shared_autonomy, vln_houses
 from ifagent_ros.core.campaign.tasks.base import BaseTask, CampaignTask, CheckContext, DriverView
+from ifagent_ros.core.registry import lookup
 
 __all__ = ["TASKS", "BaseTask", "CampaignTask", "CheckContext", "DriverView", "get_task",
            "kinds_with"]
@@ -24,11 +25,7 @@ TASKS: dict[str, CampaignTask] = {t.kind: t for t in (
 
 def get_task(kind: str) -> CampaignTask:
     """The task called ``kind``; ValueError naming the known tasks otherwise."""
-    try:
-        return TASKS[kind]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown campaign task {kind!r}; known tasks: "
-                         f"{', '.join(TASKS)}") from None
+    return lookup(TASKS, kind, "campaign task", plural="tasks")
 
 
 def kinds_with(attribute: str, name: str) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ifagent_ros.core.latent_actions.kinds import bc, lila, lilac
 from ifagent_ros.core.latent_actions.kinds.base import Batch, ModelKind, StepOut
+from ifagent_ros.core.registry import lookup
 
 # the registry: name -> kind (a new kind: its module above and one entry here)
 MODEL_KINDS: dict[str, ModelKind] = {k.name: k for k in (lilac.KIND, lila.KIND, bc.KIND)}
@@ -21,12 +22,7 @@ class UnknownModelKind(ValueError):
 
 def get_model_kind(name: str) -> ModelKind:
     """The kind called ``name``; :class:`UnknownModelKind` (a ValueError) naming the known."""
-    try:
-        return MODEL_KINDS[name]
-    except (KeyError, TypeError):
-        raise UnknownModelKind(
-            f"unknown model kind {name!r}; known model kinds: {', '.join(MODEL_KINDS)}"
-        ) from None
+    return lookup(MODEL_KINDS, name, "model kind", error=UnknownModelKind)
 
 
 __all__ = ["MODEL_KINDS", "Batch", "ModelKind", "StepOut", "UnknownModelKind", "get_model_kind"]
