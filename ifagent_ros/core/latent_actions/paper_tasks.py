@@ -85,7 +85,7 @@ OBJECTS: dict[str, tuple[str, float, float, bool]] = {
     "trash_bin": ("bin", BIN_SIZE[0] / 2, BIN_SIZE[1] / 2, False),
     "pen": ("pen", PEN_RADIUS, PEN_LENGTH / 2, True),  # lying: length along body y on table
     "pen_cup": ("cup", PEN_CUP_RADIUS, PEN_CUP_RADIUS, False),
-    "drawer": ("drawer", CABINET_SIZE[0] / 2 + 0.05, CABINET_SIZE[1] / 2, False),  # + handle
+    "drawer": ("drawer", CABINET_SIZE[0] / 2 + 0.07, CABINET_SIZE[1] / 2, False),  # + handle
     "book": ("book", BOOK_SIZE[2] / 2, BOOK_SIZE[1] / 2, True),  # lying flat
     "shelf": ("shelf", SHELF_SIZE[0] / 2, SHELF_SIZE[1] / 2, False),
     "watering_cup": ("watering cup", CUP_RADIUS, CUP_RADIUS, True),
