@@ -325,7 +325,7 @@ class CleanTrash(PaperTaskFamily):
 class TransferPen(PaperTaskFamily):
     name = "transfer_pen"
     objects = ("pen", "pen_cup")
-    ranges = {"pen": PlacementRange((0.36, 0.52), (-0.24, -0.12), _TABLE_SIDE),
+    ranges = {"pen": PlacementRange((0.36, 0.52), (-0.24, -0.12), (-0.4, 0.4)),
               "pen_cup": PlacementRange((0.42, 0.60), (0.10, 0.28), (-math.pi, math.pi))}
     names = {"pen": "pen", "cup": "cup"}
 
