@@ -164,7 +164,8 @@ def test_a_drawer_urdf_without_its_joint_fails_naming_the_joint(tmp_path: Path) 
 
 
 def test_unknown_task_name_is_refused_before_any_world_is_built() -> None:
-    with pytest.raises(PaperTaskError, match=r"unknown paper task 'fly_kite'; known: clean_trash"):
+    with pytest.raises(PaperTaskError,
+                       match=r"unknown paper task 'fly_kite'; known paper tasks: clean_trash"):
         PaperArmEnv("fly_kite")
 
 

@@ -44,6 +44,7 @@ from ifagent_ros.core.latent_actions.tasks import (
     TaskFamily,
     TaskInstance,
 )
+from ifagent_ros.core.registry import lookup, unknown_message
 from ifagent_ros.core.worlds.scene import BASE_KEEPOUT_RADIUS, polygons_separated
 
 PAPER_PHRASINGS_FILE = Path(__file__).with_name("data") / "paper_phrasings.yaml"
@@ -440,10 +441,11 @@ class PaperTaskInstance(TaskInstance):
 def paper_family(name: str) -> PaperTaskFamily:
     """The family of ``name`` (``clean-trash`` and ``clean_trash`` alike); a clear error else."""
     key = str(name).strip().replace("-", "_")
+    if key in TASK_FAMILIES:
+        raise PaperTaskError(f"{unknown_message(PAPER_FAMILIES, name, 'paper task')} ({key!r} "
+                             "is an 'easy' task, see tasks.TASK_FAMILIES)")
     if key not in PAPER_FAMILIES:
-        hint = " (an 'easy' task, see tasks.TASK_FAMILIES)" if key in TASK_FAMILIES else ""
-        raise PaperTaskError(f"unknown paper task {name!r}{hint}; known: "
-                             f"{', '.join(PAPER_FAMILIES)}")
+        raise PaperTaskError(unknown_message(PAPER_FAMILIES, name, "paper task"))
     return PAPER_FAMILIES[key]
 
 
@@ -454,9 +456,7 @@ def sample_paper_task(family: str, rng: np.random.Generator,
 
 def task_set(which: str) -> tuple[str, ...]:
     """Family names of ``easy`` (the original five), ``paper`` (LILAC's five) or ``all``."""
-    if which not in TASK_SETS:
-        raise PaperTaskError(f"unknown task set {which!r}; use one of {', '.join(TASK_SETS)}")
-    return TASK_SETS[which]
+    return lookup(TASK_SETS, which, "task set", error=PaperTaskError)
 
 
 @lru_cache(maxsize=1)

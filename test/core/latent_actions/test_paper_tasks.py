@@ -114,7 +114,7 @@ def test_paper_families_sit_beside_the_unchanged_easy_set() -> None:
 def test_unknown_task_names_fail_with_the_known_ones_listed() -> None:
     with pytest.raises(PaperTaskError, match=r"unknown paper task 'fly_kite'.*clean_trash"):
         sample_paper_task("fly_kite", np.random.default_rng(0))
-    with pytest.raises(PaperTaskError, match="an 'easy' task"):
+    with pytest.raises(PaperTaskError, match="'push' is an 'easy' task"):
         paper_family("push")
     with pytest.raises(PaperTaskError, match="unknown task set 'hard'"):
         task_set("hard")
