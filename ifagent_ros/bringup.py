@@ -135,6 +135,30 @@ def _import_node_class(name: str, module_name: str) -> type:
 EXECUTOR_MODES = ("per_node", "events", "events_shared", "multi")
 
 
+class _Kill:
+    """A kill_node() of a node on a shared executor, carried out by that executor's spin thread."""
+
+    def __init__(self, name: str, node: Any, executor: Any, deadline: float) -> None:
+        self.name = name
+        self.node = node
+        self.executor = executor
+        self.deadline = deadline
+        self.removed = False
+        self.claimed = False  # taken by the spin thread or, if that one is gone, by kill_node
+        self.callbacks: set[Any] = set()  # the node's handler tasks seen in the executor
+        self.done = threading.Event()
+
+
+def _callbacks_of(executor: Any, node: Any) -> list[Any]:
+    """The handler tasks of `node` that a (Python) rclpy executor dispatched and did not finish
+    (none for the EventsExecutor, which runs every callback in its spin thread)."""
+    tasks, lock = getattr(executor, "_tasks", None), getattr(executor, "_tasks_lock", None)
+    if tasks is None or lock is None:
+        return []
+    with lock:
+        return [task for task, _entity, owner in executor._tasks if owner is node]
+
+
 class GraphHandle:
     """A node graph spinning in background threads of this process.
 
@@ -181,6 +205,7 @@ class GraphHandle:
         self._stopped = threading.Event()
         self._stop_spinning = threading.Event()
         self._lock = threading.Lock()
+        self._kills: list[_Kill] = []  # kill_node()s waiting for a shared executor's spin thread
         self._closed = False
 
     @property
@@ -293,12 +318,85 @@ class GraphHandle:
                             timeout)
             self.executors.remove(executor)
             executor.shutdown(timeout_sec=0)
+            node.destroy_node()
         else:  # shares an executor with other nodes
-            for executor in self.executors:
-                if node in executor.get_nodes():
-                    executor.remove_node(node)
-        node.destroy_node()
+            self._kill_shared(name, node, timeout)
         log.warning("killed %s", name)
+
+    def _kill_shared(self, name: str, node: Any, timeout: float) -> None:
+        """Remove and destroy a node of a shared executor in that executor's spin thread.
+
+        Destroying it from this thread instead races the executor: a callback of the node still
+        running in the MultiThreadedExecutor's pool (or the EventsExecutor's spin thread) then
+        publishes on a destroyed publisher, raises InvalidHandle, and the executor re-raises
+        that in a later spin_once() as if the graph had crashed: the other nodes stop spinning.
+        The spin thread removes the node, lets its running callbacks finish (up to `timeout`),
+        destroys it between two spin_once() calls and forgets its callbacks' outcomes."""
+        executor = next((e for e in self.executors if node in e.get_nodes()), None)
+        if executor is None:
+            node.destroy_node()
+            return
+        kill = _Kill(name, node, executor, time.monotonic() + timeout)
+        with self._lock:
+            self._kills.append(kill)
+        executor.wake()
+        thread = self._threads[0]
+        deadline = kill.deadline + 1.0
+        while not kill.done.wait(0.05):
+            if not thread.is_alive() or time.monotonic() > deadline:
+                break
+        with self._lock:
+            mine = not kill.claimed
+            kill.claimed = True
+            if mine:
+                self._kills.remove(kill)
+        if mine:  # the spin thread is gone (or stuck in a callback): destroy it from here
+            log.warning("%s: the spin thread did not take the kill; destroying from %s", name,
+                        threading.current_thread().name)
+            self._destroy_killed(kill, in_spin_thread=not thread.is_alive())
+        else:
+            kill.done.wait(max(0.0, deadline - time.monotonic()))
+
+    def _reap_kills(self, executor: Any) -> None:
+        """In the spin thread of a shared `executor`, between two spin_once(): carry out the
+        kill_node()s whose node has no callback running any more (or ran out of time)."""
+        with self._lock:
+            kills = [k for k in self._kills if k.executor is executor and not k.claimed]
+        for kill in kills:
+            if not kill.removed:
+                executor.remove_node(kill.node)
+                kill.removed = True
+            kill.callbacks.update(_callbacks_of(executor, kill.node))
+            running = [task for task in kill.callbacks if not task.done()]
+            if running and time.monotonic() < kill.deadline:
+                continue  # its handlers trigger the executor's guard condition when they end
+            with self._lock:
+                if kill.claimed:
+                    continue
+                kill.claimed = True
+                self._kills.remove(kill)
+            if running:
+                log.warning("%s: a callback still runs after its kill's timeout; destroying "
+                            "anyway", kill.name)
+            self._destroy_killed(kill, in_spin_thread=True)
+
+    @staticmethod
+    def _destroy_killed(kill: _Kill, *, in_spin_thread: bool) -> None:
+        try:
+            if not kill.removed:
+                kill.executor.remove_node(kill.node)
+                kill.removed = True
+            kill.node.destroy_node()
+            # A dead node's callback that raised (InvalidHandle from its destroyed publisher,
+            # say) must not stop the graph: the MultiThreadedExecutor re-raises the outcome of
+            # each handler in its `_futures` on a later spin_once(). Only the spin thread (or
+            # anyone once it is gone) may edit that list.
+            futures = getattr(kill.executor, "_futures", None)
+            if in_spin_thread and isinstance(futures, list):
+                kill.callbacks.update(_callbacks_of(kill.executor, kill.node))
+                futures[:] = [f for f in futures if f not in kill.callbacks]
+        finally:
+            kill.done.set()
 
     def alive_nodes(self) -> list[str]:
         """Names of the nodes not killed (in start order)."""
@@ -320,6 +418,8 @@ class GraphHandle:
                 and not (halt is not None and halt.is_set())
                 and self.context.ok()
             ):
+                if self._kills:
+                    self._reap_kills(executor)
                 executor.spin_once(timeout_sec=0.1)
         except ExternalShutdownException:
             pass

@@ -72,6 +72,31 @@ def test_kill_node_stops_one_node_like_a_crash_and_keeps_the_others(executor: st
     assert b.closed == 1
 
 
+@pytest.mark.parametrize("executor", ["events_shared", "multi"])
+@pytest.mark.parametrize("kill_timeout", [5.0, 0.05])
+def test_kill_node_while_its_callback_runs_keeps_a_shared_executor_spinning(
+        executor: str, kill_timeout: float) -> None:
+    # The killed node's timer callback is in a 0.4 s sleep, before its publish, when kill_node()
+    # runs. Destroying the node under it made the publish raise InvalidHandle, which the shared
+    # executor re-raised on a later spin_once() as a crash of the graph: the other node stopped.
+    # kill_node() lets the callback finish (up to its timeout) and forgets what a dead node's
+    # callback raised.
+    params = {"talker": {"topic": "kill_slow_a", "period_s": 0.02, "tick_sleep_s": 0.4},
+              "talker2": {"topic": "kill_slow_b", "period_s": 0.02}}
+    with start_graph(params, registry=FAKES, domain_id=private_domain_id(),
+                     executor=executor) as graph:
+        a, b = graph.nodes["talker"], graph.nodes["talker2"]
+        assert _wait(lambda: a.count >= 1)
+        started = a.count
+        assert _wait(lambda: a.count > started)  # a fresh tick just began its sleep
+        graph.kill_node("talker", timeout=kill_timeout)
+        b_count = b.count
+        assert _wait(lambda: b.count > b_count + 5), graph.error  # the other node spins on
+        time.sleep(0.5)  # the killed callback (if still running) has ended by now
+        assert graph.running and graph.error is None
+        assert b.count > b_count + 10
+
+
 # --- episodes as subprocesses ---------------------------------------------------------------
 
 

@@ -1,6 +1,9 @@
-"""Publishes std_msgs/String `hello N` on `topic` every `period_s`."""
+"""Publishes std_msgs/String `hello N` on `topic` every `period_s` (after `tick_sleep_s`: a slow
+callback, so that a test can act while one runs)."""
 
 from __future__ import annotations
+
+import time
 
 import rclpy
 from rclpy.context import Context
@@ -22,6 +25,7 @@ class Talker(Node):
         self.declare_parameter("topic", "chatter")
         self.declare_parameter("period_s", 0.05)
         self.declare_parameter("greeting.text", "hello")
+        self.declare_parameter("tick_sleep_s", 0.0)
         self.count = 0
         self.closed = 0
         self._pub = self.create_publisher(String, self.get_parameter("topic").value, 10)
@@ -29,6 +33,9 @@ class Talker(Node):
 
     def _tick(self) -> None:
         self.count += 1
+        sleep_s = self.get_parameter("tick_sleep_s").value
+        if sleep_s > 0:
+            time.sleep(sleep_s)
         text = self.get_parameter("greeting.text").value
         self._pub.publish(String(data=f"{text} {self.count}"))
 
