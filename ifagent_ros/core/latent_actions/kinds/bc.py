@@ -12,6 +12,12 @@ trace of the action being executed, and a policy that reads it copies its own la
 divides those features by :data:`IGNORED_STD` instead, so they reach the network as zero (a
 checkpoint keeps the usual ``state_norm`` keys; the run time folds ``1 / std`` into the first
 layer as for any model).
+
+That alone does not make BC succeed (retrained on the full ``ifagent collect`` set: still 0 of 10
+episodes, the arm no longer pinned at a limit): on these demos (one start pose, objects jittered
+by 5 cm) a BC blind to every object reaches nearly the same held-out error (MSE 0.0033 against
+0.0029), so the demos do not teach it to steer to the object; it replays the average path and
+misses the block by ~5 cm. Recovery demos and wider placements (issue 17, item 2) are for that.
 """
 
 from __future__ import annotations
