@@ -8,6 +8,7 @@ is the centre of its bounding box, so ``getBasePositionAndOrientation`` matches 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pybullet as p
@@ -21,8 +22,9 @@ MAX_COMPOUND_SHAPES = 16
 
 
 @dataclass
-class _Parts:
-    """Primitive shapes of one compound body, in the body frame."""
+class Parts:
+    """Primitive shapes of one compound body, in the body frame (and each one's colour, where
+    the body is not one colour)."""
 
     types: list[int] = field(default_factory=list)
     radii: list[float] = field(default_factory=list)
@@ -30,54 +32,58 @@ class _Parts:
     lengths: list[float] = field(default_factory=list)
     positions: list[list[float]] = field(default_factory=list)
     orientations: list[list[float]] = field(default_factory=list)
+    rgba: list[tuple[float, ...] | None] = field(default_factory=list)
 
-    def box(self, half: list[float], pos: list[float], yaw: float = 0.0) -> None:
-        self._add(p.GEOM_BOX, 0.0, half, 0.0, pos, yaw)
-
-    def cylinder(self, radius: float, length: float, pos: list[float]) -> None:
-        self._add(p.GEOM_CYLINDER, radius, [0.0, 0.0, 0.0], length, pos, 0.0)
-
-    def _add(self, kind: int, radius: float, half: list[float], length: float,
-             pos: list[float], yaw: float) -> None:
+    def add(self, kind: int, pos: Sequence[float], rgba: tuple[float, ...] | None = None,
+            radius: float = 0.0, half: Sequence[float] = (0.0, 0.0, 0.0), length: float = 0.0,
+            yaw: float = 0.0) -> None:
         self.types.append(kind)
         self.radii.append(radius)
-        self.half_extents.append(half)
+        self.half_extents.append(list(half))
         self.lengths.append(length)
-        self.positions.append(pos)
+        self.positions.append(list(pos))
         self.orientations.append(list(p.getQuaternionFromEuler([0.0, 0.0, yaw])))
+        self.rgba.append(rgba)
+
+    def box(self, half: list[float], pos: list[float], yaw: float = 0.0) -> None:
+        self.add(p.GEOM_BOX, pos, half=half, yaw=yaw)
+
+    def cylinder(self, radius: float, length: float, pos: list[float]) -> None:
+        self.add(p.GEOM_CYLINDER, pos, radius=radius, length=length)
 
 
-def _container(parts: _Parts, radius: float, height: float, center_xy: tuple[float, float],
-               wall: float) -> None:
+def container(parts: Parts, radius: float, height: float, center_xy: tuple[float, float],
+              wall: float, rgba: tuple[float, ...] | None = None) -> None:
     """Open cylinder-like container (bottom disc + ring of wall boxes), bottom at -height/2."""
     cx, cy = center_xy
-    parts.cylinder(radius, wall, [cx, cy, -height / 2.0 + wall / 2.0])
+    parts.add(p.GEOM_CYLINDER, [cx, cy, -height / 2.0 + wall / 2.0], rgba, radius=radius,
+              length=wall)
     # Each wall box spans one ring segment with a little overlap so nothing slips between.
     seg_half = radius * math.tan(math.pi / WALL_SEGMENTS) + wall / 2.0
     for i in range(WALL_SEGMENTS):
         a = 2.0 * math.pi * i / WALL_SEGMENTS
         r = radius - wall / 2.0
         # Walls stand on the disc, so only the disc touches the table (fewer contacts).
-        parts.box([wall / 2.0, seg_half, (height - wall) / 2.0],
-                  [cx + r * math.cos(a), cy + r * math.sin(a), wall / 2.0], yaw=a)
+        parts.add(p.GEOM_BOX, [cx + r * math.cos(a), cy + r * math.sin(a), wall / 2.0], rgba,
+                  half=[wall / 2.0, seg_half, (height - wall) / 2.0], yaw=a)
 
 
-def object_parts(obj: ObjectSpec) -> _Parts:
+def object_parts(obj: ObjectSpec) -> Parts:
     sx, sy, sz = obj.size
-    parts = _Parts()
+    parts = Parts()
     if obj.label == "block":
         parts.box([sx / 2.0, sy / 2.0, sz / 2.0], [0.0, 0.0, 0.0])
     elif obj.label == "plate":
         parts.cylinder(sx / 2.0, sz, [0.0, 0.0, 0.0])
     elif obj.label == "bowl":
-        _container(parts, sx / 2.0, sz, (0.0, 0.0), wall=min(0.006, 0.08 * sx))
+        container(parts, sx / 2.0, sz, (0.0, 0.0), wall=min(0.006, 0.08 * sx))
     elif obj.label == "mug":
         # Cup on the -x side of the bounding box, handle filling the rest on +x.
         cup_r = sy / 2.0
         handle = sx - sy
         cup_cx = -sx / 2.0 + cup_r
         wall = min(0.005, 0.08 * sy)
-        _container(parts, cup_r, sz, (cup_cx, 0.0), wall)
+        container(parts, cup_r, sz, (cup_cx, 0.0), wall)
         # The handle reaches into the cup wall so the two overlap instead of touching.
         parts.box([(handle + wall) / 2.0, 0.006, sz * 0.3],
                   [sx / 2.0 - (handle + wall) / 2.0, 0.0, 0.0])

@@ -60,13 +60,13 @@ from ifagent_ros.core.latent_actions.paper_tasks import (
     resting_z,
     start_orientation,
 )
+from ifagent_ros.sim.bodies import Parts, container
 
 URDF_DIR = Path(__file__).resolve().parents[2] / "urdf"  # <repo>/urdf
 DRAWER_URDF = URDF_DIR / "drawer.urdf"
 SHELF_URDF = URDF_DIR / "shelf.urdf"
 DRAWER_HANDLE_LINK = "drawer_handle"
 DRAWER_FRICTION = 3.0  # N: the drawer's velocity motor force (holds it unless pulled)
-WALL_SEGMENTS = 14  # a container's ring of wall boxes (PyBullet keeps 16 shapes per compound)
 RGBA = {
     "trash": (0.92, 0.92, 0.86, 1.0), "trash_bin": (0.25, 0.3, 0.35, 1.0),
     "pen": (0.1, 0.2, 0.8, 1.0), "pen_cup": (0.9, 0.45, 0.1, 1.0),
@@ -94,41 +94,7 @@ class PaperBody:
     extra_bodies: list[int] = field(default_factory=list)  # e.g. the shelf's resident books
 
 
-@dataclass
-class _Parts:
-    types: list[int] = field(default_factory=list)
-    radii: list[float] = field(default_factory=list)
-    half_extents: list[list[float]] = field(default_factory=list)
-    lengths: list[float] = field(default_factory=list)
-    positions: list[list[float]] = field(default_factory=list)
-    orientations: list[list[float]] = field(default_factory=list)
-    rgba: list[tuple[float, ...]] = field(default_factory=list)
-
-    def add(self, kind: int, pos: Sequence[float], rgba: tuple[float, ...], radius: float = 0.0,
-            half: Sequence[float] = (0.0, 0.0, 0.0), length: float = 0.0,
-            yaw: float = 0.0) -> None:
-        self.orientations.append(list(p.getQuaternionFromEuler([0.0, 0.0, yaw])))
-        self.types.append(kind)
-        self.radii.append(radius)
-        self.half_extents.append(list(half))
-        self.lengths.append(length)
-        self.positions.append(list(pos))
-        self.rgba.append(rgba)
-
-
-def _ring(parts: _Parts, radius: float, height: float, wall: float,
-          rgba: tuple[float, ...]) -> None:
-    """An open cylinder (bottom disc + ring of wall boxes), centred, bottom at -height/2."""
-    parts.add(p.GEOM_CYLINDER, [0, 0, -height / 2 + wall / 2], rgba, radius=radius, length=wall)
-    seg_half = radius * math.tan(math.pi / WALL_SEGMENTS) + wall / 2
-    for i in range(WALL_SEGMENTS):
-        a = 2 * math.pi * i / WALL_SEGMENTS
-        r = radius - wall / 2
-        parts.add(p.GEOM_BOX, [r * math.cos(a), r * math.sin(a), wall / 2], rgba,
-                  half=[wall / 2, seg_half, (height - wall) / 2], yaw=a)
-
-
-def _compound(parts: _Parts, mass: float, position: Sequence[float],
+def _compound(parts: Parts, mass: float, position: Sequence[float],
               orientation: Sequence[float], client: int) -> int:
     orns = parts.orientations
     kw = dict(shapeTypes=parts.types, radii=parts.radii, halfExtents=parts.half_extents,
@@ -233,7 +199,7 @@ def spawn_task_objects(family: str, params: Mapping[str, Any], client: int,
 
 def _trash(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, Any],
            client: int, urdfs: Mapping[str, Any]) -> PaperBody:
-    parts = _Parts()
+    parts = Parts()
     c = RGBA["trash"]
     # A flattened core (it lies still, as a crumpled sheet does) under three lumps.
     parts.add(p.GEOM_BOX, (0.0, 0.0, -0.011), c, half=(0.02, 0.017, 0.009), yaw=0.3)
@@ -249,7 +215,7 @@ def _bin(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, An
          client: int, urdfs: Mapping[str, Any]) -> PaperBody:
     sx, sy, h = BIN_SIZE
     w, c = BIN_WALL, RGBA["trash_bin"]
-    parts = _Parts()
+    parts = Parts()
     parts.add(p.GEOM_BOX, [0, 0, -h / 2 + w / 2], c, half=[sx / 2, sy / 2, w / 2])
     hz = (h - w) / 2
     for x, y, half in (((sx - w) / 2, 0, [w / 2, sy / 2, hz]),
@@ -270,8 +236,8 @@ def _pen(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, An
 
 def _pen_cup(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, Any],
              client: int, urdfs: Mapping[str, Any]) -> PaperBody:
-    parts = _Parts()
-    _ring(parts, PEN_CUP_RADIUS, PEN_CUP_HEIGHT, PEN_CUP_WALL, RGBA["pen_cup"])
+    parts = Parts()
+    container(parts, PEN_CUP_RADIUS, PEN_CUP_HEIGHT, (0.0, 0.0), PEN_CUP_WALL, RGBA["pen_cup"])
     return PaperBody("pen_cup", _compound(parts, 0.0, pos, orn, client), False)
 
 
@@ -314,15 +280,15 @@ def _shelf(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, 
 
 def _watering_cup(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, Any],
                   client: int, urdfs: Mapping[str, Any]) -> PaperBody:
-    parts = _Parts()
-    _ring(parts, CUP_RADIUS, CUP_HEIGHT, CUP_WALL, RGBA["watering_cup"])
+    parts = Parts()
+    container(parts, CUP_RADIUS, CUP_HEIGHT, (0.0, 0.0), CUP_WALL, RGBA["watering_cup"])
     return PaperBody("watering_cup",
                      _compound(parts, MASS["watering_cup"], pos, orn, client), True)
 
 
 def _plant(pos: list[float], orn: list[float], yaw: float, params: Mapping[str, Any],
            client: int, urdfs: Mapping[str, Any]) -> PaperBody:
-    parts = _Parts()
+    parts = Parts()
     parts.add(p.GEOM_CYLINDER, [0, 0, PLANT_POT_HEIGHT / 2], RGBA["pot"],
               radius=PLANT_POT_RADIUS, length=PLANT_POT_HEIGHT)
     parts.add(p.GEOM_SPHERE, [0, 0, PLANT_POT_HEIGHT + PLANT_FOLIAGE_RADIUS], RGBA["foliage"],
