@@ -92,6 +92,12 @@ class TabletopArmEnv:
         self._simulated_before = 0.0
         self.seed: int | None = None
         self.sim = self._build(None)
+        lo, hi = np.asarray(cfg.limits.position_lower), np.asarray(cfg.limits.position_upper)
+        if np.any(lo < self.sim.joint_lower) or np.any(hi > self.sim.joint_upper):
+            self.sim.close()  # the filter could then command targets the simulator rejects
+            raise ValueError(f"executor position limits {lo.tolist()} .. {hi.tolist()} reach "
+                             f"outside the URDF's {self.sim.joint_lower.tolist()} .. "
+                             f"{self.sim.joint_upper.tolist()}")
         self.executor = self._new_executor()
 
     # ---- lifecycle ------------------------------------------------------------------------

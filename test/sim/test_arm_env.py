@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from ifagent_ros.core.control.safety_filter import SafetyLimits
 from ifagent_ros.core.latent_actions.state import STATE_DIM
 from ifagent_ros.sim.arm_env import ArmEnvConfig, TabletopArmEnv
 
@@ -92,6 +93,25 @@ def test_speed_and_workspace_limits_hold_whatever_the_command(env: TabletopArmEn
     assert peak <= 1.05  # measured joint speed within the executor's limit (+ tracking noise)
     assert seen  # the filter had to step in
     assert env.observe().ee_position[0] > 0.6  # it still went as far as it safely could
+
+
+def test_pressing_into_the_table_never_commands_past_a_joint_limit(env: TabletopArmEnv) -> None:
+    # Straight down from home with pauses: the fingers press on the table and bend joint 6 past
+    # the reference; at each pause the executor re-anchored to the bent wrist, ratcheting the
+    # target up to 3.8225 rad, past the URDF's 3.8223, and set_joint_position_targets raised.
+    env.reset(seed=0)
+    upper = np.asarray(env.config.limits.position_upper)
+    lower = np.asarray(env.config.limits.position_lower)
+    for k in range(64):
+        env.step(np.array([0.0, 0.0, -0.2, 0.0, 0.0, 0.0]) if k % 4 < 3 else np.zeros(6))
+        ref = env.executor.filter.q
+        assert np.all(ref <= upper + 1e-9) and np.all(ref >= lower - 1e-9), (k, ref)
+
+
+def test_executor_limits_wider_than_the_urdf_are_refused() -> None:
+    wide = SafetyLimits(position_upper=(2.8973, 1.7628, 2.8973, -0.0698, 2.8973, 3.9, 2.8973))
+    with pytest.raises(ValueError, match="outside the URDF"):
+        TabletopArmEnv(ArmEnvConfig(limits=wide))
 
 
 def _rollout(env: TabletopArmEnv, seed: int) -> np.ndarray:

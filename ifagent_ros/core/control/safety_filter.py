@@ -139,10 +139,17 @@ class SafetyFilter:
 
     # ----------------------------------------------------------------------------------- state
     def reset(self, q: Array) -> None:
-        """Start from rest at the measured position ``q``."""
+        """Start from rest at the measured position ``q``, clamped into the joint limits.
+
+        A measured joint can lie past its limit (the wrist bent back by a contact the other
+        joints press into, a simulator's soft joint limit): the reference then holds it at the
+        limit, never beyond, so the filter's output stays within ``position_lower/upper`` even
+        across re-anchoring (the executor re-anchors whenever the arm rests away from it).
+        """
         q = np.asarray(q, dtype=float)
         if q.shape != (self.n,) or not np.isfinite(q).all():
             raise ValueError(f"reset needs {self.n} finite joint positions, got {q!r}")
+        q = np.minimum(np.maximum(q, self.lo), self.hi)
         self.q, self.v, self.a = q.copy(), np.zeros(self.n), np.zeros(self.n)
         # Effective bounds start at the margin limits, or at the current position if the arm
         # already sits inside the margin (so it may move away from the limit); they ratchet back

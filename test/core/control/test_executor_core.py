@@ -143,6 +143,25 @@ def test_tracking_error_brakes_then_resyncs() -> None:
     np.testing.assert_allclose(out.q, h.q_frozen, atol=0.02)
 
 
+def test_resync_to_an_arm_pushed_past_a_joint_limit_commands_the_limit() -> None:
+    # An arm at rest whose wrist a contact bent past joint 6's limit: the executor re-anchors to
+    # it, but the reference it commands stays within the limits (the simulator and the robot
+    # reject a target beyond them).
+    h = Harness()
+    h.run(0.1)
+    upper = np.asarray(h.core.config.limits.position_upper)
+    lower = np.asarray(h.core.config.limits.position_lower)
+    pushed = h.q.copy()
+    pushed[5] = upper[5] + 0.07
+    for _ in range(50):
+        h.t += h.core.config.dt
+        h.core.on_joy(AXES, HELD, h.t)
+        h.core.on_joint_state(pushed, h.t)
+        out = h.core.step(h.t)
+        assert np.all(out.q <= upper + 1e-9) and np.all(out.q >= lower - 1e-9), out.q
+    assert out.q[5] == pytest.approx(upper[5])
+
+
 def test_stale_joint_states_brake() -> None:
     h = Harness()
     h.run(0.2, twist=[0.1, 0, 0, 0, 0, 0])

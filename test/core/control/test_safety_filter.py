@@ -147,6 +147,25 @@ def test_start_inside_margin_can_move_away() -> None:
     assert res.q[3] <= q[3] + 1e-9  # never deeper into the band than where it started
 
 
+@pytest.mark.parametrize("side", [1.0, -1.0])
+def test_reset_past_a_joint_limit_holds_at_the_limit_never_beyond(side: float) -> None:
+    # The executor re-anchors the filter to the measured arm when it rests away from the
+    # reference; a measured joint pushed past its limit (the wrist bent back by a contact) was
+    # adopted as the reference and commanded, past the limits the filter promises.
+    f = make_filter(box=False)
+    lo, hi = np.asarray(f.limits.position_lower), np.asarray(f.limits.position_upper)
+    q = HOME.copy()
+    q[5] = (hi[5] + 0.07) if side > 0 else (lo[5] - 0.07)
+    f.reset(q)
+    assert lo[5] <= f.q[5] <= hi[5]
+    prev_a = np.zeros(7)
+    for vd in (np.zeros(7), side * np.full(7, 1.0), -side * np.full(7, 1.0)):
+        for _ in range(300):
+            res = f.step(vd)
+            assert_within_limits(f, prev_a, res, check_box=False)
+            prev_a = res.a
+
+
 def test_rejects_bad_configuration() -> None:
     with pytest.raises(ValueError):
         SafetyFilter(SafetyLimits(velocity=(1.0,) * 6), 0.002)
