@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from ifagent_ros.core.latent_actions.sim_user import SimUserConfig
+    from ifagent_ros.core.registry import unknown_message
 
     try:
         tasks = resolve_tasks(args.tasks)
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(CONDITIONS)}", file=sys.stderr)
         return 2
     if args.user not in USERS:
-        print(f"eval shared-autonomy: unknown user model {args.user!r}; known user models: "
-              f"{', '.join(USERS)}", file=sys.stderr)
+        print(f"eval shared-autonomy: {unknown_message(USERS, args.user, 'user model')}",
+              file=sys.stderr)
         return 2
     wanted = [CONDITIONS[c] for c in _csv(args.conditions)]
     skipped = missing_models(wanted, args.models)
